@@ -1,0 +1,23 @@
+/* event.c - named fields of an event: a small array, scanned linearly (a few dozen at most). */
+#include "event.h"
+
+struct swl_str swl_event_field(const struct swl_event *ev, struct swl_str name)
+{
+	size_t n = ev->nfields < SWL_EVENT_MAX_FIELDS ? ev->nfields : SWL_EVENT_MAX_FIELDS;
+	for (size_t i = 0; i < n; i++)
+		if (swl_str_eq(ev->fields[i].name, name))
+			return ev->fields[i].value;
+	return SWL_STR_NULL;
+}
+
+void swl_event_add_field(struct swl_event *ev, const char *name, struct swl_str value)
+{
+	if (ev->nfields >= SWL_EVENT_MAX_FIELDS)
+		return;
+	/* A present but empty field must stay distinguishable from an absent one (p == NULL). */
+	if (!value.p)
+		value = (struct swl_str){ "", 0 };
+	ev->fields[ev->nfields].name = swl_str_c(name);
+	ev->fields[ev->nfields].value = value;
+	ev->nfields++;
+}

@@ -1,0 +1,25 @@
+/* expo.h - registry -> Prometheus text 0.0.4 or OpenMetrics 1.0, sorted and escaped.
+ * Reads the registry only. */
+#ifndef SWL_EXPO_H
+#define SWL_EXPO_H
+
+#include "registry.h"
+
+enum swl_format { SWL_FORMAT_PROMETHEUS, SWL_FORMAT_OPENMETRICS };
+
+#define SWL_EXPO_TIMESTAMPS 1u  /* OpenMetrics: each sample carries its series' last-change log time */
+#define SWL_EXPO_HISTORY    2u  /* OpenMetrics: each series' recorded points (--step), then the last value */
+
+#define SWL_CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+#define SWL_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+/* Append the exposition of every live family to out. Families with no series are rendered
+ * with HELP and TYPE only. Returns 0 or -ENOSPC when out's maximum was reached. */
+int swl_expo_render(const struct swl_registry *r, enum swl_format fmt, unsigned flags, struct swl_buf *out);
+
+/* Escaping helpers (exported for tests): label values escape \ " and newline; Prometheus HELP
+ * escapes \ and newline; OpenMetrics HELP also escapes ". */
+int swl_expo_escape_label(struct swl_buf *out, const char *s);
+int swl_expo_escape_help(struct swl_buf *out, const char *s, enum swl_format fmt);
+
+#endif

@@ -1,0 +1,569 @@
+/* parse_syslog.c - syslog headers and charon's prefixes -> struct swl_event.
+ *
+ * This is the hot path of every replay: hand-written scanning over (pointer, length), no
+ * allocation, no sscanf/strptime, and mktime at most once per hour of log time. Every index
+ * is checked against the length before a byte is read: lines are not NUL-terminated and
+ * may hold anything (NUL bytes, truncated headers, endless digits).
+ */
+#include "parse.h"
+
+#include <errno.h>
+
+#define US_PER_S 1000000
+
+static inline bool is_digit(char c) { return (unsigned char)(c - '0') < 10u; }
+static inline bool is_upper(char c) { return (unsigned char)(c - 'A') < 26u; }
+
+/* Exactly k digits at s[*i] (k <= 4, so no overflow); advances *i. */
+static bool fixed_digits(const char *s, size_t n, size_t *i, int k, int *out)
+{
+	if (n - *i < (size_t)k)
+		return false;
+	int v = 0;
+	for (int j = 0; j < k; j++) {
+		char c = s[*i + (size_t)j];
+		if (!is_digit(c))
+			return false;
+		v = v * 10 + (c - '0');
+	}
+	*i += (size_t)k;
+	*out = v;
+	return true;
+}
+
+/* Optional ".digits" at s[*i]: microseconds (extra digits are read and dropped). */
+static int fraction_us(const char *s, size_t n, size_t *i)
+{
+	size_t j = *i;
+	if (j >= n || s[j] != '.' || j + 1 >= n || !is_digit(s[j + 1]))
+		return 0;
+	int v = 0, k = 0;
+	for (j++; j < n && is_digit(s[j]); j++) {
+		if (k < 6) {
+			v = v * 10 + (s[j] - '0');
+			k++;
+		}
+	}
+	for (; k < 6; k++)
+		v *= 10;
+	*i = j;
+	return v;
+}
+
+/* A pid of 1..18 digits (fits a long), else -1. */
+static long parse_pid(const char *s, size_t n)
+{
+	if (n == 0 || n > 18)
+		return -1;
+	long v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil):
+ * pure arithmetic, so RFC 3339 times need neither mktime nor the TZ environment. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* "Jan".."Dec" -> 0..11, else -1 (s has at least 3 bytes). */
+static int month_index(const char *s)
+{
+	char a = s[0], b = s[1], c = s[2];
+	switch (a) {
+	case 'J':
+		if (b == 'a' && c == 'n')
+			return 0;
+		if (b == 'u' && c == 'n')
+			return 5;
+		if (b == 'u' && c == 'l')
+			return 6;
+		return -1;
+	case 'F':
+		return b == 'e' && c == 'b' ? 1 : -1;
+	case 'M':
+		if (b == 'a' && c == 'r')
+			return 2;
+		if (b == 'a' && c == 'y')
+			return 4;
+		return -1;
+	case 'A':
+		if (b == 'p' && c == 'r')
+			return 3;
+		if (b == 'u' && c == 'g')
+			return 7;
+		return -1;
+	case 'S':
+		return b == 'e' && c == 'p' ? 8 : -1;
+	case 'O':
+		return b == 'c' && c == 't' ? 9 : -1;
+	case 'N':
+		return b == 'o' && c == 'v' ? 10 : -1;
+	case 'D':
+		return b == 'e' && c == 'c' ? 11 : -1;
+	default:
+		return -1;
+	}
+}
+
+/* "hh:mm:ss" with range checks (a leap second 60 is let through). */
+static bool clock_hms(const char *s, size_t n, size_t *i, int *h, int *mi, int *sec)
+{
+	size_t j = *i;
+	if (!fixed_digits(s, n, &j, 2, h) || j >= n || s[j++] != ':' || !fixed_digits(s, n, &j, 2, mi) ||
+	    j >= n || s[j++] != ':' || !fixed_digits(s, n, &j, 2, sec))
+		return false;
+	if (*h > 23 || *mi > 59 || *sec > 60)
+		return false;
+	*i = j;
+	return true;
+}
+
+/* RFC 3339 "YYYY-MM-DDThh:mm:ss[.frac](Z|+hh:mm|-hh:mm)" (also "+hhmm") at s[*i]. */
+static bool parse_rfc3339(const char *s, size_t n, size_t *i, int64_t *time_us)
+{
+	size_t j = *i;
+	int y, mo, d, h, mi, sec;
+	if (!fixed_digits(s, n, &j, 4, &y) || j >= n || s[j++] != '-' || !fixed_digits(s, n, &j, 2, &mo) ||
+	    j >= n || s[j++] != '-' || !fixed_digits(s, n, &j, 2, &d) || j >= n ||
+	    (s[j] != 'T' && s[j] != 't'))
+		return false;
+	j++;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || !clock_hms(s, n, &j, &h, &mi, &sec))
+		return false;
+	int us = fraction_us(s, n, &j);
+	if (j >= n)
+		return false;
+	int off = 0;
+	if (s[j] == 'Z' || s[j] == 'z') {
+		j++;
+	} else if (s[j] == '+' || s[j] == '-') {
+		int sign = s[j++] == '-' ? -1 : 1, oh, om;
+		if (!fixed_digits(s, n, &j, 2, &oh))
+			return false;
+		if (j < n && s[j] == ':')
+			j++;
+		if (!fixed_digits(s, n, &j, 2, &om) || oh > 23 || om > 59)
+			return false;
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return false;
+	}
+	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec - off;
+	*time_us = t * US_PER_S + us;
+	*i = j;
+	return true;
+}
+
+/* A classic (RFC 3164 / charon file logger) time: no year, no zone. */
+struct classic {
+	int mon, day, hour, min, sec, us;
+};
+
+/* "Mmm dd hh:mm:ss[.frac]" at s[*i]; the day may be space-padded ("Nov  3") or bare ("Nov 3"). */
+static bool parse_classic(const char *s, size_t n, size_t *i, struct classic *c)
+{
+	size_t j = *i;
+	if (n - j < 14 || s[j + 3] != ' ')
+		return false;
+	c->mon = month_index(s + j);
+	if (c->mon < 0)
+		return false;
+	j += 4;
+	if (s[j] == ' ')
+		j++;
+	if (j >= n || !is_digit(s[j]))
+		return false;
+	c->day = s[j++] - '0';
+	if (j < n && is_digit(s[j]))
+		c->day = c->day * 10 + (s[j++] - '0');
+	if (c->day < 1 || c->day > 31 || j >= n || s[j++] != ' ')
+		return false;
+	if (!clock_hms(s, n, &j, &c->hour, &c->min, &c->sec))
+		return false;
+	c->us = fraction_us(s, n, &j);
+	*i = j;
+	return true;
+}
+
+/* Local wall clock as seconds "as if UTC": compares dates without mktime (DST is noise next
+ * to the one-day margin it is used with). */
+static int64_t wall_seconds(int year, const struct classic *c)
+{
+	return days_from_civil(year, (unsigned)c->mon + 1, (unsigned)c->day) * 86400 + c->hour * 3600 +
+	       c->min * 60 + c->sec;
+}
+
+/* Complete a classic time to microseconds since the epoch.
+ *
+ * The year rule:
+ *  - pinned (ps->year): start at that year and add one whenever the month jumps back by more
+ *    than six months (Dec -> Jan inside one file); a small step back (a late line across a
+ *    month boundary) is not a new year.
+ *  - otherwise from ref_time (the file's mtime, or now): take ref_time's local year; if that
+ *    puts the line more than a day after ref_time, the line is from the previous year (logs
+ *    are not from the future; a day of slack absorbs clock and zone skew). A Dec -> Jan file
+ *    read after New Year thus gets Dec in the old year and Jan in the new one. The previous
+ *    line's year also counts, moved by the rollover rule above (and back by one when the
+ *    month jumps forward by more than six months: a late Dec line after Jan 1): the later
+ *    of the two wins, so a file followed live across New Year moves on to the new year
+ *    although its ref_time is from the old one.
+ * Local time (TZ) is resolved with mktime once per (year, month, day, hour) and cached. */
+static int64_t classic_time_us(struct swl_parser *ps, const struct classic *c)
+{
+	int year;
+	bool seen = ps->last_mon >= 0;
+	bool rolled = seen && c->mon + 6 < ps->last_mon && ps->cur_year < 100000; /* no int overflow */
+	if (ps->year) {
+		year = ps->cur_year + (rolled ? 1 : 0);
+	} else {
+		year = ps->ref_year;
+		if (wall_seconds(year, c) > ps->ref_wall + 86400)
+			year--;
+		if (seen) {
+			int prev = ps->cur_year + (rolled ? 1 : 0) - (c->mon > ps->last_mon + 6 ? 1 : 0);
+			if (prev > year)
+				year = prev;
+		}
+	}
+	ps->cur_year = year;
+	ps->last_mon = c->mon;
+
+	long key = (((long)year * 12 + c->mon) * 32 + c->day) * 24 + c->hour;
+	if (key != ps->cache_key) {
+		struct tm tm = {
+			.tm_year = year - 1900,
+			.tm_mon = c->mon,
+			.tm_mday = c->day,
+			.tm_hour = c->hour,
+			.tm_isdst = -1,
+		};
+		time_t t = mktime(&tm);
+		ps->cache_key = key;
+		ps->cache_epoch = t == (time_t)-1 ? INT64_MIN : (int64_t)t;
+	}
+	if (ps->cache_epoch == INT64_MIN)
+		return 0; /* unknown: mktime could not represent it */
+	return (ps->cache_epoch + c->min * 60 + c->sec) * US_PER_S + c->us;
+}
+
+void swl_parser_init(struct swl_parser *ps, int year, time_t ref_time)
+{
+	if (ref_time == 0)
+		ref_time = time(NULL); /* no reference given: lines are not from the future */
+	*ps = (struct swl_parser){
+		.year = year,
+		.ref_time = ref_time,
+		.last_mon = -1,
+		.cur_year = year,
+		.cache_key = -1,
+	};
+	struct tm tm;
+	if (localtime_r(&ref_time, &tm)) {
+		ps->ref_year = tm.tm_year + 1900;
+		ps->ref_wall = days_from_civil(ps->ref_year, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) * 86400 +
+			       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	} else {
+		ps->ref_year = 1970;
+	}
+}
+
+bool swl_is_charon(struct swl_str program)
+{
+	return swl_str_eqc(program, "charon") || swl_str_eqc(program, "charon-systemd");
+}
+
+/* Length of charon's "NN[GRP] " at s (2+ digits, three capitals), or 0 when it is not there. */
+static size_t charon_thread_group(const char *s, size_t n, size_t *ndigits)
+{
+	size_t k = 0;
+	while (k < n && is_digit(s[k]))
+		k++;
+	if (k < 2 || n - k < 6 || s[k] != '[' || !is_upper(s[k + 1]) || !is_upper(s[k + 2]) ||
+	    !is_upper(s[k + 3]) || s[k + 4] != ']' || s[k + 5] != ' ')
+		return 0;
+	*ndigits = k;
+	return k + 6;
+}
+
+/* Digits only, 1..20 of them (a unique id is an unsigned int in charon). */
+static bool all_digits(const char *s, size_t n)
+{
+	if (n == 0 || n > 20)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_digit(s[i]))
+			return false;
+	return true;
+}
+
+static void add_missing(struct swl_event *ev, const char *name, struct swl_str value)
+{
+	if (!swl_event_field(ev, swl_str_c(name)).p)
+		swl_event_add_field(ev, name, value);
+}
+
+/* charon truncates " <name|id>" to 127 bytes; a longer candidate is not its prefix. */
+#define SWL_CHARON_SA_MAX 128
+
+void swl_parse_charon_prefix(struct swl_event *ev)
+{
+	const char *p = ev->msg.p;
+	size_t n = ev->msg.n, nd = 0;
+	if (!p)
+		return;
+	size_t i = charon_thread_group(p, n, &nd);
+	if (i == 0)
+		return;
+	/* THREAD as charon-systemd writes it: "%d", so "09" becomes "9" like in the journal. */
+	struct swl_str thread = { p, nd };
+	while (thread.n > 1 && thread.p[0] == '0') {
+		thread.p++;
+		thread.n--;
+	}
+	add_missing(ev, "THREAD", thread);
+	add_missing(ev, "GROUP", (struct swl_str){ p + nd + 1, 3 });
+
+	if (i < n && p[i] == '<') {
+		size_t lim = n - i < SWL_CHARON_SA_MAX ? n : i + SWL_CHARON_SA_MAX;
+		size_t j = i + 1;
+		while (j < lim && p[j] != '|' && p[j] != '>')
+			j++;
+		struct swl_str name = SWL_STR_NULL, uid = SWL_STR_NULL;
+		size_t end = 0; /* index of the closing '>' when the prefix is well-formed */
+		if (j < lim && p[j] == '>') {
+			uid = (struct swl_str){ p + i + 1, j - i - 1 };
+			end = j;
+		} else if (j < lim) {
+			name = (struct swl_str){ p + i + 1, j - i - 1 };
+			size_t u = j + 1;
+			while (u < lim && p[u] != '>')
+				u++;
+			if (u < lim) {
+				uid = (struct swl_str){ p + j + 1, u - j - 1 };
+				end = u;
+			}
+		}
+		/* "> " then the message, or the line ends right after '>' */
+		if (end && all_digits(uid.p, uid.n) && (end + 1 == n || p[end + 1] == ' ')) {
+			if (name.n)
+				add_missing(ev, "IKE_SA_NAME", name);
+			add_missing(ev, "IKE_SA_UNIQUE_ID", uid);
+			i = end + 1 < n ? end + 2 : n;
+		}
+	}
+	ev->msg = (struct swl_str){ p + i, n - i };
+}
+
+/* A syslog tag at s[i]: "prog[pid]: " or "prog: " (a colon at the end of the line will do).
+ * The colon must be followed by a space or the end, so an IPv6 host ("fe80::1") is no tag. */
+static bool parse_tag(const char *s, size_t n, size_t i, struct swl_event *ev, size_t *msg_at)
+{
+	size_t j = i;
+	while (j < n && s[j] != ':' && s[j] != '[' && s[j] != ' ' && s[j] != ']')
+		j++;
+	if (j == i || j >= n)
+		return false;
+	struct swl_str prog = { s + i, j - i };
+	long pid = -1;
+	if (s[j] == '[') {
+		size_t k = j + 1;
+		while (k < n && s[k] != ']' && s[k] != ' ')
+			k++;
+		if (k >= n || s[k] != ']')
+			return false;
+		pid = parse_pid(s + j + 1, k - j - 1);
+		j = k + 1;
+	}
+	if (j >= n || s[j] != ':' || (j + 1 < n && s[j + 1] != ' '))
+		return false;
+	j++;
+	if (j < n)
+		j++; /* the space */
+	ev->program = prog;
+	ev->pid = pid;
+	*msg_at = j;
+	return true;
+}
+
+/* What follows a timestamp (3164 or 3339): " 09[IKE] ..." (charon's file logger),
+ * " prog[pid]: msg" (no host), " host prog[pid]: msg", or " host msg" (no tag). */
+static int after_time(const char *s, size_t n, size_t i, struct swl_event *ev)
+{
+	if (i >= n || s[i] != ' ')
+		return -EINVAL;
+	i++;
+	size_t nd, m;
+	if (charon_thread_group(s + i, n - i, &nd)) {
+		ev->program = swl_str_c("charon");
+		ev->msg = (struct swl_str){ s + i, n - i };
+		return 0;
+	}
+	if (parse_tag(s, n, i, ev, &m)) {
+		ev->msg = (struct swl_str){ s + m, n - m };
+		return 0;
+	}
+	size_t h = i;
+	while (h < n && s[h] != ' ')
+		h++;
+	if (h == i || h >= n)
+		return -EINVAL; /* no host, or a host and nothing after it */
+	ev->host = (struct swl_str){ s + i, h - i };
+	i = h + 1;
+	if (parse_tag(s, n, i, ev, &m))
+		ev->msg = (struct swl_str){ s + m, n - m };
+	else
+		ev->msg = (struct swl_str){ s + i, n - i };
+	return 0;
+}
+
+/* A space-separated RFC 5424 header field at s[*i]; NILVALUE "-" gives an empty slice. */
+static bool field5424(const char *s, size_t n, size_t *i, struct swl_str *out)
+{
+	size_t j = *i;
+	while (j < n && s[j] != ' ')
+		j++;
+	if (j == *i || j >= n)
+		return false;
+	*out = (j - *i == 1 && s[*i] == '-') ? SWL_STR_NULL : (struct swl_str){ s + *i, j - *i };
+	*i = j + 1;
+	return true;
+}
+
+/* RFC 5424 after "<PRI>1 ": TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [SP MSG]. */
+static int parse_5424(const char *s, size_t n, size_t i, struct swl_event *ev)
+{
+	int64_t t = 0;
+	if (i < n && s[i] == '-') {
+		i++;
+	} else if (!parse_rfc3339(s, n, &i, &t)) {
+		return -EINVAL;
+	}
+	if (i >= n || s[i] != ' ')
+		return -EINVAL;
+	i++;
+	struct swl_str host, app, procid, msgid;
+	if (!field5424(s, n, &i, &host) || !field5424(s, n, &i, &app) || !field5424(s, n, &i, &procid) ||
+	    !field5424(s, n, &i, &msgid))
+		return -EINVAL;
+	/* STRUCTURED-DATA: "-" or one or more [id param="value" ...]; '\' escapes the next byte
+	 * (\" \\ \] inside values), and ']' closes an element only outside quotes. */
+	if (i < n && s[i] == '-') {
+		i++;
+	} else {
+		if (i >= n || s[i] != '[')
+			return -EINVAL;
+		while (i < n && s[i] == '[') {
+			bool quoted = false, closed = false;
+			for (i++; i < n; i++) {
+				char c = s[i];
+				if (c == '\\') {
+					i++; /* skip the escaped byte (the loop's i++ moves past it) */
+					continue;
+				}
+				if (c == '"') {
+					quoted = !quoted;
+				} else if (c == ']' && !quoted) {
+					closed = true;
+					i++;
+					break;
+				}
+			}
+			if (!closed)
+				return -EINVAL;
+		}
+	}
+	if (i < n && s[i] != ' ')
+		return -EINVAL;
+	if (i < n)
+		i++;
+	/* MSG may start with a UTF-8 BOM, which is not part of the text. */
+	if (n - i >= 3 && (unsigned char)s[i] == 0xEF && (unsigned char)s[i + 1] == 0xBB &&
+	    (unsigned char)s[i + 2] == 0xBF)
+		i += 3;
+	ev->time_us = t;
+	ev->host = host;
+	ev->program = app;
+	ev->pid = parse_pid(procid.p, procid.n);
+	ev->msg = (struct swl_str){ s + i, n - i };
+	return 0;
+}
+
+/* "<PRI>" with 1..3 digits and PRI <= 191; returns the index after '>' or 0. */
+static size_t skip_pri(const char *s, size_t n)
+{
+	if (n < 3 || s[0] != '<')
+		return 0;
+	size_t j = 1;
+	int v = 0;
+	while (j < n && j <= 3 && is_digit(s[j]))
+		v = v * 10 + (s[j++] - '0');
+	if (j == 1 || j >= n || s[j] != '>' || v > 191)
+		return 0;
+	return j + 1;
+}
+
+static int parse_header(struct swl_parser *ps, const char *s, size_t n, struct swl_event *ev)
+{
+	size_t i = skip_pri(s, n);
+	if (i && n - i >= 2 && s[i] == '1' && s[i + 1] == ' ')
+		return parse_5424(s, n, i + 2, ev);
+	if (i < n && is_digit(s[i])) {
+		int64_t t;
+		if (parse_rfc3339(s, n, &i, &t)) {
+			ev->time_us = t;
+			return after_time(s, n, i, ev);
+		}
+		size_t nd;
+		if (i == 0 && charon_thread_group(s, n, &nd)) {
+			/* charon's file logger without time_format: the bare "NN[GRP] msg" */
+			ev->program = swl_str_c("charon");
+			ev->msg = (struct swl_str){ s, n };
+			return 0;
+		}
+		return -EINVAL;
+	}
+	struct classic c;
+	if (!parse_classic(s, n, &i, &c))
+		return -EINVAL;
+	/* Check the shape first: the year state (rollover) must only see real header lines. */
+	int r = after_time(s, n, i, ev);
+	if (r == 0)
+		ev->time_us = classic_time_us(ps, &c);
+	return r;
+}
+
+int swl_parse_line(struct swl_parser *ps, const char *line, size_t len, struct swl_event *ev)
+{
+	/* Only the scalars: the field array is 2 KiB and nfields bounds what is read of it. */
+	ev->time_us = 0;
+	ev->host = SWL_STR_NULL;
+	ev->program = SWL_STR_NULL;
+	ev->pid = -1;
+	ev->msg = SWL_STR_NULL;
+	ev->nfields = 0;
+	if (!line)
+		len = 0;
+	int r = line ? parse_header(ps, line, len, ev) : -EINVAL;
+	if (r < 0) {
+		ev->time_us = 0;
+		ev->host = SWL_STR_NULL;
+		ev->program = SWL_STR_NULL;
+		ev->pid = -1;
+		ev->msg = (struct swl_str){ line, len };
+		return -EINVAL;
+	}
+	if (swl_is_charon(ev->program))
+		swl_parse_charon_prefix(ev);
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* pipeline.h - one entry through the stages: parse -> rules -> registry, with self-metrics.
+ * Every mode (replay, follow, omprog, examples aside) feeds entries through here. */
+#ifndef SWL_PIPELINE_H
+#define SWL_PIPELINE_H
+
+#include "context.h"
+#include "parse.h"
+#include "registry.h"
+#include "rules.h"
+
+struct swl_pipeline {
+	struct swl_registry *reg;    /* borrowed */
+	struct swl_ruleset *rules;   /* borrowed; swapped on reload */
+	struct swl_context *ctx;     /* borrowed */
+	struct swl_parser parser;    /* per file or stream: reinitialise with swl_parser_init */
+	bool wall_clock;             /* stamp entries that carry no time with now (never in replay) */
+	int64_t last_time_us;        /* log time of the latest entry seen */
+	struct swl_series *lines_read, *lines_unparsed, *lines_oversized;
+};
+
+/* reg, rules and ctx are borrowed and must outlive the pipeline. */
+void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct swl_ruleset *rules,
+		       struct swl_context *ctx);
+/* A raw syslog line (no newline); oversized: the source cut it. */
+void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized);
+/* An entry a source already parsed (journal). The event may be completed (time). */
+void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev);
+
+#endif

@@ -1,0 +1,453 @@
+/* rules.c - event -> updates: match, resolve templates, update the registry and context.
+ *
+ * The per-line path allocates nothing: captures land in the ruleset's one match data,
+ * templates resolve to slices of the line, the event, the context or the ruleset's scratch
+ * buffer, and series are found by hashing those slices.
+ */
+#include "rules_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "parse.h"
+
+/* What a template can see while one rule handles one event. */
+struct scope {
+	const struct swl_event *ev;
+	PCRE2_SIZE *ov;
+	uint32_t ncaptures;          /* pairs in ov that the match set */
+	const struct swl_ctx_entry *recalled;
+	char pid[24];
+	char *scratch;               /* rendered templates of the current step */
+	size_t used, cap;
+};
+
+static struct swl_str ref_value(struct scope *sc, const struct swl_ref *ref)
+{
+	for (size_t g = 0; g < ref->ngroups; g++) {
+		uint32_t n = ref->groups[g];
+		if (n < sc->ncaptures && sc->ov[2 * n] != PCRE2_UNSET)
+			return (struct swl_str){ sc->ev->msg.p + sc->ov[2 * n], sc->ov[2 * n + 1] - sc->ov[2 * n] };
+	}
+	switch (ref->builtin) {
+	case SWL_B_HOST:
+		return sc->ev->host;
+	case SWL_B_PROGRAM:
+		return sc->ev->program;
+	case SWL_B_MESSAGE:
+		return sc->ev->msg;
+	case SWL_B_PID:
+		if (sc->ev->pid < 0)
+			return SWL_STR_NULL;
+		snprintf(sc->pid, sizeof(sc->pid), "%ld", sc->ev->pid);
+		return swl_str_c(sc->pid);
+	case SWL_B_NONE:
+		break;
+	}
+	struct swl_str name = { ref->name, ref->namelen };
+	struct swl_str v = swl_event_field(sc->ev, name);
+	if (v.n || !sc->recalled)
+		return v;
+	return swl_ctx_entry_label(sc->recalled, name);
+}
+
+static struct swl_str part_value(struct scope *sc, const struct swl_part *p)
+{
+	for (size_t a = 0; a < p->nalts; a++) {
+		struct swl_str v = ref_value(sc, &p->alts[a]);
+		if (v.n)
+			return v;
+	}
+	return (struct swl_str){ p->lit ? p->lit : "", p->litlen };
+}
+
+/* Resolve a template. A one-part template is a slice of its source (no copy); longer ones
+ * are rendered into the scratch buffer, cut short when it is full. A key (strict) in which
+ * any ${...} is empty is empty as a whole: "moon|" names no SA. */
+static struct swl_str tpl_render(struct scope *sc, const struct swl_tpl *t, bool strict)
+{
+	if (t->nparts == 0)
+		return (struct swl_str){ "", 0 };
+	if (t->nparts == 1)
+		return part_value(sc, &t->parts[0]);
+	char *start = sc->scratch + sc->used;
+	for (size_t i = 0; i < t->nparts; i++) {
+		struct swl_str v = part_value(sc, &t->parts[i]);
+		if (strict && t->parts[i].nalts && !v.n) {
+			sc->used = (size_t)(start - sc->scratch);
+			return (struct swl_str){ "", 0 };
+		}
+		size_t room = sc->cap - sc->used;
+		size_t n = v.n < room ? v.n : room;
+		memcpy(sc->scratch + sc->used, v.p, n);
+		sc->used += n;
+	}
+	return (struct swl_str){ start, (size_t)(sc->scratch + sc->used - start) };
+}
+
+static struct swl_str tpl_eval(struct scope *sc, const struct swl_tpl *t)
+{
+	return tpl_render(sc, t, false);
+}
+
+static struct swl_str key_eval(struct scope *sc, const struct swl_tpl *t)
+{
+	return tpl_render(sc, t, true);
+}
+
+static bool tpl_number(struct scope *sc, const struct swl_tpl *t, double *out)
+{
+	if (t->is_time) {
+		if (!sc->ev->time_us)
+			return false;
+		*out = (double)sc->ev->time_us / 1e6;
+		return true;
+	}
+	struct swl_str v = tpl_eval(sc, t);
+	char buf[64];
+	if (v.n == 0 || v.n >= sizeof(buf))
+		return false;
+	memcpy(buf, v.p, v.n);
+	buf[v.n] = '\0';
+	char *end;
+	errno = 0;
+	double x = strtod(buf, &end);
+	if (*end || errno || !isfinite(x))
+		return false;
+	*out = x;
+	return true;
+}
+
+static bool conds_hold(struct scope *sc, const struct swl_cond *c, size_t n, bool all)
+{
+	for (size_t i = 0; i < n; i++) {
+		sc->used = 0;
+		struct swl_str a = tpl_eval(sc, &c[i].lhs);
+		struct swl_str b = tpl_eval(sc, &c[i].rhs);
+		bool eq = swl_str_eq(a, b);
+		if (all && !eq)
+			return false;
+		if (!all && eq)
+			return true;
+	}
+	return all;
+}
+
+/* A key went down: count it on the counter with the labels of the series it was live in. */
+struct count_arg {
+	struct scope *sc;
+	const struct swl_update *u;
+};
+
+static void count_down(struct swl_series *gauge_series, void *arg)
+{
+	struct count_arg *ca = arg;
+	const struct swl_update *u = ca->u;
+	struct swl_str values[SWL_MAX_LABELS];
+	ca->sc->used = 0;
+	for (size_t i = 0; i < u->count->nlabels; i++)
+		values[i] = u->count_from[i] >= 0 ? swl_str_c(gauge_series->values[u->count_from[i]])
+						  : tpl_eval(ca->sc, &u->count_labels[i]);
+	swl_series_add(swl_family_series(u->count, values), 1, ca->sc->ev->time_us);
+}
+
+/* Apply one update. Returns false when a value was not a number. */
+static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct swl_update *u)
+{
+	struct swl_family *f = u->family;
+	int64_t t = sc->ev->time_us;
+	sc->used = 0;
+	switch (u->op) {
+	case SWL_OP_RESET:
+		swl_context_reset(ctx, f, t);
+		return true;
+	case SWL_OP_REGROUP: {
+		struct swl_str from = key_eval(sc, &u->group);
+		/* keep `from` out of the scratch area `to` is rendered into */
+		char buf[SWL_CTX_KEY_MAX];
+		size_t n = from.n < sizeof(buf) ? from.n : sizeof(buf);
+		memcpy(buf, from.p, n);
+		swl_context_regroup(ctx, f, (struct swl_str){ buf, n }, key_eval(sc, &u->to));
+		return true;
+	}
+	case SWL_OP_DOWN: {
+		struct count_arg ca = { sc, u };
+		void (*fn)(struct swl_series *, void *) = u->count ? count_down : NULL;
+		if (u->group.set) {
+			char buf[SWL_CTX_KEY_MAX];
+			struct swl_str g = key_eval(sc, &u->group);
+			size_t n = g.n < sizeof(buf) ? g.n : sizeof(buf);
+			memcpy(buf, g.p, n);
+			swl_context_down_group(ctx, f, (struct swl_str){ buf, n }, t, fn, &ca);
+		} else {
+			struct swl_series *was = swl_context_down(ctx, f, key_eval(sc, &u->key), t);
+			if (was && fn)
+				fn(was, &ca);
+		}
+		return true;
+	}
+	default:
+		break;
+	}
+	double v = 1;
+	if (u->value.set && !tpl_number(sc, &u->value, &v))
+		return false;
+	struct swl_str values[SWL_MAX_LABELS];
+	for (size_t i = 0; i < f->nlabels; i++)
+		values[i] = tpl_eval(sc, &u->labels[i]);
+	struct swl_series *s = swl_family_series(f, values);
+	switch (u->op) {
+	case SWL_OP_INC:
+		swl_series_add(s, v, t);
+		break;
+	case SWL_OP_DEC:
+		swl_series_add(s, -v, t);
+		break;
+	case SWL_OP_SET:
+		swl_series_set(s, v, t);
+		break;
+	case SWL_OP_OBSERVE:
+		swl_series_observe(s, v, t);
+		break;
+	case SWL_OP_UP: {
+		struct swl_str key = key_eval(sc, &u->key);
+		if (key.n)
+			swl_context_up(ctx, f, key, key_eval(sc, &u->group), s, t);
+		break;
+	}
+	default:
+		break;
+	}
+	return true;
+}
+
+static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl_context *ctx,
+		       const struct swl_event *ev)
+{
+	int rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx)
+			   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return;
+	if (rc < 0) { /* match or depth limit: the line costs no more than this */
+		swl_series_add(rule->errors, 1, ev->time_us);
+		return;
+	}
+	struct scope sc = { .ev = ev, .ov = pcre2_get_ovector_pointer(rs->md), .ncaptures = (uint32_t)rc,
+			    .scratch = rs->scratch, .cap = sizeof(rs->scratch) };
+	if (rule->recall.set) {
+		struct swl_str key = key_eval(&sc, &rule->recall);
+		sc.recalled = key.n ? swl_context_get(ctx, key, ev->time_us) : NULL;
+	}
+	if (!conds_hold(&sc, rule->ifs, rule->nif, true) || conds_hold(&sc, rule->unless, rule->nunless, false))
+		return;
+	swl_series_add(rule->matches, 1, ev->time_us);
+	bool ok = true;
+	for (size_t i = 0; i < rule->nupdates; i++)
+		ok &= apply_update(&sc, ctx, &rule->updates[i]);
+	/* Remember after the updates, and from a copy: a recalled entry may be the one written. */
+	for (size_t i = 0; i < rule->nremember; i++) {
+		const struct swl_remember *m = &rule->remember[i];
+		char key[SWL_CTX_KEY_MAX], vals[SWL_CTX_MAX_LABELS][SWL_LABEL_VALUE_MAX];
+		size_t vlen[SWL_CTX_MAX_LABELS];
+		sc.used = 0;
+		struct swl_str k = key_eval(&sc, &m->key);
+		size_t kn = k.n < sizeof(key) ? k.n : sizeof(key);
+		memcpy(key, k.p, kn);
+		if (!kn)
+			continue; /* nothing to key on: the line did not name its SA */
+		for (size_t l = 0; l < m->nlabels; l++) {
+			sc.used = 0;
+			struct swl_str v = tpl_eval(&sc, &m->values[l]);
+			vlen[l] = v.n < SWL_LABEL_VALUE_MAX ? v.n : SWL_LABEL_VALUE_MAX;
+			memcpy(vals[l], v.p, vlen[l]);
+		}
+		for (size_t l = 0; l < m->nlabels; l++)
+			swl_context_remember(ctx, (struct swl_str){ key, kn }, swl_str_c(m->names[l]),
+					     (struct swl_str){ vals[l], vlen[l] }, ev->time_us);
+		sc.recalled = NULL; /* the entry may have moved */
+	}
+	if (rule->forget_all) {
+		swl_context_forget_all(ctx);
+	} else if (rule->forget.set) {
+		sc.used = 0;
+		struct swl_str k = key_eval(&sc, &rule->forget);
+		if (k.n)
+			swl_context_forget(ctx, k);
+	}
+	if (!ok)
+		swl_series_add(rule->errors, 1, ev->time_us);
+}
+
+static const struct swl_dispatch *dispatch_for(const struct swl_ruleset *rs, struct swl_str program)
+{
+	for (size_t k = 0; k + 1 < rs->ndispatch; k++)
+		if (swl_str_eqc(program, rs->dispatch[k].program))
+			return &rs->dispatch[k];
+	return &rs->dispatch[rs->ndispatch - 1];
+}
+
+void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev)
+{
+	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
+	for (size_t i = 0; i < dp->nrules; i++)
+		apply_rule(rs, dp->rules[i], ctx, ev);
+}
+
+/* ---- examples ---- */
+
+/* How many updates each series had before the example's line. */
+struct snapshot {
+	size_t nfam;
+	size_t *nseries;
+	uint64_t **updates;
+};
+
+static void snap_take(const struct swl_registry *r, struct snapshot *s)
+{
+	s->nfam = r->nfamilies;
+	s->nseries = swl_xcalloc(s->nfam ? s->nfam : 1, sizeof(size_t));
+	s->updates = swl_xcalloc(s->nfam ? s->nfam : 1, sizeof(uint64_t *));
+	for (size_t i = 0; i < s->nfam; i++) {
+		const struct swl_family *f = r->families[i];
+		s->nseries[i] = f->nseries;
+		s->updates[i] = swl_xcalloc(f->nseries ? f->nseries : 1, sizeof(uint64_t));
+		for (size_t j = 0; j < f->nseries; j++)
+			s->updates[i][j] = f->series[j]->updates;
+	}
+}
+
+static void snap_free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nfam; i++)
+		free(s->updates[i]);
+	free(s->updates);
+	free(s->nseries);
+}
+
+static bool series_changed(const struct snapshot *s, size_t fi, size_t si, const struct swl_series *x)
+{
+	return fi >= s->nfam || si >= s->nseries[fi] || x->updates != s->updates[fi][si];
+}
+
+static void describe(struct swl_buf *b, const char *metric, size_t n, char *const *names, char *const *values)
+{
+	swl_buf_printf(b, "%s{", metric);
+	for (size_t i = 0; i < n; i++)
+		swl_buf_printf(b, "%s%s=\"%s\"", i ? "," : "", names[i], values[i]);
+	swl_buf_addc(b, '}');
+}
+
+/* Does series x (of family f) carry exactly the expected labels (unnamed ones empty)? */
+static bool expect_is(const struct swl_expect *e, const struct swl_family *f, const struct swl_series *x)
+{
+	if (strcmp(e->metric, f->name) != 0)
+		return false;
+	for (size_t l = 0; l < f->nlabels; l++) {
+		const char *want = "";
+		for (size_t k = 0; k < e->nlabels; k++)
+			if (strcmp(e->names[k], f->labels[l]) == 0)
+				want = e->values[k];
+		if (strcmp(want, x->values[l]) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void feed_line(struct swl_ruleset *rs, struct swl_context *ctx, const char *line)
+{
+	struct swl_parser ps;
+	struct swl_event ev;
+	swl_parser_init(&ps, 2026, 0);
+	swl_parse_line(&ps, line, strlen(line), &ev);
+	swl_rules_apply(rs, ctx, &ev);
+}
+
+static void feed_fields(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_example *ex)
+{
+	struct swl_event ev = { .pid = -1, .time_us = 1795974712000000 };
+	for (size_t i = 0; i < ex->nfields; i++) {
+		struct swl_str v = swl_str_c(ex->fvalues[i]);
+		if (strcmp(ex->fnames[i], "MESSAGE") == 0)
+			ev.msg = v;
+		else if (strcmp(ex->fnames[i], "SYSLOG_IDENTIFIER") == 0)
+			ev.program = v;
+		else if (strcmp(ex->fnames[i], "_HOSTNAME") == 0)
+			ev.host = v;
+		swl_event_add_field(&ev, ex->fnames[i], v);
+	}
+	if (swl_is_charon(ev.program))
+		swl_parse_charon_prefix(&ev);
+	swl_rules_apply(rs, ctx, &ev);
+}
+
+static int run_example(struct swl_ruleset *rs, const struct swl_rule *rule, size_t idx, FILE *out)
+{
+	const struct swl_example *ex = &rule->examples[idx];
+	struct swl_context *ctx = swl_context_create(1000, 0);
+	for (size_t i = 0; i < ex->nafter; i++)
+		feed_line(rs, ctx, ex->after[i]);
+	struct snapshot snap;
+	snap_take(rs->reg, &snap);
+	if (ex->text)
+		feed_line(rs, ctx, ex->text);
+	else
+		feed_fields(rs, ctx, ex);
+	swl_context_destroy(ctx);
+
+	int failures = 0;
+	bool *met = swl_xcalloc(ex->nexpect ? ex->nexpect : 1, sizeof(bool));
+	struct swl_buf b;
+	swl_buf_init(&b, 0);
+	const struct swl_registry *reg = rs->reg;
+	for (size_t fi = 0; fi < reg->nfamilies; fi++) {
+		const struct swl_family *f = reg->families[fi];
+		if (f->retired || strncmp(f->name, "swanlog_", 8) == 0)
+			continue;
+		for (size_t si = 0; si < f->nseries; si++) {
+			const struct swl_series *x = f->series[si];
+			if (!series_changed(&snap, fi, si, x))
+				continue;
+			bool expected = false;
+			for (size_t e = 0; e < ex->nexpect; e++) {
+				if (expect_is(&ex->expect[e], f, x)) {
+					met[e] = expected = true;
+				}
+			}
+			if (!expected) {
+				b.len = 0;
+				describe(&b, f->name, f->nlabels, f->labels, x->values);
+				fprintf(out, "%s:%u:%u: rule '%s' example %zu: unexpected update %s\n", rule->path, ex->line,
+					ex->col, rule->name, idx + 1, b.p);
+				failures++;
+			}
+		}
+	}
+	for (size_t e = 0; e < ex->nexpect; e++) {
+		if (met[e])
+			continue;
+		const struct swl_expect *xe = &ex->expect[e];
+		b.len = 0;
+		describe(&b, xe->metric, xe->nlabels, xe->names, xe->values);
+		fprintf(out, "%s:%u:%u: rule '%s' example %zu: expected update %s did not happen\n", rule->path, xe->line,
+			xe->col, rule->name, idx + 1, b.p);
+		failures++;
+	}
+	swl_buf_fini(&b);
+	free(met);
+	snap_free(&snap);
+	return failures;
+}
+
+int swl_rules_run_examples(struct swl_ruleset *rs, FILE *out, size_t *nexamples)
+{
+	int failures = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		for (size_t e = 0; e < rs->rules[i].nexamples; e++, n++)
+			failures += run_example(rs, &rs->rules[i], e, out) ? 1 : 0;
+	}
+	if (nexamples)
+		*nexamples = n;
+	return failures;
+}

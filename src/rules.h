@@ -1,0 +1,36 @@
+/* rules.h - the YAML rule language: load and compile a ruleset, apply it to events.
+ *
+ * A ruleset is loaded from a file or a directory of *.yaml / *.yml files (in name order),
+ * declares its metric families in a registry, and compiles every pattern once (PCRE2 JIT).
+ * The language is documented in rules/README.md.
+ */
+#ifndef SWL_RULES_H
+#define SWL_RULES_H
+
+#include <stdio.h>
+
+#include "context.h"
+#include "event.h"
+#include "registry.h"
+
+struct swl_ruleset;
+
+/* Load path into a new ruleset whose families live in reg (borrowed; must outlive the
+ * ruleset). On error returns a negative errno, fills err with "path:line:col: message",
+ * and declares nothing that a later successful load would not also declare. */
+int swl_rules_load(const char *path, struct swl_registry *reg, struct swl_ruleset **out, struct swl_err *err);
+void swl_rules_destroy(struct swl_ruleset *rs);
+
+/* Apply every rule whose program filter and pattern match ev, in file order. */
+void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev);
+
+/* Run every rule's examples (each with a fresh context) and print each failure to out as
+ * "path:line:col: message". Returns the number of failures; *nexamples gets the count run. */
+int swl_rules_run_examples(struct swl_ruleset *rs, FILE *out, size_t *nexamples);
+
+size_t swl_rules_count(const struct swl_ruleset *rs);
+/* Limits the ruleset asks for (top-level `limits:`), 0 when unset. */
+size_t swl_rules_context_entries(const struct swl_ruleset *rs);
+int64_t swl_rules_context_age_us(const struct swl_ruleset *rs);
+
+#endif

@@ -1,0 +1,140 @@
+/* rules_int.h - the compiled form of a ruleset, shared by rules_load.c (which builds it)
+ * and rules.c (which runs it). Not for other modules. */
+#ifndef SWL_RULES_INT_H
+#define SWL_RULES_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "rules.h"
+
+#define SWL_MAX_ALTS 8          /* alternatives in one ${a|b|c} */
+#define SWL_SCRATCH_SIZE 8192   /* bytes for rendered templates of one update */
+#define SWL_MATCH_LIMIT 1000000 /* PCRE2 match limit per rule and line */
+#define SWL_DEPTH_LIMIT 10000
+
+enum swl_builtin { SWL_B_NONE, SWL_B_HOST, SWL_B_PROGRAM, SWL_B_PID, SWL_B_MESSAGE };
+
+/* One name inside ${...}: a capture (by group numbers), a builtin, a field or a recalled label. */
+struct swl_ref {
+	char *name;
+	size_t namelen;
+	size_t ngroups;
+	uint32_t *groups;
+	enum swl_builtin builtin;
+};
+
+/* A template part: literal text (nalts == 0) or the first non-empty of nalts names, else
+ * the default text in lit (from ${a|b:-default}). */
+struct swl_part {
+	char *lit;
+	size_t litlen;
+	size_t nalts;
+	struct swl_ref alts[SWL_MAX_ALTS];
+};
+
+struct swl_tpl {
+	size_t nparts;
+	struct swl_part *parts;
+	bool is_time; /* the literal word `time`: the event's time in seconds */
+	bool set;
+};
+
+enum swl_op {
+	SWL_OP_INC, SWL_OP_DEC, SWL_OP_SET, SWL_OP_OBSERVE, SWL_OP_UP, SWL_OP_DOWN, SWL_OP_REGROUP, SWL_OP_RESET
+};
+
+struct swl_update {
+	enum swl_op op;
+	struct swl_family *family;
+	struct swl_tpl labels[SWL_MAX_LABELS]; /* one per family label, in declaration order */
+	struct swl_tpl value;                  /* inc/dec `by`, set/observe `value` */
+	struct swl_tpl key;                    /* up/down: what is live */
+	struct swl_tpl group;                  /* up: its owner; down/regroup: the owner to act on */
+	struct swl_tpl to;                     /* regroup: the new owner */
+	/* down with `count:`: a counter increased once per key taken down, with the labels of the
+	 * series the key was live in; labels the gauge lacks come from count_labels. */
+	struct swl_family *count;
+	int count_from[SWL_MAX_LABELS];        /* gauge label index, or -1: use count_labels */
+	struct swl_tpl count_labels[SWL_MAX_LABELS];
+	size_t mdef, count_mdef;               /* loader only: declarations to bind */
+	bool has_count;
+};
+
+struct swl_cond {
+	struct swl_tpl lhs, rhs;
+};
+
+struct swl_remember {
+	struct swl_tpl key;
+	size_t nlabels;
+	char *names[SWL_CTX_MAX_LABELS];
+	struct swl_tpl values[SWL_CTX_MAX_LABELS];
+};
+
+struct swl_expect {
+	char *metric;
+	unsigned line, col;
+	size_t nlabels;
+	char **names, **values;
+};
+
+struct swl_example {
+	unsigned line, col;
+	size_t nafter;
+	char **after;
+	char *text;            /* a log line, or NULL when fields are given */
+	size_t nfields;
+	char **fnames, **fvalues;
+	size_t nexpect;
+	struct swl_expect *expect;
+};
+
+struct swl_rule {
+	char *name;
+	const char *path;
+	unsigned line, col;
+	size_t nprograms;
+	char **programs;       /* NULL/0 = every program, and lines without one */
+	pcre2_code *re;
+	bool jit;
+	struct swl_tpl recall;
+	size_t nif, nunless;
+	struct swl_cond *ifs, *unless;
+	size_t nupdates;
+	struct swl_update *updates;
+	size_t nremember;
+	struct swl_remember *remember;
+	struct swl_tpl forget;
+	bool forget_all;
+	size_t nexamples;
+	struct swl_example *examples;
+	struct swl_series *matches, *errors;
+};
+
+/* Rules that see one program name, for dispatch before any regex runs. */
+struct swl_dispatch {
+	char *program;          /* NULL: events whose program no rule names */
+	size_t nrules;
+	struct swl_rule **rules;
+};
+
+struct swl_ruleset {
+	struct swl_registry *reg;
+	size_t nrules;
+	struct swl_rule *rules;
+	size_t npaths;
+	char **paths;
+	size_t ndispatch;
+	struct swl_dispatch *dispatch; /* the last one has program NULL */
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
+	size_t context_entries;
+	int64_t context_age_us;
+	char scratch[SWL_SCRATCH_SIZE];
+};
+
+void swl_tpl_fini(struct swl_tpl *t);
+
+#endif

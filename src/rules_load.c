@@ -1,0 +1,1304 @@
+/* rules_load.c - YAML -> validated, compiled ruleset. Every error names path:line:col.
+ *
+ * Loading is all-or-nothing: files are parsed and every rule compiled and checked before the
+ * first family is declared in the registry, so a bad ruleset leaves the registry untouched
+ * (on reload the old rules keep running on unchanged metrics).
+ */
+#include "rules_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#define MAX_RULES_FILE (16u << 20)
+#define MAX_FILES 256
+
+/* A metric declared in YAML, waiting to be registered once everything has loaded. */
+struct mdef {
+	char *name, *help;
+	enum swl_metric_type type;
+	size_t nlabels;
+	char *labels[SWL_MAX_LABELS];
+	size_t nbounds;
+	double bounds[SWL_MAX_BUCKETS];
+	size_t max_series;
+	const char *path;
+	unsigned line, col;
+};
+
+struct doc {
+	const char *path;
+	yaml_document_t y;
+	bool loaded;
+	yaml_node_t *programs, *rules;
+};
+
+struct loader {
+	struct swl_err *err;
+	struct swl_ruleset *rs;
+	size_t ndocs;
+	struct doc docs[MAX_FILES];
+	size_t nmdefs, capmdefs;
+	struct mdef *mdefs;
+	size_t caprules;
+};
+
+#define MARK_LINE(n) ((unsigned)(n)->start_mark.line + 1)
+#define MARK_COL(n) ((unsigned)(n)->start_mark.column + 1)
+
+static int fail(struct loader *ld, const char *path, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct loader *ld, const char *path, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	swl_err_set(ld->err, path, n ? MARK_LINE(n) : 1, n ? MARK_COL(n) : 1, "%s", msg);
+	return -EINVAL;
+}
+
+/* ---- YAML helpers ---- */
+
+static yaml_node_t *node(struct doc *d, int id)
+{
+	return yaml_document_get_node(&d->y, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool is_map(const yaml_node_t *n)
+{
+	return n && n->type == YAML_MAPPING_NODE;
+}
+
+static bool is_seq(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SEQUENCE_NODE;
+}
+
+/* Position of a scalar's first content character (quoted scalars start one later). */
+static unsigned scalar_col(const yaml_node_t *n)
+{
+	bool quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		      n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	return MARK_COL(n) + (quoted ? 1 : 0);
+}
+
+static int want_scalar(struct loader *ld, struct doc *d, const yaml_node_t *n, const char *what, const char **out)
+{
+	*out = "";
+	if (!scalar(n))
+		return fail(ld, d->path, n, "%s must be a string", what);
+	*out = scalar(n);
+	return 0;
+}
+
+static int want_uint(struct loader *ld, struct doc *d, const yaml_node_t *n, const char *what, unsigned long long max,
+		     unsigned long long *out)
+{
+	const char *s = scalar(n);
+	char *end;
+	errno = 0;
+	unsigned long long v = s && *s && *s != '-' ? strtoull(s, &end, 10) : 0;
+	if (!s || !*s || *s == '-' || errno || *end || v > max)
+		return fail(ld, d->path, n, "%s must be a whole number from 0 to %llu", what, max);
+	*out = v;
+	return 0;
+}
+
+static bool valid_name(const char *s, bool metric)
+{
+	if (!*s)
+		return false;
+	for (const char *p = s; *p; p++) {
+		bool alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' || (metric && *p == ':');
+		bool digit = *p >= '0' && *p <= '9';
+		if (!alpha && !(digit && p != s))
+			return false;
+	}
+	return true;
+}
+
+/* Iterate a mapping: for (pair...) with key scalar checked against allowed keys. */
+#define MAP_FOR(d, map, pair) \
+	for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start; pair < (map)->data.mapping.pairs.top; pair++)
+#define SEQ_FOR(d, seq, item) \
+	for (yaml_node_item_t *item = (seq)->data.sequence.items.start; item < (seq)->data.sequence.items.top; item++)
+
+static int check_key(struct loader *ld, struct doc *d, yaml_node_t *k, const char *const *allowed, const char *where)
+{
+	const char *s = scalar(k);
+	if (!s)
+		return fail(ld, d->path, k, "keys of %s must be strings", where);
+	for (size_t i = 0; allowed[i]; i++)
+		if (strcmp(s, allowed[i]) == 0)
+			return 0;
+	char list[256] = "";
+	for (size_t i = 0; allowed[i]; i++) {
+		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+		strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
+	}
+	return fail(ld, d->path, k, "unknown key '%s' in %s (expected one of: %s)", s, where, list);
+}
+
+/* A list of strings (or one string) into a NULL-free array. */
+static int string_list(struct loader *ld, struct doc *d, yaml_node_t *n, const char *what, char ***out, size_t *nout)
+{
+	*out = NULL;
+	*nout = 0;
+	if (scalar(n)) {
+		*out = swl_xcalloc(1, sizeof(char *));
+		(*out)[0] = swl_xstrdup(scalar(n));
+		*nout = 1;
+		return 0;
+	}
+	if (!is_seq(n))
+		return fail(ld, d->path, n, "%s must be a string or a list of strings", what);
+	size_t cap = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	*out = swl_xcalloc(cap ? cap : 1, sizeof(char *));
+	SEQ_FOR(d, n, it) {
+		yaml_node_t *e = node(d, *it);
+		if (!scalar(e))
+			return fail(ld, d->path, e, "%s must be a list of strings", what);
+		(*out)[(*nout)++] = swl_xstrdup(scalar(e));
+	}
+	return 0;
+}
+
+static void free_list(char **l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(l[i]);
+	free(l);
+}
+
+/* ---- files ---- */
+
+static int read_file(const char *path, char **data, size_t *len, struct swl_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+		swl_err_set(err, path, 0, 0, "cannot open rules: %s", strerror(e));
+		return -e;
+	}
+	struct swl_buf b;
+	swl_buf_init(&b, MAX_RULES_FILE);
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (swl_buf_add(&b, chunk, n) < 0) {
+			fclose(f);
+			swl_buf_fini(&b);
+			swl_err_set(err, path, 0, 0, "rules file larger than %u bytes", MAX_RULES_FILE);
+			return -EFBIG;
+		}
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		swl_buf_fini(&b);
+		swl_err_set(err, path, 0, 0, "cannot read rules");
+		return -EIO;
+	}
+	*data = swl_buf_steal(&b, len);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool yaml_name(const char *n)
+{
+	size_t l = strlen(n);
+	return n[0] != '.' && ((l > 5 && strcmp(n + l - 5, ".yaml") == 0) || (l > 4 && strcmp(n + l - 4, ".yml") == 0));
+}
+
+/* The files a path names: itself, or a directory's *.yaml and *.yml in name order. */
+static int list_files(const char *path, struct swl_ruleset *rs, struct swl_err *err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		int e = errno;
+		swl_err_set(err, path, 0, 0, "cannot open rules: %s", strerror(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		rs->paths = swl_xcalloc(1, sizeof(char *));
+		rs->paths[rs->npaths++] = swl_xstrdup(path);
+		return 0;
+	}
+	DIR *dir = opendir(path);
+	if (!dir) {
+		int e = errno;
+		swl_err_set(err, path, 0, 0, "cannot open rules directory: %s", strerror(e));
+		return -e;
+	}
+	rs->paths = swl_xcalloc(MAX_FILES, sizeof(char *));
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (!yaml_name(de->d_name))
+			continue;
+		if (rs->npaths == MAX_FILES) {
+			closedir(dir);
+			swl_err_set(err, path, 0, 0, "more than %d rules files", MAX_FILES);
+			return -E2BIG;
+		}
+		size_t l = strlen(path) + strlen(de->d_name) + 2;
+		char *p = swl_xmalloc(l);
+		snprintf(p, l, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/", de->d_name);
+		rs->paths[rs->npaths++] = p;
+	}
+	closedir(dir);
+	if (rs->npaths == 0) {
+		swl_err_set(err, path, 0, 0, "no *.yaml rules files in directory");
+		return -ENOENT;
+	}
+	qsort(rs->paths, rs->npaths, sizeof(char *), cmp_str);
+	return 0;
+}
+
+static int load_doc(struct loader *ld, struct doc *d)
+{
+	char *data;
+	size_t len;
+	int r = read_file(d->path, &data, &len, ld->err);
+	if (r < 0)
+		return r;
+	yaml_parser_t p;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	if (!yaml_parser_load(&p, &d->y)) {
+		swl_err_set(ld->err, d->path, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
+			    "YAML syntax error: %s%s%s", p.problem ? p.problem : "unknown",
+			    p.context ? " " : "", p.context ? p.context : "");
+		yaml_parser_delete(&p);
+		free(data);
+		return -EINVAL;
+	}
+	yaml_parser_delete(&p);
+	free(data);
+	d->loaded = true;
+	return 0;
+}
+
+/* ---- metrics ---- */
+
+static struct mdef *find_mdef(struct loader *ld, const char *name)
+{
+	for (size_t i = 0; i < ld->nmdefs; i++)
+		if (strcmp(ld->mdefs[i].name, name) == 0)
+			return &ld->mdefs[i];
+	return NULL;
+}
+
+static int load_metric(struct loader *ld, struct doc *d, yaml_node_t *kn, yaml_node_t *vn)
+{
+	static const char *const keys[] = { "type", "help", "labels", "buckets", "max_series", NULL };
+	const char *name = scalar(kn);
+	if (!name || !valid_name(name, true))
+		return fail(ld, d->path, kn, "invalid metric name '%s'", name ? name : "");
+	if (strncmp(name, "swanlog_", 8) == 0)
+		return fail(ld, d->path, kn, "metric names starting with swanlog_ are reserved for swanlog's own metrics");
+	struct mdef *old = find_mdef(ld, name);
+	if (old)
+		return fail(ld, d->path, kn, "metric '%s' already declared at %s:%u:%u", name, old->path, old->line, old->col);
+	if (!is_map(vn))
+		return fail(ld, d->path, vn, "metric '%s' must be a mapping with type, help and labels", name);
+	if (ld->nmdefs == ld->capmdefs) {
+		ld->capmdefs = ld->capmdefs ? ld->capmdefs * 2 : 32;
+		ld->mdefs = swl_xrealloc(ld->mdefs, ld->capmdefs * sizeof(*ld->mdefs));
+	}
+	struct mdef *m = &ld->mdefs[ld->nmdefs++];
+	*m = (struct mdef){ .name = swl_xstrdup(name), .path = d->path, .line = MARK_LINE(kn), .col = MARK_COL(kn) };
+	bool has_type = false, has_buckets = false;
+	yaml_node_t *bucket_node = NULL;
+	MAP_FOR(d, vn, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		int r = check_key(ld, d, k, keys, "a metric");
+		if (r < 0)
+			return r;
+		const char *key = scalar(k), *s;
+		if (strcmp(key, "type") == 0) {
+			if ((r = want_scalar(ld, d, v, "type", &s)) < 0)
+				return r;
+			if (strcmp(s, "counter") == 0)
+				m->type = SWL_COUNTER;
+			else if (strcmp(s, "gauge") == 0)
+				m->type = SWL_GAUGE;
+			else if (strcmp(s, "histogram") == 0)
+				m->type = SWL_HISTOGRAM;
+			else
+				return fail(ld, d->path, v, "unknown metric type '%s' (expected counter, gauge or histogram)", s);
+			has_type = true;
+		} else if (strcmp(key, "help") == 0) {
+			if ((r = want_scalar(ld, d, v, "help", &s)) < 0)
+				return r;
+			free(m->help);
+			m->help = swl_xstrdup(s);
+		} else if (strcmp(key, "labels") == 0) {
+			if (!is_seq(v))
+				return fail(ld, d->path, v, "labels must be a list of label names");
+			SEQ_FOR(d, v, it) {
+				yaml_node_t *e = node(d, *it);
+				const char *l = scalar(e);
+				if (!l || !valid_name(l, false) || strncmp(l, "__", 2) == 0)
+					return fail(ld, d->path, e, "invalid label name '%s'", l ? l : "");
+				if (m->type == SWL_HISTOGRAM && strcmp(l, "le") == 0)
+					return fail(ld, d->path, e, "label 'le' is reserved for histogram buckets");
+				for (size_t i = 0; i < m->nlabels; i++)
+					if (strcmp(m->labels[i], l) == 0)
+						return fail(ld, d->path, e, "label '%s' listed twice", l);
+				if (m->nlabels == SWL_MAX_LABELS)
+					return fail(ld, d->path, e, "more than %d labels", SWL_MAX_LABELS);
+				m->labels[m->nlabels++] = swl_xstrdup(l);
+			}
+		} else if (strcmp(key, "buckets") == 0) {
+			if (!is_seq(v))
+				return fail(ld, d->path, v, "buckets must be a list of numbers");
+			has_buckets = true;
+			bucket_node = v;
+			SEQ_FOR(d, v, it) {
+				yaml_node_t *e = node(d, *it);
+				const char *b = scalar(e);
+				char *end;
+				double x = b ? strtod(b, &end) : NAN;
+				if (!b || !*b || *end || !isfinite(x))
+					return fail(ld, d->path, e, "bucket bound must be a finite number");
+				if (m->nbounds && x <= m->bounds[m->nbounds - 1])
+					return fail(ld, d->path, e, "bucket bounds must be in increasing order");
+				if (m->nbounds == SWL_MAX_BUCKETS)
+					return fail(ld, d->path, e, "more than %d buckets", SWL_MAX_BUCKETS);
+				m->bounds[m->nbounds++] = x;
+			}
+		} else if (strcmp(key, "max_series") == 0) {
+			unsigned long long x;
+			if ((r = want_uint(ld, d, v, "max_series", 100000000ULL, &x)) < 0)
+				return r;
+			m->max_series = (size_t)x;
+		}
+	}
+	if (!has_type)
+		return fail(ld, d->path, kn, "metric '%s' has no type", name);
+	if (has_buckets && m->type != SWL_HISTOGRAM)
+		return fail(ld, d->path, bucket_node, "buckets are only for histograms");
+	if (m->type == SWL_HISTOGRAM) {
+		for (size_t i = 0; i < m->nlabels; i++)
+			if (strcmp(m->labels[i], "le") == 0)
+				return fail(ld, d->path, kn, "label 'le' is reserved for histogram buckets");
+		if (!m->nbounds) {
+			static const double def[] = { .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10 };
+			memcpy(m->bounds, def, sizeof(def));
+			m->nbounds = sizeof(def) / sizeof(def[0]);
+		}
+	}
+	if (!m->help)
+		m->help = swl_xstrdup("");
+	return 0;
+}
+
+/* ---- templates ---- */
+
+/* Fill a ref's capture group numbers from the pattern's name table (several with (?J)). */
+static void ref_bind(struct swl_ref *ref, const pcre2_code *re)
+{
+	static const char *const builtins[] = { [SWL_B_HOST] = "host", [SWL_B_PROGRAM] = "program",
+						[SWL_B_PID] = "pid", [SWL_B_MESSAGE] = "message" };
+	for (size_t b = SWL_B_HOST; b <= SWL_B_MESSAGE; b++)
+		if (strcmp(ref->name, builtins[b]) == 0)
+			ref->builtin = (enum swl_builtin)b;
+	if (!re)
+		return;
+	uint32_t count, size;
+	PCRE2_SPTR table;
+	pcre2_pattern_info(re, PCRE2_INFO_NAMECOUNT, &count);
+	pcre2_pattern_info(re, PCRE2_INFO_NAMEENTRYSIZE, &size);
+	pcre2_pattern_info(re, PCRE2_INFO_NAMETABLE, &table);
+	for (uint32_t i = 0; i < count; i++) {
+		PCRE2_SPTR e = table + (size_t)i * size;
+		if (strcmp((const char *)e + 2, ref->name) == 0) {
+			ref->groups = swl_xrealloc(ref->groups, (ref->ngroups + 1) * sizeof(uint32_t));
+			ref->groups[ref->ngroups++] = (uint32_t)(e[0] << 8 | e[1]);
+		}
+	}
+}
+
+void swl_tpl_fini(struct swl_tpl *t)
+{
+	for (size_t i = 0; i < t->nparts; i++) {
+		free(t->parts[i].lit);
+		for (size_t a = 0; a < t->parts[i].nalts; a++) {
+			free(t->parts[i].alts[a].name);
+			free(t->parts[i].alts[a].groups);
+		}
+	}
+	free(t->parts);
+	*t = (struct swl_tpl){ 0 };
+}
+
+static struct swl_part *tpl_add(struct swl_tpl *t)
+{
+	t->parts = swl_xrealloc(t->parts, (t->nparts + 1) * sizeof(*t->parts));
+	struct swl_part *p = &t->parts[t->nparts++];
+	*p = (struct swl_part){ 0 };
+	return p;
+}
+
+/* Compile "text ${a|b} text" (allow_time: the word `time` means the event time). */
+static int tpl_compile(struct loader *ld, struct doc *d, yaml_node_t *n, const char *s, const pcre2_code *re,
+		       bool allow_time, struct swl_tpl *t)
+{
+	*t = (struct swl_tpl){ .set = true };
+	if (allow_time && strcmp(s, "time") == 0) {
+		t->is_time = true;
+		return 0;
+	}
+	const char *p = s;
+	while (*p) {
+		const char *dollar = strstr(p, "${");
+		const char *end = dollar ? dollar : p + strlen(p);
+		if (end > p) {
+			struct swl_part *part = tpl_add(t);
+			part->lit = swl_xstrndup(p, (size_t)(end - p));
+			part->litlen = (size_t)(end - p);
+		}
+		if (!dollar)
+			break;
+		const char *close = strchr(dollar, '}');
+		if (!close) {
+			swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(n) + (unsigned)(dollar - s),
+				    "unterminated ${ in '%s'", s);
+			return -EINVAL;
+		}
+		struct swl_part *part = tpl_add(t);
+		const char *q = dollar + 2;
+		const char *dflt = strstr(q, ":-");
+		if (dflt && dflt < close) {
+			part->lit = swl_xstrndup(dflt + 2, (size_t)(close - dflt - 2));
+			part->litlen = (size_t)(close - dflt - 2);
+			close = dflt;
+		} else {
+			dflt = NULL;
+		}
+		while (q <= close) {
+			const char *bar = memchr(q, '|', (size_t)(close - q));
+			const char *stop = bar ? bar : close;
+			char *name = swl_xstrndup(q, (size_t)(stop - q));
+			if (!valid_name(name, false) || part->nalts == SWL_MAX_ALTS) {
+				swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(n) + (unsigned)(q - s),
+					    "%s '%s' in ${...}",
+					    part->nalts == SWL_MAX_ALTS ? "too many alternatives at" : "invalid name",
+					    name);
+				free(name);
+				return -EINVAL;
+			}
+			struct swl_ref *ref = &part->alts[part->nalts++];
+			*ref = (struct swl_ref){ .name = name, .namelen = strlen(name) };
+			ref_bind(ref, re);
+			q = stop + 1;
+		}
+		p = (dflt ? strchr(dflt, '}') : close) + 1;
+	}
+	return 0;
+}
+
+static int tpl_node(struct loader *ld, struct doc *d, yaml_node_t *n, const pcre2_code *re, bool allow_time,
+		    const char *what, struct swl_tpl *t)
+{
+	const char *s;
+	int r = want_scalar(ld, d, n, what, &s);
+	return r < 0 ? r : tpl_compile(ld, d, n, s, re, allow_time, t);
+}
+
+/* ---- rules ---- */
+
+static int load_conds(struct loader *ld, struct doc *d, yaml_node_t *n, const pcre2_code *re, const char *what,
+		      struct swl_cond **out, size_t *nout)
+{
+	if (!is_map(n))
+		return fail(ld, d->path, n, "%s must be a mapping of name: value", what);
+	size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	*out = swl_xcalloc(cap ? cap : 1, sizeof(**out));
+	MAP_FOR(d, n, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		const char *ks = scalar(k);
+		if (!ks)
+			return fail(ld, d->path, k, "%s names must be strings", what);
+		char lhs[300];
+		snprintf(lhs, sizeof(lhs), "${%s}", ks);
+		struct swl_cond *c = &(*out)[(*nout)++];
+		int r = tpl_compile(ld, d, k, lhs, re, false, &c->lhs);
+		if (r < 0)
+			return r;
+		if ((r = tpl_node(ld, d, v, re, false, what, &c->rhs)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int load_remember(struct loader *ld, struct doc *d, yaml_node_t *n, const pcre2_code *re,
+			 struct swl_remember *m)
+{
+	static const char *const keys[] = { "key", "labels", NULL };
+	if (!is_map(n))
+		return fail(ld, d->path, n, "remember must be a mapping with key and labels");
+	bool has_key = false;
+	MAP_FOR(d, n, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		int r = check_key(ld, d, k, keys, "remember");
+		if (r < 0)
+			return r;
+		if (strcmp(scalar(k), "key") == 0) {
+			if ((r = tpl_node(ld, d, v, re, false, "remember key", &m->key)) < 0)
+				return r;
+			has_key = true;
+			continue;
+		}
+		/* labels: a list of names (each ${name}) or a mapping name: template */
+		if (is_seq(v)) {
+			SEQ_FOR(d, v, it) {
+				yaml_node_t *e = node(d, *it);
+				const char *l = scalar(e);
+				if (!l || !valid_name(l, false))
+					return fail(ld, d->path, e, "invalid label name '%s'", l ? l : "");
+				if (m->nlabels == SWL_CTX_MAX_LABELS)
+					return fail(ld, d->path, e, "remember keeps at most %d labels", SWL_CTX_MAX_LABELS);
+				char ref[300];
+				snprintf(ref, sizeof(ref), "${%s}", l);
+				m->names[m->nlabels] = swl_xstrdup(l);
+				if ((r = tpl_compile(ld, d, e, ref, re, false, &m->values[m->nlabels++])) < 0)
+					return r;
+			}
+		} else if (is_map(v)) {
+			MAP_FOR(d, v, lp) {
+				yaml_node_t *lk = node(d, lp->key), *lv = node(d, lp->value);
+				const char *l = scalar(lk);
+				if (!l || !valid_name(l, false))
+					return fail(ld, d->path, lk, "invalid label name '%s'", l ? l : "");
+				if (m->nlabels == SWL_CTX_MAX_LABELS)
+					return fail(ld, d->path, lk, "remember keeps at most %d labels", SWL_CTX_MAX_LABELS);
+				m->names[m->nlabels] = swl_xstrdup(l);
+				if ((r = tpl_node(ld, d, lv, re, false, "remembered label", &m->values[m->nlabels++])) < 0)
+					return r;
+			}
+		} else {
+			return fail(ld, d->path, v, "remember labels must be a list of names or a mapping");
+		}
+	}
+	if (!has_key)
+		return fail(ld, d->path, n, "remember needs a key");
+	return 0;
+}
+
+static const char *const op_names[] = { [SWL_OP_INC] = "inc",	    [SWL_OP_DEC] = "dec",
+					[SWL_OP_SET] = "set",	    [SWL_OP_OBSERVE] = "observe",
+					[SWL_OP_UP] = "up",	    [SWL_OP_DOWN] = "down",
+					[SWL_OP_REGROUP] = "regroup", [SWL_OP_RESET] = "reset" };
+
+static bool op_fits(enum swl_op op, enum swl_metric_type t)
+{
+	switch (op) {
+	case SWL_OP_INC:
+		return t != SWL_HISTOGRAM;
+	case SWL_OP_OBSERVE:
+		return t == SWL_HISTOGRAM;
+	default:
+		return t == SWL_GAUGE;
+	}
+}
+
+static int label_index(const struct mdef *m, const char *l)
+{
+	for (size_t i = 0; l && i < m->nlabels; i++)
+		if (strcmp(m->labels[i], l) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* One update: a mapping with exactly one op key plus by/value/key/group/to/count/labels. */
+static int load_update(struct loader *ld, struct doc *d, yaml_node_t *n, const pcre2_code *re, struct swl_update *u)
+{
+	static const char *const keys[] = { "inc", "dec", "set", "observe", "up", "down", "regroup", "reset",
+					    "by", "value", "key", "group", "to", "count", "labels", NULL };
+	if (!is_map(n))
+		return fail(ld, d->path, n, "an update must be a mapping such as {inc: metric_name}");
+	yaml_node_t *opnode = NULL, *labels = NULL, *by = NULL, *value = NULL, *key = NULL, *group = NULL, *to = NULL,
+		    *count = NULL;
+	bool have_op = false;
+	MAP_FOR(d, n, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		int r = check_key(ld, d, k, keys, "an update");
+		if (r < 0)
+			return r;
+		const char *ks = scalar(k);
+		for (size_t o = 0; o <= SWL_OP_RESET; o++) {
+			if (strcmp(ks, op_names[o]) == 0) {
+				if (have_op)
+					return fail(ld, d->path, k, "one update has one operation ('%s' and '%s' given)",
+						    op_names[u->op], ks);
+				u->op = (enum swl_op)o;
+				opnode = v;
+				have_op = true;
+			}
+		}
+		yaml_node_t **slot = strcmp(ks, "labels") == 0 ? &labels
+				     : strcmp(ks, "by") == 0	 ? &by
+				     : strcmp(ks, "value") == 0	 ? &value
+				     : strcmp(ks, "key") == 0	 ? &key
+				     : strcmp(ks, "group") == 0	 ? &group
+				     : strcmp(ks, "to") == 0	 ? &to
+				     : strcmp(ks, "count") == 0	 ? &count
+								 : NULL;
+		if (slot)
+			*slot = v;
+	}
+	if (!have_op)
+		return fail(ld, d->path, n, "an update needs one of inc, dec, set, observe, up, down, regroup, reset");
+	const char *mname;
+	int r = want_scalar(ld, d, opnode, "the metric of an update", &mname);
+	if (r < 0)
+		return r;
+	struct mdef *m = find_mdef(ld, mname);
+	if (!m)
+		return fail(ld, d->path, opnode, "metric '%s' is not declared", mname);
+	static const char *const tnames[] = { "counter", "gauge", "histogram" };
+	if (!op_fits(u->op, m->type))
+		return fail(ld, d->path, opnode, "'%s' does not apply to %s '%s'", op_names[u->op], tnames[m->type], mname);
+	u->mdef = (size_t)(m - ld->mdefs);
+	enum swl_op op = u->op;
+	const char *opn = op_names[op];
+	if (by && op != SWL_OP_INC && op != SWL_OP_DEC)
+		return fail(ld, d->path, by, "'by' goes with inc or dec");
+	if (value && op != SWL_OP_SET && op != SWL_OP_OBSERVE)
+		return fail(ld, d->path, value, "'value' goes with set or observe");
+	if (!value && (op == SWL_OP_SET || op == SWL_OP_OBSERVE))
+		return fail(ld, d->path, n, "'%s' needs a value", opn);
+	if (key && op != SWL_OP_UP && op != SWL_OP_DOWN)
+		return fail(ld, d->path, key, "'key' goes with up or down");
+	if (!key && op == SWL_OP_UP)
+		return fail(ld, d->path, n, "'up' needs a key (what is live, e.g. '${host}|${uid}')");
+	if (op == SWL_OP_DOWN && !key == !group)
+		return fail(ld, d->path, n, "'down' needs a key or a group (not both)");
+	if (group && op != SWL_OP_UP && op != SWL_OP_DOWN && op != SWL_OP_REGROUP)
+		return fail(ld, d->path, group, "'group' goes with up, down or regroup");
+	if (op == SWL_OP_REGROUP && (!group || !to))
+		return fail(ld, d->path, n, "'regroup' needs group (from) and to");
+	if (to && op != SWL_OP_REGROUP)
+		return fail(ld, d->path, to, "'to' goes with regroup");
+	if (count && op != SWL_OP_DOWN)
+		return fail(ld, d->path, count, "'count' goes with down");
+	if (labels && (op == SWL_OP_DOWN ? !count : op == SWL_OP_REGROUP || op == SWL_OP_RESET))
+		return fail(ld, d->path, labels, "'%s' takes no labels: it acts on wherever the key is live", opn);
+	if (by && (r = tpl_node(ld, d, by, re, false, "by", &u->value)) < 0)
+		return r;
+	if (value && (r = tpl_node(ld, d, value, re, op == SWL_OP_SET, "value", &u->value)) < 0)
+		return r;
+	if (key && (r = tpl_node(ld, d, key, re, false, "key", &u->key)) < 0)
+		return r;
+	if (group && (r = tpl_node(ld, d, group, re, false, "group", &u->group)) < 0)
+		return r;
+	if (to && (r = tpl_node(ld, d, to, re, false, "to", &u->to)) < 0)
+		return r;
+	/* down with count: the counter's labels come from the gauge, the rest from `labels`. */
+	const struct mdef *target = m;
+	struct swl_tpl *tpls = u->labels;
+	if (count) {
+		const char *cname;
+		if ((r = want_scalar(ld, d, count, "count", &cname)) < 0)
+			return r;
+		struct mdef *cm = find_mdef(ld, cname);
+		if (!cm)
+			return fail(ld, d->path, count, "metric '%s' is not declared", cname);
+		if (cm->type != SWL_COUNTER)
+			return fail(ld, d->path, count, "'count' names a counter; '%s' is not one", cname);
+		u->has_count = true;
+		u->count_mdef = (size_t)(cm - ld->mdefs);
+		for (size_t i = 0; i < cm->nlabels; i++)
+			u->count_from[i] = label_index(m, cm->labels[i]);
+		target = cm;
+		tpls = u->count_labels;
+	}
+	if (labels) {
+		if (!is_map(labels))
+			return fail(ld, d->path, labels, "labels must be a mapping of label: template");
+		MAP_FOR(d, labels, pair) {
+			yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+			const char *l = scalar(k);
+			int i = label_index(target, l);
+			if (i < 0)
+				return fail(ld, d->path, k, "metric '%s' has no label '%s'", target->name, l ? l : "");
+			if (count && u->count_from[i] >= 0)
+				return fail(ld, d->path, k, "label '%s' comes from the gauge '%s'", l, m->name);
+			if (tpls[i].set)
+				return fail(ld, d->path, k, "label '%s' given twice", l);
+			if ((r = tpl_node(ld, d, v, re, false, "a label value", &tpls[i])) < 0)
+				return r;
+		}
+	}
+	if (op == SWL_OP_DOWN && !count)
+		return 0;
+	if (op == SWL_OP_REGROUP || op == SWL_OP_RESET)
+		return 0;
+	/* A label not given explicitly comes from the name it has: ${label}. */
+	for (size_t i = 0; i < target->nlabels; i++) {
+		if (tpls[i].set || (count && u->count_from[i] >= 0))
+			continue;
+		char ref[300];
+		snprintf(ref, sizeof(ref), "${%s}", target->labels[i]);
+		if ((r = tpl_compile(ld, d, opnode, ref, re, false, &tpls[i])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int load_expect_labels(struct loader *ld, struct doc *d, yaml_node_t *n, struct mdef *m, struct swl_expect *e)
+{
+	if (!is_map(n))
+		return fail(ld, d->path, n, "an expected update is a mapping of label: value");
+	size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	e->names = swl_xcalloc(cap ? cap : 1, sizeof(char *));
+	e->values = swl_xcalloc(cap ? cap : 1, sizeof(char *));
+	MAP_FOR(d, n, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		const char *l = scalar(k), *val = scalar(v);
+		size_t i = 0;
+		while (l && i < m->nlabels && strcmp(m->labels[i], l) != 0)
+			i++;
+		if (!l || i == m->nlabels)
+			return fail(ld, d->path, k, "metric '%s' has no label '%s'", m->name, l ? l : "");
+		if (!val)
+			return fail(ld, d->path, v, "expected label values must be strings");
+		e->names[e->nlabels] = swl_xstrdup(l);
+		e->values[e->nlabels++] = swl_xstrdup(val);
+	}
+	return 0;
+}
+
+static int load_example(struct loader *ld, struct doc *d, yaml_node_t *n, struct swl_example *ex)
+{
+	static const char *const keys[] = { "line", "after", "fields", "expect", NULL };
+	if (!is_map(n))
+		return fail(ld, d->path, n, "an example is a mapping with line (or fields) and expect");
+	ex->line = MARK_LINE(n);
+	ex->col = MARK_COL(n);
+	bool has_expect = false;
+	MAP_FOR(d, n, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		int r = check_key(ld, d, k, keys, "an example");
+		if (r < 0)
+			return r;
+		const char *ks = scalar(k), *s;
+		if (strcmp(ks, "line") == 0) {
+			if ((r = want_scalar(ld, d, v, "line", &s)) < 0)
+				return r;
+			ex->text = swl_xstrdup(s);
+		} else if (strcmp(ks, "after") == 0) {
+			if ((r = string_list(ld, d, v, "after", &ex->after, &ex->nafter)) < 0)
+				return r;
+		} else if (strcmp(ks, "fields") == 0) {
+			if (!is_map(v))
+				return fail(ld, d->path, v, "fields must be a mapping of journal field: value");
+			size_t cap = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+			ex->fnames = swl_xcalloc(cap ? cap : 1, sizeof(char *));
+			ex->fvalues = swl_xcalloc(cap ? cap : 1, sizeof(char *));
+			MAP_FOR(d, v, fp) {
+				yaml_node_t *fk = node(d, fp->key), *fv = node(d, fp->value);
+				if (!scalar(fk) || !scalar(fv))
+					return fail(ld, d->path, fk, "fields must map names to strings");
+				ex->fnames[ex->nfields] = swl_xstrdup(scalar(fk));
+				ex->fvalues[ex->nfields++] = swl_xstrdup(scalar(fv));
+			}
+		} else {
+			has_expect = true;
+			if (!is_map(v))
+				return fail(ld, d->path, v, "expect must be a mapping of metric: labels (or {} for none)");
+			MAP_FOR(d, v, ep) {
+				yaml_node_t *mk = node(d, ep->key), *mv = node(d, ep->value);
+				const char *mname = scalar(mk);
+				struct mdef *m = mname ? find_mdef(ld, mname) : NULL;
+				if (!m)
+					return fail(ld, d->path, mk, "metric '%s' is not declared", mname ? mname : "");
+				size_t count = is_seq(mv) ? (size_t)(mv->data.sequence.items.top - mv->data.sequence.items.start) : 1;
+				ex->expect = swl_xrealloc(ex->expect, (ex->nexpect + count) * sizeof(*ex->expect));
+				yaml_node_t *one[1] = { mv };
+				for (size_t i = 0; i < count; i++) {
+					yaml_node_t *ln = is_seq(mv) ? node(d, mv->data.sequence.items.start[i]) : one[0];
+					struct swl_expect *e = &ex->expect[ex->nexpect++];
+					*e = (struct swl_expect){ .metric = swl_xstrdup(mname), .line = MARK_LINE(ln),
+								  .col = MARK_COL(ln) };
+					if ((r = load_expect_labels(ld, d, ln, m, e)) < 0)
+						return r;
+				}
+			}
+		}
+	}
+	if (!ex->text && !ex->nfields)
+		return fail(ld, d->path, n, "an example needs a line or fields");
+	if (ex->text && ex->nfields)
+		return fail(ld, d->path, n, "an example has a line or fields, not both");
+	if (!has_expect)
+		return fail(ld, d->path, n, "an example needs expect (use {} when the line must cause no update)");
+	return 0;
+}
+
+static int compile_pattern(struct loader *ld, struct doc *d, yaml_node_t *n, struct swl_rule *rule)
+{
+	const char *pat;
+	int r = want_scalar(ld, d, n, "match", &pat);
+	if (r < 0)
+		return r;
+	int code;
+	PCRE2_SIZE off;
+	/* Bytes, not UTF: log lines may hold invalid UTF-8 and must still match. (?J) allows the
+	 * same capture name in alternatives. */
+	rule->re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_DUPNAMES, &code, &off, NULL);
+	if (!rule->re) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(n) + (unsigned)off, "bad pattern: %s", (char *)msg);
+		return -EINVAL;
+	}
+	rule->jit = pcre2_jit_compile(rule->re, PCRE2_JIT_COMPLETE) == 0;
+	return 0;
+}
+
+/* Build one rule from its mapping. Shortcut ops (inc: x at rule level) become one update. */
+static int load_rule(struct loader *ld, struct doc *d, yaml_node_t *n, struct swl_rule *rule, char **file_programs,
+		     size_t nfile_programs)
+{
+	static const char *const keys[] = { "name", "match", "programs", "recall", "if", "unless", "remember",
+					    "forget", "updates", "examples", "inc", "dec", "set", "observe",
+					    "up", "down", "regroup", "reset", "by", "value", "key", "group", "to",
+					    "count", "labels", NULL };
+	if (!is_map(n))
+		return fail(ld, d->path, n, "a rule must be a mapping with name and match");
+	rule->path = d->path;
+	rule->line = MARK_LINE(n);
+	rule->col = MARK_COL(n);
+	yaml_node_t *match = NULL, *programs = NULL, *recall = NULL, *ifs = NULL, *unless = NULL, *remember = NULL,
+		    *forget = NULL, *updates = NULL, *examples = NULL;
+	bool shortcut = false;
+	MAP_FOR(d, n, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		int r = check_key(ld, d, k, keys, "a rule");
+		if (r < 0)
+			return r;
+		const char *ks = scalar(k);
+		if (strcmp(ks, "name") == 0) {
+			const char *s;
+			if ((r = want_scalar(ld, d, v, "name", &s)) < 0)
+				return r;
+			if (!*s)
+				return fail(ld, d->path, v, "rule name must not be empty");
+			rule->name = swl_xstrdup(s);
+		} else if (strcmp(ks, "match") == 0)
+			match = v;
+		else if (strcmp(ks, "programs") == 0)
+			programs = v;
+		else if (strcmp(ks, "recall") == 0)
+			recall = v;
+		else if (strcmp(ks, "if") == 0)
+			ifs = v;
+		else if (strcmp(ks, "unless") == 0)
+			unless = v;
+		else if (strcmp(ks, "remember") == 0)
+			remember = v;
+		else if (strcmp(ks, "forget") == 0)
+			forget = v;
+		else if (strcmp(ks, "updates") == 0)
+			updates = v;
+		else if (strcmp(ks, "examples") == 0)
+			examples = v;
+		else
+			shortcut = true;
+	}
+	if (!rule->name)
+		return fail(ld, d->path, n, "rule has no name");
+	for (struct swl_rule *o = ld->rs->rules; o < rule; o++)
+		if (strcmp(o->name, rule->name) == 0)
+			return fail(ld, d->path, n, "rule name '%s' already used at %s:%u:%u", rule->name, o->path, o->line,
+				    o->col);
+	if (!match)
+		return fail(ld, d->path, n, "rule '%s' has no match pattern", rule->name);
+	int r = compile_pattern(ld, d, match, rule);
+	if (r < 0)
+		return r;
+	if (programs) {
+		if ((r = string_list(ld, d, programs, "programs", &rule->programs, &rule->nprograms)) < 0)
+			return r;
+	} else if (nfile_programs) {
+		rule->programs = swl_xcalloc(nfile_programs, sizeof(char *));
+		for (size_t i = 0; i < nfile_programs; i++)
+			rule->programs[i] = swl_xstrdup(file_programs[i]);
+		rule->nprograms = nfile_programs;
+	}
+	if (recall && (r = tpl_node(ld, d, recall, rule->re, false, "recall", &rule->recall)) < 0)
+		return r;
+	if (ifs && (r = load_conds(ld, d, ifs, rule->re, "if", &rule->ifs, &rule->nif)) < 0)
+		return r;
+	if (unless && (r = load_conds(ld, d, unless, rule->re, "unless", &rule->unless, &rule->nunless)) < 0)
+		return r;
+	if (remember) {
+		size_t cnt = is_seq(remember)
+				     ? (size_t)(remember->data.sequence.items.top - remember->data.sequence.items.start)
+				     : 1;
+		rule->remember = swl_xcalloc(cnt ? cnt : 1, sizeof(*rule->remember));
+		for (size_t i = 0; i < cnt; i++) {
+			yaml_node_t *rn = is_seq(remember) ? node(d, remember->data.sequence.items.start[i]) : remember;
+			rule->nremember++;
+			if ((r = load_remember(ld, d, rn, rule->re, &rule->remember[i])) < 0)
+				return r;
+		}
+	}
+	if (forget) {
+		const char *s = scalar(forget);
+		if (s && strcmp(s, "all") == 0)
+			rule->forget_all = true;
+		else if ((r = tpl_node(ld, d, forget, rule->re, false, "forget", &rule->forget)) < 0)
+			return r;
+	}
+	if (shortcut && updates)
+		return fail(ld, d->path, n, "rule '%s' has both updates: and an update at rule level", rule->name);
+	if (shortcut) {
+		rule->updates = swl_xcalloc(1, sizeof(*rule->updates));
+		/* The rule mapping itself holds the update's keys; others were checked above. */
+		yaml_node_t sub = *n;
+		yaml_node_pair_t pairs[32];
+		size_t np = 0;
+		static const char *const ukeys[] = { "inc", "dec", "set", "observe", "up", "down", "regroup",
+						     "reset", "by", "value", "key", "group", "to", "count", "labels", NULL };
+		MAP_FOR(d, n, pair) {
+			const char *ks = scalar(node(d, pair->key));
+			for (size_t i = 0; ukeys[i]; i++)
+				if (strcmp(ks, ukeys[i]) == 0 && np < 32)
+					pairs[np++] = *pair;
+		}
+		sub.data.mapping.pairs.start = pairs;
+		sub.data.mapping.pairs.top = pairs + np;
+		rule->nupdates = 1;
+		if ((r = load_update(ld, d, &sub, rule->re, &rule->updates[0])) < 0)
+			return r;
+	} else if (updates) {
+		if (!is_seq(updates))
+			return fail(ld, d->path, updates, "updates must be a list");
+		size_t cnt = (size_t)(updates->data.sequence.items.top - updates->data.sequence.items.start);
+		rule->updates = swl_xcalloc(cnt ? cnt : 1, sizeof(*rule->updates));
+		SEQ_FOR(d, updates, it) {
+			rule->nupdates++;
+			if ((r = load_update(ld, d, node(d, *it), rule->re, &rule->updates[rule->nupdates - 1])) < 0)
+				return r;
+		}
+	}
+	if (!rule->nupdates && !rule->nremember && !rule->forget.set && !rule->forget_all)
+		return fail(ld, d->path, n, "rule '%s' does nothing: give it updates, remember or forget", rule->name);
+	if (examples) {
+		if (!is_seq(examples))
+			return fail(ld, d->path, examples, "examples must be a list");
+		size_t cnt = (size_t)(examples->data.sequence.items.top - examples->data.sequence.items.start);
+		rule->examples = swl_xcalloc(cnt ? cnt : 1, sizeof(*rule->examples));
+		SEQ_FOR(d, examples, it) {
+			rule->nexamples++;
+			if ((r = load_example(ld, d, node(d, *it), &rule->examples[rule->nexamples - 1])) < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int load_limits(struct loader *ld, struct doc *d, yaml_node_t *n)
+{
+	static const char *const keys[] = { "context_entries", "context_age", NULL };
+	if (!is_map(n))
+		return fail(ld, d->path, n, "limits must be a mapping");
+	MAP_FOR(d, n, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		int r = check_key(ld, d, k, keys, "limits");
+		if (r < 0)
+			return r;
+		unsigned long long x;
+		if (strcmp(scalar(k), "context_entries") == 0) {
+			if ((r = want_uint(ld, d, v, "context_entries", 10000000ULL, &x)) < 0)
+				return r;
+			ld->rs->context_entries = (size_t)x;
+		} else {
+			if ((r = want_uint(ld, d, v, "context_age (seconds)", 100ULL * 365 * 86400, &x)) < 0)
+				return r;
+			ld->rs->context_age_us = (int64_t)x * 1000000;
+		}
+	}
+	return 0;
+}
+
+/* Pass 1 over a file: top-level keys, metrics, limits; rules are compiled in pass 2. */
+static int load_top(struct loader *ld, struct doc *d)
+{
+	static const char *const keys[] = { "programs", "metrics", "rules", "limits", NULL };
+	yaml_node_t *root = yaml_document_get_root_node(&d->y);
+	if (!root)
+		return 0; /* an empty file declares nothing */
+	if (!is_map(root))
+		return fail(ld, d->path, root, "a rules file is a mapping with metrics and rules");
+	MAP_FOR(d, root, pair) {
+		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
+		int r = check_key(ld, d, k, keys, "a rules file");
+		if (r < 0)
+			return r;
+		const char *ks = scalar(k);
+		if (strcmp(ks, "programs") == 0) {
+			d->programs = v;
+		} else if (strcmp(ks, "rules") == 0) {
+			if (!is_seq(v))
+				return fail(ld, d->path, v, "rules must be a list");
+			d->rules = v;
+		} else if (strcmp(ks, "limits") == 0) {
+			if ((r = load_limits(ld, d, v)) < 0)
+				return r;
+		} else {
+			if (!is_map(v))
+				return fail(ld, d->path, v, "metrics must be a mapping of name: definition");
+			MAP_FOR(d, v, mp) {
+				if ((r = load_metric(ld, d, node(d, mp->key), node(d, mp->value))) < 0)
+					return r;
+			}
+		}
+	}
+	return 0;
+}
+
+static int load_rules_of(struct loader *ld, struct doc *d)
+{
+	if (!d->rules)
+		return 0;
+	char **progs = NULL;
+	size_t nprogs = 0;
+	int r = 0;
+	if (d->programs && (r = string_list(ld, d, d->programs, "programs", &progs, &nprogs)) < 0) {
+		free_list(progs, nprogs);
+		return r;
+	}
+	SEQ_FOR(d, d->rules, it) {
+		if (ld->rs->nrules == ld->caprules) {
+			ld->caprules = ld->caprules ? ld->caprules * 2 : 64;
+			ld->rs->rules = swl_xrealloc(ld->rs->rules, ld->caprules * sizeof(*ld->rs->rules));
+		}
+		struct swl_rule *rule = &ld->rs->rules[ld->rs->nrules++];
+		*rule = (struct swl_rule){ 0 };
+		if ((r = load_rule(ld, d, node(d, *it), rule, progs, nprogs)) < 0)
+			break;
+	}
+	free_list(progs, nprogs);
+	return r;
+}
+
+/* ---- binding: declare families, self-metrics, dispatch ---- */
+
+static void build_dispatch(struct swl_ruleset *rs)
+{
+	/* distinct program names, then per name the rules that see it (file order kept) */
+	size_t cap = 1;
+	for (size_t i = 0; i < rs->nrules; i++)
+		cap += rs->rules[i].nprograms;
+	rs->dispatch = swl_xcalloc(cap, sizeof(*rs->dispatch));
+	for (size_t i = 0; i < rs->nrules; i++) {
+		for (size_t p = 0; p < rs->rules[i].nprograms; p++) {
+			const char *prog = rs->rules[i].programs[p];
+			size_t k = 0;
+			while (k < rs->ndispatch && strcmp(rs->dispatch[k].program, prog) != 0)
+				k++;
+			if (k == rs->ndispatch)
+				rs->dispatch[rs->ndispatch++].program = swl_xstrdup(prog);
+		}
+	}
+	rs->ndispatch++; /* the last entry: programs no rule names */
+	for (size_t k = 0; k < rs->ndispatch; k++) {
+		struct swl_dispatch *dp = &rs->dispatch[k];
+		dp->rules = swl_xcalloc(rs->nrules ? rs->nrules : 1, sizeof(*dp->rules));
+		for (size_t i = 0; i < rs->nrules; i++) {
+			struct swl_rule *rule = &rs->rules[i];
+			bool sees = rule->nprograms == 0;
+			for (size_t p = 0; !sees && dp->program && p < rule->nprograms; p++)
+				sees = strcmp(rule->programs[p], dp->program) == 0;
+			if (sees)
+				dp->rules[dp->nrules++] = rule;
+		}
+	}
+}
+
+static void bind(struct loader *ld, struct swl_registry *reg)
+{
+	struct swl_ruleset *rs = ld->rs;
+	struct swl_family **fams = swl_xcalloc(ld->nmdefs ? ld->nmdefs : 1, sizeof(*fams));
+	for (size_t i = 0; i < ld->nmdefs; i++) {
+		struct mdef *m = &ld->mdefs[i];
+		fams[i] = swl_registry_family(reg, m->name, m->type, m->help, (const char *const *)m->labels, m->nlabels,
+					      m->bounds, m->type == SWL_HISTOGRAM ? m->nbounds : 0, m->max_series);
+	}
+	for (size_t i = 0; i < rs->nrules; i++) {
+		for (size_t j = 0; j < rs->rules[i].nupdates; j++) {
+			struct swl_update *u = &rs->rules[i].updates[j];
+			u->family = fams[u->mdef];
+			if (u->has_count)
+				u->count = fams[u->count_mdef];
+		}
+	}
+	free(fams);
+	static const char *const rule_label[] = { "rule" };
+	struct swl_family *matches = swl_registry_family(reg, "swanlog_rule_matches_total", SWL_COUNTER,
+							 "Lines matched, per rule.", rule_label, 1, NULL, 0, 0);
+	struct swl_family *errors = swl_registry_family(
+		reg, "swanlog_rule_errors_total", SWL_COUNTER,
+		"Rule evaluations that failed (regex match or depth limit, a value that is not a number).", rule_label, 1,
+		NULL, 0, 0);
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct swl_str v = swl_str_c(rs->rules[i].name);
+		rs->rules[i].matches = swl_family_series(matches, &v);
+		rs->rules[i].errors = swl_family_series(errors, &v);
+	}
+	build_dispatch(rs);
+	uint32_t maxgroups = 0;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		uint32_t c;
+		pcre2_pattern_info(rs->rules[i].re, PCRE2_INFO_CAPTURECOUNT, &c);
+		if (c > maxgroups)
+			maxgroups = c;
+	}
+	rs->md = pcre2_match_data_create(maxgroups + 1, NULL);
+	rs->mctx = pcre2_match_context_create(NULL);
+	pcre2_set_match_limit(rs->mctx, SWL_MATCH_LIMIT);
+	pcre2_set_depth_limit(rs->mctx, SWL_DEPTH_LIMIT);
+	rs->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	pcre2_jit_stack_assign(rs->mctx, NULL, rs->jit_stack);
+}
+
+static void free_rule(struct swl_rule *r)
+{
+	free(r->name);
+	free_list(r->programs, r->nprograms);
+	pcre2_code_free(r->re);
+	swl_tpl_fini(&r->recall);
+	for (size_t i = 0; i < r->nif; i++) {
+		swl_tpl_fini(&r->ifs[i].lhs);
+		swl_tpl_fini(&r->ifs[i].rhs);
+	}
+	free(r->ifs);
+	for (size_t i = 0; i < r->nunless; i++) {
+		swl_tpl_fini(&r->unless[i].lhs);
+		swl_tpl_fini(&r->unless[i].rhs);
+	}
+	free(r->unless);
+	for (size_t i = 0; i < r->nupdates; i++) {
+		for (size_t l = 0; l < SWL_MAX_LABELS; l++)
+			swl_tpl_fini(&r->updates[i].labels[l]);
+		swl_tpl_fini(&r->updates[i].value);
+		swl_tpl_fini(&r->updates[i].key);
+		swl_tpl_fini(&r->updates[i].group);
+		swl_tpl_fini(&r->updates[i].to);
+		for (size_t l = 0; l < SWL_MAX_LABELS; l++)
+			swl_tpl_fini(&r->updates[i].count_labels[l]);
+	}
+	free(r->updates);
+	for (size_t i = 0; i < r->nremember; i++) {
+		swl_tpl_fini(&r->remember[i].key);
+		for (size_t l = 0; l < r->remember[i].nlabels; l++) {
+			free(r->remember[i].names[l]);
+			swl_tpl_fini(&r->remember[i].values[l]);
+		}
+	}
+	free(r->remember);
+	swl_tpl_fini(&r->forget);
+	for (size_t i = 0; i < r->nexamples; i++) {
+		struct swl_example *ex = &r->examples[i];
+		free_list(ex->after, ex->nafter);
+		free(ex->text);
+		free_list(ex->fnames, ex->nfields);
+		free_list(ex->fvalues, ex->nfields);
+		for (size_t e = 0; e < ex->nexpect; e++) {
+			free(ex->expect[e].metric);
+			free_list(ex->expect[e].names, ex->expect[e].nlabels);
+			free_list(ex->expect[e].values, ex->expect[e].nlabels);
+		}
+		free(ex->expect);
+	}
+	free(r->examples);
+}
+
+void swl_rules_destroy(struct swl_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->nrules; i++)
+		free_rule(&rs->rules[i]);
+	free(rs->rules);
+	free_list(rs->paths, rs->npaths);
+	for (size_t k = 0; k < rs->ndispatch; k++) {
+		free(rs->dispatch[k].program);
+		free(rs->dispatch[k].rules);
+	}
+	free(rs->dispatch);
+	pcre2_match_data_free(rs->md);
+	pcre2_match_context_free(rs->mctx);
+	pcre2_jit_stack_free(rs->jit_stack);
+	free(rs);
+}
+
+int swl_rules_load(const char *path, struct swl_registry *reg, struct swl_ruleset **out, struct swl_err *err)
+{
+	struct loader *ld = swl_xcalloc(1, sizeof(*ld));
+	ld->err = err;
+	ld->rs = swl_xcalloc(1, sizeof(*ld->rs));
+	ld->rs->reg = reg;
+	int r = list_files(path, ld->rs, err);
+	for (size_t i = 0; r == 0 && i < ld->rs->npaths; i++) {
+		struct doc *d = &ld->docs[ld->ndocs++];
+		d->path = ld->rs->paths[i];
+		if ((r = load_doc(ld, d)) == 0)
+			r = load_top(ld, d);
+	}
+	for (size_t i = 0; r == 0 && i < ld->ndocs; i++)
+		r = load_rules_of(ld, &ld->docs[i]);
+	if (r == 0)
+		bind(ld, reg);
+	for (size_t i = 0; i < ld->ndocs; i++)
+		if (ld->docs[i].loaded)
+			yaml_document_delete(&ld->docs[i].y);
+	for (size_t i = 0; i < ld->nmdefs; i++) {
+		free(ld->mdefs[i].name);
+		free(ld->mdefs[i].help);
+		for (size_t l = 0; l < ld->mdefs[i].nlabels; l++)
+			free(ld->mdefs[i].labels[l]);
+	}
+	free(ld->mdefs);
+	if (r < 0) {
+		swl_rules_destroy(ld->rs);
+		ld->rs = NULL;
+	}
+	*out = ld->rs;
+	free(ld);
+	return r;
+}
+
+size_t swl_rules_count(const struct swl_ruleset *rs)
+{
+	return rs->nrules;
+}
+
+size_t swl_rules_context_entries(const struct swl_ruleset *rs)
+{
+	return rs->context_entries;
+}
+
+int64_t swl_rules_context_age_us(const struct swl_ruleset *rs)
+{
+	return rs->context_age_us;
+}

@@ -1,0 +1,56 @@
+/* source.h - where entries come from. A source knows nothing of rules.
+ *
+ * swl_lines: a bounded line reader over a plain or gzip file, or stdin ("-"), for replay.
+ * swl_journal: sd-journal (files, a directory, or the local journal), yielding events.
+ */
+#ifndef SWL_SOURCE_H
+#define SWL_SOURCE_H
+
+#include <time.h>
+
+#include "event.h"
+
+#define SWL_DEFAULT_MAX_LINE 65536
+
+struct swl_lines;
+
+/* Open path ("-" = stdin); gzip is detected by content, not name. Lines longer than max_line
+ * are cut to max_line bytes (the rest is skipped) and flagged oversized.
+ * Returns 0 or a negative errno. */
+int swl_lines_open(const char *path, size_t max_line, struct swl_lines **out);
+/* Next line, without its newline (a final line without one counts too). The line is borrowed
+ * until the next call. Returns 1 with a line, 0 at end of input, or a negative errno. */
+int swl_lines_next(struct swl_lines *l, const char **line, size_t *len, bool *oversized);
+/* The file's mtime (now for stdin): the reference for classic syslog's missing year. */
+time_t swl_lines_mtime(const struct swl_lines *l);
+void swl_lines_close(struct swl_lines *l);
+
+/* True when the path names a journal file (ends in ".journal" or ".journal~"). */
+bool swl_is_journal_path(const char *path);
+
+struct swl_journal;
+
+enum swl_journal_kind { SWL_JOURNAL_LOCAL, SWL_JOURNAL_DIR, SWL_JOURNAL_FILES };
+
+/* Open the local journal, a directory (paths[0]) or files (npaths of them).
+ * identifiers: SYSLOG_IDENTIFIER values to read (NULL/0 = every entry); kernel: also
+ * _TRANSPORT=kernel entries. Returns 0 or a negative errno. */
+int swl_journal_open(enum swl_journal_kind kind, const char *const *paths, size_t npaths,
+		     const char *const *identifiers, size_t nidentifiers, bool kernel,
+		     struct swl_journal **out);
+void swl_journal_close(struct swl_journal *j);
+/* Position: at the head, the tail (after the last entry), or after a saved cursor.
+ * Returns 1 when the cursor was found, 0 when it was gone and the reader is at the head
+ * (a gap: the caller counts it), or a negative errno. */
+int swl_journal_seek_head(struct swl_journal *j);
+int swl_journal_seek_tail(struct swl_journal *j);
+int swl_journal_seek_cursor(struct swl_journal *j, const char *cursor);
+/* Next entry as an event (fields borrowed until the next call; MESSAGE in msg, charon's
+ * prefixes parsed). Returns 1 with an entry, 0 when none is left for now, negative errno. */
+int swl_journal_next(struct swl_journal *j, struct swl_event *ev);
+/* The current entry's cursor (caller frees), or NULL. */
+char *swl_journal_cursor(struct swl_journal *j);
+/* Wait up to timeout_us for changes: returns >0 on change, 0 on timeout, negative errno. */
+int swl_journal_wait(struct swl_journal *j, uint64_t timeout_us);
+
+#endif

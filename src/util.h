@@ -1,0 +1,71 @@
+/* util.h - small shared vocabulary: string slices, errors, buffers, allocation.
+ *
+ * Out of memory aborts (swl_xmalloc and friends): every caller may assume success.
+ * Functions elsewhere return 0 or a negative errno; predicates return bool.
+ */
+#ifndef SWL_UTIL_H
+#define SWL_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A borrowed, not NUL-terminated view of bytes. */
+struct swl_str {
+	const char *p;
+	size_t n;
+};
+
+#define SWL_STR_NULL ((struct swl_str){ NULL, 0 })
+static inline struct swl_str swl_str_c(const char *s) { return (struct swl_str){ s, s ? strlen(s) : 0 }; }
+static inline bool swl_str_eq(struct swl_str a, struct swl_str b)
+{
+	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+static inline bool swl_str_eqc(struct swl_str a, const char *c) { return swl_str_eq(a, swl_str_c(c)); }
+
+/* A load or validation error, already formatted as "path:line:col: message". */
+struct swl_err {
+	char msg[1024];
+};
+void swl_err_set(struct swl_err *err, const char *path, unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* A growable byte buffer with a hard maximum (max 0 = no limit). Owns its bytes. */
+struct swl_buf {
+	char *p;
+	size_t len, cap, max;
+};
+void swl_buf_init(struct swl_buf *b, size_t max);
+void swl_buf_fini(struct swl_buf *b);
+/* Append; returns -ENOSPC (and appends nothing) when max would be exceeded. */
+int swl_buf_add(struct swl_buf *b, const void *p, size_t n);
+int swl_buf_addc(struct swl_buf *b, char c);
+int swl_buf_printf(struct swl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Hand the bytes to the caller (who frees them) and reset the buffer. */
+char *swl_buf_steal(struct swl_buf *b, size_t *len);
+
+void *swl_xmalloc(size_t n);
+void *swl_xcalloc(size_t n, size_t size);
+void *swl_xrealloc(void *p, size_t n);
+char *swl_xstrdup(const char *s);
+char *swl_xstrndup(const char *s, size_t n);
+
+/* FNV-1a, used for label sets and context keys. */
+static inline uint64_t swl_hash(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+#define SWL_HASH_INIT 14695981039346656037ULL
+
+/* Format a double as Prometheus does (integers without exponent, +Inf/-Inf/NaN). */
+int swl_fmt_double(char *out, size_t cap, double v);
+
+#endif

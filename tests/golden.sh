@@ -1,0 +1,36 @@
+#!/bin/bash
+# Golden replay tests: each tests/logs/<case>/ holds input logs, an `args` file (the replay
+# arguments, paths relative to the case), optionally its own rules.yaml, and the whole
+# expected output (expected.prom or expected.om). Output is compared whole, and every
+# Prometheus-format output must also pass `promtool check metrics`.
+# usage: golden.sh SWANLOG_BINARY SOURCE_DIR [--update]
+set -uo pipefail
+bin=$(realpath "$1"); src=$(realpath "$2"); update=${3:-}
+command -v promtool >/dev/null || { echo "promtool is required (apt-get install prometheus)"; exit 1; }
+pass=0; fail=0
+for dir in "$src"/tests/logs/*/; do
+	[ -f "$dir/args" ] || continue
+	name=$(basename "$dir")
+	rules="$src/rules"
+	[ -e "$dir/rules.yaml" ] && rules="$dir/rules.yaml"
+	expected="$dir/expected.prom"
+	[ -f "$dir/expected.om" ] && expected="$dir/expected.om"
+	got=$(mktemp)
+	# shellcheck disable=SC2046
+	(cd "$dir" && TZ=UTC "$bin" replay --rules "$rules" $(cat args)) > "$got" 2> "$got.err"
+	rc=$?
+	if [ "$update" = --update ]; then cp "$got" "$expected"; fi
+	if [ $rc -ne 0 ]; then
+		echo "FAIL $name: exit $rc: $(cat "$got.err")"; fail=$((fail + 1))
+	elif ! diff -u "$expected" "$got" > "$got.diff"; then
+		echo "FAIL $name: output differs from $(basename "$expected"):"; cat "$got.diff"; fail=$((fail + 1))
+	elif [ "$expected" = "$dir/expected.prom" ] && ! promtool check metrics < "$got" > "$got.lint" 2>&1 \
+		&& ! grep -q 'lint' "$got.lint"; then
+		echo "FAIL $name: promtool check metrics:"; cat "$got.lint"; fail=$((fail + 1))
+	else
+		pass=$((pass + 1))
+	fi
+	rm -f "$got" "$got.err" "$got.diff" "$got.lint"
+done
+echo "golden: $pass passed, $fail failed"
+[ $fail -eq 0 ] && [ $pass -gt 0 ]

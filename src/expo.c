@@ -196,6 +196,11 @@ static void series_labels(struct fam_ctx *c, const struct swl_series *s)
 
 static void render_series(struct fam_ctx *c, const struct swl_series *s, unsigned flags)
 {
+	bool ts = c->om && (flags & (SWL_EXPO_TIMESTAMPS | SWL_EXPO_HISTORY));
+	/* never changed: it has no log time, and a sample without one is refused by backfilling
+	 * (promtool tsdb create-blocks-from openmetrics), so with timestamps it is left out */
+	if (ts && !s->updated_us && !s->npoints)
+		return;
 	series_labels(c, s);
 	bool hist = c->f->type == SWL_HISTOGRAM;
 	bool history = c->om && (flags & SWL_EXPO_HISTORY);
@@ -210,7 +215,6 @@ static void render_series(struct fam_ctx *c, const struct swl_series *s, unsigne
 		if (s->npoints && !(s->updated_us && s->updated_us > last))
 			return;
 	}
-	bool ts = c->om && (flags & (SWL_EXPO_TIMESTAMPS | SWL_EXPO_HISTORY));
 	point(c, s->value, hist ? s->buckets : NULL, s->count, s->sum, s->updated_us, ts);
 }
 

@@ -9,6 +9,8 @@ enum swl_format { SWL_FORMAT_PROMETHEUS, SWL_FORMAT_OPENMETRICS };
 
 #define SWL_EXPO_TIMESTAMPS 1u  /* OpenMetrics: each sample carries its series' last-change log time */
 #define SWL_EXPO_HISTORY    2u  /* OpenMetrics: each series' recorded points (--step), then the last value */
+/* With either flag, a series that never changed (updated_us == 0) and has no recorded point is
+ * left out: it has no log time, and backfilling refuses a sample without a timestamp. */
 
 #define SWL_CONTENT_TYPE_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 #define SWL_CONTENT_TYPE_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"

@@ -137,7 +137,15 @@ int swl_fmt_double(char *out, size_t cap, double v)
 		return snprintf(out, cap, "NaN");
 	if (isinf(v))
 		return snprintf(out, cap, v > 0 ? "+Inf" : "-Inf");
-	if (v == (double)(int64_t)v && fabs(v) < 1e15)
+	/* range first: the cast of a value beyond int64_t is undefined */
+	if (fabs(v) < 1e15 && v == (double)(int64_t)v)
 		return snprintf(out, cap, "%lld", (long long)v);
+	/* the shortest precision that reads back as the same double: 0.1, not 0.10000000000000001 */
+	char tmp[64];
+	for (int prec = 15; prec < 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+		if (strtod(tmp, NULL) == v)
+			return snprintf(out, cap, "%s", tmp);
+	}
 	return snprintf(out, cap, "%.17g", v);
 }

@@ -12,6 +12,8 @@
 
 #include "context.h"
 #include "expo.h"
+#include "follow.h"
+#include "http.h"
 #include "pipeline.h"
 #include "registry.h"
 #include "rules.h"
@@ -27,6 +29,7 @@ static const char usage_main[] =
 	"Turn strongSwan (charon) and kernel IPsec logs into Prometheus metrics.\n"
 	"\n"
 	"commands:\n"
+	"  follow              follow the journal or log files, serve /metrics (the default command)\n"
 	"  replay FILE...      read archived logs (plain, .gz, .journal, - for stdin) in order,\n"
 	"                      print the final metrics to stdout and exit\n"
 	"  check [RULES...]    load and compile rules, run every rule's examples\n"
@@ -53,6 +56,42 @@ static const char usage_replay[] =
 	"  -h, --help              this help\n"
 	"\n"
 	"Diagnostics go to stderr. Exit status: 0 done, 1 an input could not be read, 2 bad usage or rules.\n";
+
+static const char usage_follow[] =
+	"usage: swanlog [follow] [OPTIONS]\n"
+	"\n"
+	"Follow the local journal (default), a journal directory, journal files or log files, and\n"
+	"serve the metrics over HTTP. Position, metric values and context are saved in one state\n"
+	"file, so a restart neither loses an entry nor counts one twice.\n"
+	"\n"
+	"source (one kind):\n"
+	"      --journal             the local journal (default)\n"
+	"      --journal-dir DIR     the journal files in DIR\n"
+	"      --journal-file FILE   a journal file (may be repeated)\n"
+	"      --file PATH           a log file, followed by name across rotation, truncation and\n"
+	"                            re-creation like tail -F (may be repeated)\n"
+	"journal matches:\n"
+	"      --identifier NAME     SYSLOG_IDENTIFIER to read (may be repeated; default charon and\n"
+	"                            charon-systemd)\n"
+	"      --no-kernel           do not also read _TRANSPORT=kernel entries\n"
+	"options:\n"
+	"      --from head|tail      with no saved position: read what is there already (head) or\n"
+	"                            only what comes next (tail, default)\n"
+	"      --state PATH          state file (default " SWL_DEFAULT_STATE_PATH "); keep it out of\n"
+	"                            a followed journal directory\n"
+	"      --reset-state         ignore the state file and start over (it is overwritten)\n"
+	"      --listen ADDR:PORT    HTTP address (default " SWL_HTTP_DEFAULT_LISTEN "; [::1]:PORT for IPv6,\n"
+	"                            :PORT for every address)\n"
+	"  -r, --rules PATH          rules file or directory (default " SWL_RULES_DIR ")\n"
+	"      --max-series N        series per metric before the overflow series (default 10000)\n"
+	"      --max-line BYTES      cut longer lines (default 65536)\n"
+	"      --timezone TZ         zone of classic syslog times in files (default: local)\n"
+	"  -h, --help                this help\n"
+	"\n"
+	"HTTP: /metrics (Prometheus text 0.0.4; OpenMetrics when Accept asks for\n"
+	"application/openmetrics-text), /healthz, and / (a page linking /metrics).\n"
+	"SIGTERM or SIGINT: save the state and exit 0. Exit status: 1 a source, the listener or\n"
+	"the state could not be used; 2 bad usage, rules, or a corrupt or foreign state file.\n";
 
 static const char usage_check[] =
 	"usage: swanlog check [OPTIONS] [RULES...]\n"
@@ -114,9 +153,10 @@ static void replay_step(struct replay *rp, int64_t t)
 {
 	if (!rp->step_us || !t)
 		return;
+	/* a sample at boundary B shows every entry up to and including B */
 	if (!rp->next_step_us)
-		rp->next_step_us = (t / rp->step_us + 1) * rp->step_us;
-	while (t >= rp->next_step_us) {
+		rp->next_step_us = (t + rp->step_us - 1) / rp->step_us * rp->step_us;
+	while (t > rp->next_step_us) {
 		swl_registry_record(rp->pipe.reg, rp->next_step_us);
 		rp->next_step_us += rp->step_us;
 	}
@@ -260,6 +300,139 @@ static int cmd_replay(int argc, char **argv)
 	return status;
 }
 
+/* ---- follow ---- */
+
+#define MAX_FOLLOW_PATHS 64
+#define MAX_IDENTIFIERS 64
+
+static int cmd_follow(int argc, char **argv)
+{
+	enum { O_JOURNAL = 256, O_JDIR, O_JFILE, O_FILE, O_IDENT, O_NOKERNEL, O_FROM, O_STATE, O_RESET, O_LISTEN,
+	       O_MAXSERIES, O_MAXLINE, O_TZ };
+	static const struct option opts[] = {
+		{ "journal", no_argument, NULL, O_JOURNAL },
+		{ "journal-dir", required_argument, NULL, O_JDIR },
+		{ "journal-file", required_argument, NULL, O_JFILE },
+		{ "file", required_argument, NULL, O_FILE },
+		{ "identifier", required_argument, NULL, O_IDENT },
+		{ "no-kernel", no_argument, NULL, O_NOKERNEL },
+		{ "from", required_argument, NULL, O_FROM },
+		{ "state", required_argument, NULL, O_STATE },
+		{ "reset-state", no_argument, NULL, O_RESET },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "max-series", required_argument, NULL, O_MAXSERIES },
+		{ "max-line", required_argument, NULL, O_MAXLINE },
+		{ "timezone", required_argument, NULL, O_TZ },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const default_idents[] = { "charon", "charon-systemd" };
+	const char *paths[MAX_FOLLOW_PATHS], *idents[MAX_IDENTIFIERS];
+	size_t npaths = 0, nidents = 0;
+	int kind = -1;
+	const char *rules_path = SWL_RULES_DIR;
+	long max_series = SWL_DEFAULT_MAX_SERIES, max_line = SWL_DEFAULT_MAX_LINE;
+	struct swl_follow_opts fo = { .kernel = true, .state_path = SWL_DEFAULT_STATE_PATH,
+				      .listen = SWL_HTTP_DEFAULT_LISTEN };
+	int c;
+	while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
+		int want = -1;
+		switch (c) {
+		case O_JOURNAL:
+			want = SWL_FOLLOW_JOURNAL;
+			break;
+		case O_JDIR:
+		case O_JFILE:
+		case O_FILE:
+			want = c == O_JDIR ? SWL_FOLLOW_JOURNAL_DIR : c == O_JFILE ? SWL_FOLLOW_JOURNAL_FILES : SWL_FOLLOW_FILES;
+			if (npaths == MAX_FOLLOW_PATHS)
+				return usage_error(usage_follow, "%s", "at most 64 paths");
+			if (c == O_JDIR && npaths)
+				return usage_error(usage_follow, "%s", "--journal-dir takes one directory");
+			paths[npaths++] = optarg;
+			break;
+		case O_IDENT:
+			if (nidents == MAX_IDENTIFIERS)
+				return usage_error(usage_follow, "%s", "at most 64 identifiers");
+			idents[nidents++] = optarg;
+			break;
+		case O_NOKERNEL:
+			fo.kernel = false;
+			break;
+		case O_FROM:
+			if (strcmp(optarg, "head") != 0 && strcmp(optarg, "tail") != 0)
+				return usage_error(usage_follow, "--from wants head or tail, not '%s'", optarg);
+			fo.from_head = strcmp(optarg, "head") == 0;
+			break;
+		case O_STATE:
+			if (!*optarg)
+				return usage_error(usage_follow, "%s", "--state wants a path");
+			fo.state_path = optarg;
+			break;
+		case O_RESET:
+			fo.reset_state = true;
+			break;
+		case O_LISTEN:
+			fo.listen = optarg;
+			break;
+		case 'r':
+			rules_path = optarg;
+			break;
+		case O_MAXSERIES:
+			if (!parse_long(optarg, 1, 100000000L, &max_series))
+				return usage_error(usage_follow, "--max-series wants 1 to 100000000, not '%s'", optarg);
+			break;
+		case O_MAXLINE:
+			if (!parse_long(optarg, 256, 64L << 20, &max_line))
+				return usage_error(usage_follow, "--max-line wants 256 to 67108864 bytes, not '%s'", optarg);
+			break;
+		case O_TZ:
+			if (set_timezone(optarg) < 0)
+				return usage_error(usage_follow, "cannot set timezone '%s'", optarg);
+			break;
+		case 'h':
+			fputs(usage_follow, stdout);
+			return 0;
+		default:
+			fputs(usage_follow, stderr);
+			return EXIT_USAGE;
+		}
+		if (want >= 0) {
+			if (kind >= 0 && kind != want)
+				return usage_error(usage_follow, "%s", "one kind of source: --journal, --journal-dir, --journal-file or --file");
+			kind = want;
+		}
+	}
+	if (optind < argc)
+		return usage_error(usage_follow, "unexpected argument '%s'", argv[optind]);
+	fo.source = kind < 0 ? SWL_FOLLOW_JOURNAL : (enum swl_follow_source)kind;
+	fo.paths = paths;
+	fo.npaths = npaths;
+	fo.identifiers = nidents ? idents : default_idents;
+	fo.nidentifiers = nidents ? nidents : 2;
+	fo.max_line = (size_t)max_line;
+
+	struct swl_registry *reg = swl_registry_create((size_t)max_series);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	if (swl_rules_load(rules_path, reg, &rs, &err) < 0) {
+		fprintf(stderr, "swanlog: %s\n", err.msg);
+		swl_registry_destroy(reg);
+		return EXIT_USAGE;
+	}
+	struct swl_context *ctx = context_for(rs);
+	struct swl_pipeline pipe;
+	swl_pipeline_init(&pipe, reg, rs, ctx);
+	int r = swl_follow_run(&fo, &pipe, &err);
+	if (r < 0)
+		fprintf(stderr, "swanlog: %s\n", err.msg);
+	swl_context_destroy(ctx);
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+	return r == 0 ? 0 : r == -EBADMSG ? EXIT_USAGE : 1;
+}
+
 /* ---- check ---- */
 
 static int check_one(const char *path, bool quiet)
@@ -328,10 +501,9 @@ static int cmd_check(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs(usage_main, stderr);
-		return EXIT_USAGE;
-	}
+	/* follow is the default: no command, or options only */
+	if (argc < 2)
+		return cmd_follow(argc, argv);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage_main, stdout);
@@ -345,6 +517,10 @@ int main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "follow") == 0)
+		return cmd_follow(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return cmd_follow(argc, argv);
 	fprintf(stderr, "swanlog: unknown command '%s'\n%s", cmd, usage_main);
 	return EXIT_USAGE;
 }

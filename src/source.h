@@ -50,6 +50,9 @@ int swl_journal_seek_cursor(struct swl_journal *j, const char *cursor);
 int swl_journal_next(struct swl_journal *j, struct swl_event *ev);
 /* The current entry's cursor (caller frees), or NULL. */
 char *swl_journal_cursor(struct swl_journal *j);
+/* The fd to poll for changes (call right after open, before seeking); after it is readable,
+ * swl_journal_wait(j, 0) processes the changes. Returns the fd or a negative errno. */
+int swl_journal_fd(struct swl_journal *j);
 /* Wait up to timeout_us for changes: returns >0 on change, 0 on timeout, negative errno. */
 int swl_journal_wait(struct swl_journal *j, uint64_t timeout_us);
 

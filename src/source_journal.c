@@ -189,6 +189,11 @@ char *swl_journal_cursor(struct swl_journal *j)
 	return c;
 }
 
+int swl_journal_fd(struct swl_journal *j)
+{
+	return sd_journal_get_fd(j->j);
+}
+
 int swl_journal_wait(struct swl_journal *j, uint64_t timeout_us)
 {
 	int r = sd_journal_wait(j->j, timeout_us);

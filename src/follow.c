@@ -1,0 +1,429 @@
+/* follow.c - the follow loop (see follow.h): source -> pipeline, render, save, signals.
+ *
+ * Exactly once: the state is saved only here, on the pipeline thread, between batches, so
+ * the position written (the journal cursor of the last entry read, or each file's offset
+ * after its last delivered line) is exactly where the saved values stop. A restart after
+ * SIGKILL replays what came after the last save onto the values of that save.
+ */
+#include "follow.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <libgen.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "expo.h"
+#include "http.h"
+#include "source.h"
+#include "source_file.h"
+#include "state.h"
+
+#define JOURNAL_POLL_MS 1000          /* a safety net: journal changes normally wake us via inotify */
+#define EXPO_MAX (256u << 20)         /* a rendering larger than this is cut (and reported) */
+
+/* Self-metrics of one source. */
+struct src {
+	const char *label;
+	struct swl_series *read, *last, *gaps, *rotations, *truncations;
+	uint64_t rotations_seen, truncations_seen;
+	bool error_reported;
+};
+
+struct follower {
+	const struct swl_follow_opts *o;
+	struct swl_pipeline *p;
+	struct swl_journal *j;
+	char *cursor;                 /* last known journal cursor (owned) */
+	struct swl_tail **tails;
+	struct swl_parser *parsers;   /* one per file: classic syslog's year tracking is per stream */
+	size_t ntails;
+	struct src *srcs;             /* one per file, or one for the journal */
+	struct swl_series *saves, *save_errors;
+	struct swl_http *http;
+	int sigfd, jfd;
+	int infd;                     /* files: inotify on their directories, or -1 (then polling only) */
+	bool dirty_render, dirty_save;
+	int64_t last_render_us, last_save_us;
+};
+
+static void __attribute__((format(printf, 2, 3))) errf(struct swl_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static struct swl_series *series1(struct swl_registry *reg, const char *name, enum swl_metric_type type,
+				  const char *help, const char *label)
+{
+	static const char *const labels[] = { "source" };
+	struct swl_family *f = swl_registry_family(reg, name, type, help, labels, label ? 1 : 0, NULL, 0, 0);
+	struct swl_str v = swl_str_c(label);
+	return swl_family_series(f, label ? &v : NULL);
+}
+
+static void declare_metrics(struct follower *fl)
+{
+	struct swl_registry *reg = fl->p->reg;
+	size_t n = fl->o->source == SWL_FOLLOW_FILES ? fl->o->npaths : 1;
+	fl->srcs = swl_xcalloc(n, sizeof(*fl->srcs));
+	for (size_t i = 0; i < n; i++) {
+		struct src *s = &fl->srcs[i];
+		s->label = fl->o->source == SWL_FOLLOW_FILES ? fl->o->paths[i] : "journal";
+		s->read = series1(reg, "swanlog_source_entries_read_total", SWL_COUNTER,
+				  "Entries (journal entries or lines) read from each source.", s->label);
+		s->last = series1(reg, "swanlog_source_last_entry_timestamp_seconds", SWL_GAUGE,
+				  "Log time of the last entry read from each source.", s->label);
+		if (fl->o->source == SWL_FOLLOW_FILES) {
+			s->rotations = series1(reg, "swanlog_source_rotations_total", SWL_COUNTER,
+					       "Followed files replaced at their path (rename rotation, delete and recreate).",
+					       s->label);
+			s->truncations = series1(reg, "swanlog_source_truncations_total", SWL_COUNTER,
+						 "Followed files truncated under the read offset (copytruncate): read again from 0.",
+						 s->label);
+		} else {
+			s->gaps = series1(reg, "swanlog_source_gaps_total", SWL_COUNTER,
+					  "Saved journal positions gone on restart (vacuumed or rotated away): "
+					  "reading went on from the oldest entry.",
+					  s->label);
+		}
+	}
+	fl->saves = series1(reg, "swanlog_state_saves_total", SWL_COUNTER, "State files written.", NULL);
+	fl->save_errors = series1(reg, "swanlog_state_save_errors_total", SWL_COUNTER,
+				  "State saves that failed (the previous state file stays).", NULL);
+}
+
+/* ---- rendering ---- */
+
+static char *render(const struct swl_registry *reg, enum swl_format fmt, size_t *len)
+{
+	struct swl_buf b;
+	swl_buf_init(&b, EXPO_MAX);
+	if (swl_expo_render(reg, fmt, 0, &b) < 0)
+		fprintf(stderr, "swanlog: the exposition exceeds %u bytes and was cut\n", EXPO_MAX);
+	if (!b.p)
+		swl_buf_add(&b, "", 0);
+	return swl_buf_steal(&b, len);
+}
+
+static void publish(struct follower *fl)
+{
+	size_t plen, olen;
+	char *prom = render(fl->p->reg, SWL_FORMAT_PROMETHEUS, &plen);
+	char *om = render(fl->p->reg, SWL_FORMAT_OPENMETRICS, &olen);
+	swl_http_publish(fl->http, prom, plen, om, olen);
+	fl->dirty_render = false;
+	fl->last_render_us = mono_us();
+}
+
+/* ---- state ---- */
+
+static int save(struct follower *fl, struct swl_err *err)
+{
+	struct swl_state_pos pos = { 0 };
+	if (fl->j) {
+		char *c = swl_journal_cursor(fl->j);
+		if (c) {
+			free(fl->cursor);
+			fl->cursor = c;
+		}
+		pos.cursor = fl->cursor; /* borrowed: not fini'd below */
+	}
+	struct swl_file_pos files[fl->ntails ? fl->ntails : 1];
+	for (size_t i = 0; i < fl->ntails; i++)
+		swl_tail_pos(fl->tails[i], &files[i]);
+	pos.files = files;
+	pos.nfiles = fl->ntails;
+	/* counted before writing, so the file holds its own save */
+	swl_series_add(fl->saves, 1, fl->p->last_time_us);
+	int r = swl_state_save(fl->o->state_path, &pos, fl->p->reg, fl->p->ctx, err);
+	if (r < 0)
+		swl_series_add(fl->save_errors, 1, fl->p->last_time_us);
+	fl->dirty_save = false;
+	fl->dirty_render = true;
+	fl->last_save_us = mono_us();
+	return r;
+}
+
+/* ---- sources ---- */
+
+static void source_read(struct src *s, size_t n, int64_t t_us)
+{
+	if (!n)
+		return;
+	swl_series_add(s->read, (double)n, t_us);
+	if (t_us)
+		swl_series_set(s->last, (double)t_us / 1e6, t_us);
+}
+
+static void source_error(struct src *s, int r)
+{
+	if (!s->error_reported)
+		fprintf(stderr, "swanlog: reading %s: %s\n", s->label, strerror(-r));
+	s->error_reported = true;
+}
+
+/* Up to SWL_FOLLOW_BATCH entries; *more when a source may have more right now. */
+static size_t read_journal(struct follower *fl, bool *more)
+{
+	struct swl_event ev;
+	size_t n = 0;
+	int r = 0;
+	while (n < SWL_FOLLOW_BATCH && (r = swl_journal_next(fl->j, &ev)) > 0) {
+		swl_pipeline_event(fl->p, &ev);
+		n++;
+	}
+	if (r < 0)
+		source_error(&fl->srcs[0], r);
+	source_read(&fl->srcs[0], n, fl->p->last_time_us);
+	*more = n == SWL_FOLLOW_BATCH;
+	return n;
+}
+
+static size_t read_files(struct follower *fl, bool *more)
+{
+	size_t total = 0;
+	*more = false;
+	for (size_t i = 0; i < fl->ntails; i++) {
+		struct src *s = &fl->srcs[i];
+		const char *line;
+		size_t len, n = 0;
+		bool oversized;
+		int r = 0;
+		fl->p->parser = fl->parsers[i];
+		while (n < SWL_FOLLOW_BATCH && (r = swl_tail_next(fl->tails[i], &line, &len, &oversized)) > 0) {
+			swl_pipeline_line(fl->p, line, len, oversized);
+			n++;
+		}
+		fl->parsers[i] = fl->p->parser;
+		if (r < 0)
+			source_error(s, r);
+		source_read(s, n, fl->p->last_time_us);
+		uint64_t rot = swl_tail_rotations(fl->tails[i]), tr = swl_tail_truncations(fl->tails[i]);
+		if (rot != s->rotations_seen) {
+			swl_series_add(s->rotations, (double)(rot - s->rotations_seen), fl->p->last_time_us);
+			s->rotations_seen = rot;
+			fl->dirty_save = fl->dirty_render = true;
+		}
+		if (tr != s->truncations_seen) {
+			swl_series_add(s->truncations, (double)(tr - s->truncations_seen), fl->p->last_time_us);
+			s->truncations_seen = tr;
+			fl->dirty_save = fl->dirty_render = true;
+		}
+		*more |= n == SWL_FOLLOW_BATCH;
+		total += n;
+	}
+	return total;
+}
+
+static int open_journal(struct follower *fl, const struct swl_state_pos *saved, bool have_state, struct swl_err *err)
+{
+	const struct swl_follow_opts *o = fl->o;
+	enum swl_journal_kind kind = o->source == SWL_FOLLOW_JOURNAL ? SWL_JOURNAL_LOCAL
+				     : o->source == SWL_FOLLOW_JOURNAL_DIR ? SWL_JOURNAL_DIR
+									   : SWL_JOURNAL_FILES;
+	int r = swl_journal_open(kind, o->paths, o->npaths, o->identifiers, o->nidentifiers, o->kernel, &fl->j);
+	if (r < 0) {
+		errf(err, "cannot open the journal%s%s: %s", o->npaths ? " at " : "", o->npaths ? o->paths[0] : "",
+		     strerror(-r));
+		return r;
+	}
+	/* the inotify watches first, so nothing appended from here on is missed */
+	fl->jfd = swl_journal_fd(fl->j);
+	if (fl->jfd < 0) {
+		errf(err, "cannot watch the journal: %s", strerror(-fl->jfd));
+		return fl->jfd;
+	}
+	(void)have_state;
+	if (saved->cursor) {
+		fl->cursor = swl_xstrdup(saved->cursor);
+		r = swl_journal_seek_cursor(fl->j, saved->cursor);
+		if (r == 0) {
+			fprintf(stderr, "swanlog: the saved journal position is gone: reading from the oldest entry\n");
+			swl_series_add(fl->srcs[0].gaps, 1, fl->p->last_time_us);
+		}
+	} else {
+		r = o->from_head ? swl_journal_seek_head(fl->j) : swl_journal_seek_tail(fl->j);
+	}
+	if (r < 0) {
+		errf(err, "cannot position in the journal: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static void open_files(struct follower *fl, const struct swl_state_pos *saved)
+{
+	const struct swl_follow_opts *o = fl->o;
+	fl->ntails = o->npaths;
+	fl->tails = swl_xcalloc(o->npaths, sizeof(*fl->tails));
+	fl->parsers = swl_xcalloc(o->npaths, sizeof(*fl->parsers));
+	for (size_t i = 0; i < o->npaths; i++) {
+		fl->tails[i] = swl_tail_open(o->paths[i], o->max_line, o->from_head ? SWL_TAIL_HEAD : SWL_TAIL_END,
+					     swl_state_pos_file(saved, o->paths[i]));
+		swl_parser_init(&fl->parsers[i], 0, 0);
+	}
+	/* Wake on any change in the files' directories (writes, renames, creations); the poll
+	 * interval stays as the safety net, and the only way when inotify is not available. */
+	fl->infd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	for (size_t i = 0; fl->infd >= 0 && i < o->npaths; i++) {
+		char *copy = swl_xstrdup(o->paths[i]);
+		inotify_add_watch(fl->infd, dirname(copy),
+				  IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB);
+		free(copy);
+	}
+}
+
+/* Empty the inotify queue: the events only say "look again". */
+static void inotify_drain(int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* ---- the loop ---- */
+
+static int setup_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* blocked before the HTTP thread exists, so only the signalfd ever sees them */
+	int r = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (r != 0)
+		return -r;
+	signal(SIGPIPE, SIG_IGN);
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+static int loop(struct follower *fl, struct swl_err *err)
+{
+	unsigned save_ms = fl->o->save_ms ? fl->o->save_ms : SWL_FOLLOW_SAVE_MS;
+	fl->last_save_us = mono_us();
+	for (;;) {
+		bool more;
+		size_t n = fl->j ? read_journal(fl, &more) : read_files(fl, &more);
+		if (n)
+			fl->dirty_render = fl->dirty_save = true;
+		int64_t now = mono_us();
+		if (fl->dirty_save && now - fl->last_save_us >= (int64_t)save_ms * 1000) {
+			struct swl_err e;
+			if (save(fl, &e) < 0)
+				fprintf(stderr, "swanlog: %s\n", e.msg);
+		}
+		/* render when changed, at most every SWL_FOLLOW_RENDER_MS, and always before blocking */
+		if (fl->dirty_render && (!more || now - fl->last_render_us >= SWL_FOLLOW_RENDER_MS * 1000))
+			publish(fl);
+		int timeout = 0;
+		if (!more) {
+			timeout = fl->j ? JOURNAL_POLL_MS : SWL_FOLLOW_POLL_MS;
+			if (fl->dirty_save) {
+				int64_t due = (fl->last_save_us + (int64_t)save_ms * 1000 - mono_us()) / 1000 + 1;
+				if (due < timeout)
+					timeout = due < 0 ? 0 : (int)due;
+			}
+		}
+		struct pollfd pfd[2] = { { .fd = fl->sigfd, .events = POLLIN },
+					 { .fd = fl->j ? fl->jfd : fl->infd, .events = POLLIN } };
+		int r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout);
+		if (r < 0 && errno != EINTR) {
+			errf(err, "poll: %s", strerror(errno));
+			return -errno;
+		}
+		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			if (read(fl->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				return 0;
+		}
+		if (fl->infd >= 0 && r > 0 && (pfd[1].revents & POLLIN))
+			inotify_drain(fl->infd);
+		if (fl->j) {
+			/* let sd-journal process its inotify events (new files, rotation, appends) */
+			r = swl_journal_wait(fl->j, 0);
+			if (r < 0)
+				source_error(&fl->srcs[0], r);
+		}
+	}
+}
+
+int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, struct swl_err *err)
+{
+	struct follower fl = { .o = o, .p = p, .sigfd = -1, .jfd = -1, .infd = -1 };
+	struct swl_state_pos saved = { 0 };
+	int r;
+	p->wall_clock = true; /* entries carrying no time are stamped with now */
+	declare_metrics(&fl);
+
+	bool have_state = false;
+	if (!o->reset_state) {
+		size_t dropped;
+		r = swl_state_load(o->state_path, &saved, p->reg, p->ctx, &dropped, err);
+		if (r < 0 && r != -ENOENT)
+			goto out;
+		have_state = r == 0;
+		if (dropped)
+			fprintf(stderr, "swanlog: %s: %zu saved series of metrics no longer in the rules were dropped\n",
+				o->state_path, dropped);
+	}
+
+	r = setup_signals();
+	if (r < 0) {
+		errf(err, "signals: %s", strerror(-r));
+		goto out;
+	}
+	fl.sigfd = r;
+
+	if (o->source == SWL_FOLLOW_FILES) {
+		open_files(&fl, &saved);
+	} else if ((r = open_journal(&fl, &saved, have_state, err)) < 0) {
+		goto out;
+	}
+
+	struct swl_http_config hc = { .listen = o->listen };
+	r = swl_http_start(&hc, &fl.http, err);
+	if (r < 0)
+		goto out;
+	publish(&fl);
+
+	r = loop(&fl, err);
+	struct swl_err e;
+	int sr = save(&fl, &e);
+	if (sr < 0 && r == 0) {
+		*err = e;
+		r = sr;
+	}
+out:
+	swl_http_stop(fl.http);
+	for (size_t i = 0; i < fl.ntails; i++)
+		swl_tail_close(fl.tails[i]);
+	free(fl.tails);
+	free(fl.parsers);
+	swl_journal_close(fl.j);
+	free(fl.cursor);
+	free(fl.srcs);
+	if (fl.sigfd >= 0)
+		close(fl.sigfd);
+	if (fl.infd >= 0)
+		close(fl.infd);
+	swl_state_pos_fini(&saved);
+	return r;
+}

@@ -1,0 +1,43 @@
+/* source_file.h - following one log file by name, like `tail -F`.
+ *
+ * Rotation by rename: the old file is read to its end (a last line without a newline is
+ * delivered as it is) before the new file at the path is opened from its start.
+ * copytruncate: the file shrinking below the read offset restarts reading at 0.
+ * Delete and recreate: the path naming another inode is a rotation as above; a path that is
+ * missing is waited for. A partial last line waits for its newline. Lines longer than
+ * max_line are cut (flagged oversized) and the rest is skipped up to the newline.
+ * The position after the last delivered line can be saved and restored exactly.
+ */
+#ifndef SWL_SOURCE_FILE_H
+#define SWL_SOURCE_FILE_H
+
+#include "state.h"
+
+struct swl_tail;
+
+enum swl_tail_start { SWL_TAIL_HEAD, SWL_TAIL_END };
+
+/* Follow path (copied). saved: a saved position of this path or NULL; used when it still
+ * names the same file (inode and first-line hash) and the file is not shorter than the
+ * offset, and when the file was renamed away (found by inode in the same directory) it is
+ * read to its end first. Otherwise an existing file starts at `start` (END: after its last
+ * complete line); a file that appears later is read from its start.
+ * Never fails for a missing file. */
+struct swl_tail *swl_tail_open(const char *path, size_t max_line, enum swl_tail_start start,
+			       const struct swl_file_pos *saved);
+void swl_tail_close(struct swl_tail *t);
+
+/* Next complete line (no newline; a trailing CR removed), borrowed until the next call.
+ * Returns 1 with a line, 0 when none is available now, or a negative errno. */
+int swl_tail_next(struct swl_tail *t, const char **line, size_t *len, bool *oversized);
+
+/* The position after the last delivered line (pos->path borrowed from t). */
+void swl_tail_pos(struct swl_tail *t, struct swl_file_pos *pos);
+const char *swl_tail_path(const struct swl_tail *t);
+
+/* What happened so far, for self-metrics: files switched to after a rotation or
+ * re-creation, and truncations detected. */
+uint64_t swl_tail_rotations(const struct swl_tail *t);
+uint64_t swl_tail_truncations(const struct swl_tail *t);
+
+#endif

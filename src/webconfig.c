@@ -1,0 +1,629 @@
+/* webconfig.c - the --web-config file (exporter-toolkit's web-config.yml): parse, validate,
+ * load the PEM files, and answer basic-auth and client-certificate questions for http.c. */
+#include "webconfig.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <yaml.h>
+
+#define MAX_CONFIG_FILE (1u << 20)
+#define MAX_USERS 1024
+#define MAX_PEER_CERTS 16 /* client chains longer than this are refused */
+#define BCRYPT_LEN 60
+
+struct ld {
+	const char *path;
+	yaml_document_t y;
+	struct swl_err *err;
+	struct swl_webconfig *wc;
+};
+
+#define MARK_LINE(n) ((unsigned)(n)->start_mark.line + 1)
+#define MARK_COL(n) ((unsigned)(n)->start_mark.column + 1)
+
+static unsigned node_col(const yaml_node_t *n)
+{
+	/* Point at a quoted scalar's first content character, as rules_load.c does. */
+	bool quoted = n->type == YAML_SCALAR_NODE && (n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+						      n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	return MARK_COL(n) + (quoted ? 1 : 0);
+}
+
+static int fail(struct ld *ld, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(struct ld *ld, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	swl_err_set(ld->err, ld->path, n ? MARK_LINE(n) : 1, n ? node_col(n) : 1, "%s", msg);
+	return -EINVAL;
+}
+
+static yaml_node_t *node(struct ld *ld, int id)
+{
+	return yaml_document_get_node(&ld->y, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* An empty value (`key:`), ~ or null: the key counts as absent, as in the Go loader. */
+static bool is_null(const yaml_node_t *n)
+{
+	const char *s = scalar(n);
+	if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+	       strcmp(s, "NULL") == 0;
+}
+
+#define MAP_FOR(map, pair) \
+	for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start; pair < (map)->data.mapping.pairs.top; pair++)
+
+/* Check every key of a mapping: a string, known, and not repeated. */
+static int check_keys(struct ld *ld, yaml_node_t *map, const char *const *allowed, const char *where)
+{
+	MAP_FOR(map, pair) {
+		yaml_node_t *k = node(ld, pair->key);
+		const char *s = scalar(k);
+		if (!s)
+			return fail(ld, k, "keys of %s must be strings", where);
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++)
+			if (scalar(node(ld, q->key)) && strcmp(scalar(node(ld, q->key)), s) == 0)
+				return fail(ld, k, "duplicate key '%s' in %s", s, where);
+		if (!allowed)
+			continue;
+		bool known = false;
+		for (size_t i = 0; allowed[i] && !known; i++)
+			known = strcmp(s, allowed[i]) == 0;
+		if (!known) {
+			char list[256] = "";
+			for (size_t i = 0; allowed[i]; i++) {
+				strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+				strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
+			}
+			return fail(ld, k, "unknown key '%s' in %s (expected one of: %s)", s, where, list);
+		}
+	}
+	return 0;
+}
+
+/* ---- files ---- */
+
+/* Read a whole file, at most max bytes, NUL-terminated. Returns 0 or a negative errno. */
+static int read_bounded(const char *path, size_t max, char **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -errno;
+	struct swl_buf b;
+	swl_buf_init(&b, max);
+	char chunk[16384];
+	size_t n;
+	int r = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (swl_buf_add(&b, chunk, n) < 0) {
+			r = -EFBIG;
+			break;
+		}
+	}
+	if (!r && ferror(f))
+		r = -EIO;
+	fclose(f);
+	if (r < 0) {
+		if (b.p)
+			explicit_bzero(b.p, b.cap);
+		swl_buf_fini(&b);
+		return r;
+	}
+	if (swl_buf_addc(&b, '\0') < 0) {
+		swl_buf_fini(&b);
+		return -EFBIG;
+	}
+	*data = swl_buf_steal(&b, len);
+	(*len)--;
+	return 0;
+}
+
+/* A path from the file, relative to the config file's directory as the Go loader does. */
+static char *resolve(const char *config_path, const char *p)
+{
+	const char *slash = strrchr(config_path, '/');
+	if (p[0] == '/' || !slash)
+		return swl_xstrdup(p);
+	size_t dl = (size_t)(slash - config_path);
+	size_t l = dl + 1 + strlen(p) + 1;
+	char *out = swl_xmalloc(l);
+	snprintf(out, l, "%.*s/%s", (int)dl, config_path, p);
+	return out;
+}
+
+static int load_pem(struct ld *ld, yaml_node_t *v, const char *what, char **out)
+{
+	char *full = resolve(ld->path, scalar(v));
+	size_t len;
+	int r = read_bounded(full, SWL_WEBCONFIG_MAX_PEM, out, &len);
+	if (r == -EFBIG)
+		r = fail(ld, v, "%s '%s' is larger than %u bytes", what, full, SWL_WEBCONFIG_MAX_PEM);
+	else if (r < 0)
+		r = fail(ld, v, "cannot read %s '%s': %s", what, full, strerror(-r));
+	else if (len == 0 || strlen(*out) != len)
+		r = fail(ld, v, "%s '%s' is not a PEM file", what, full);
+	free(full);
+	return r;
+}
+
+/* ---- tls_server_config ---- */
+
+static int tls_version(struct ld *ld, yaml_node_t *v, const char *key, enum swl_tls_version *out)
+{
+	const char *s = scalar(v);
+	if (s && strcmp(s, "TLS12") == 0)
+		*out = SWL_TLS12;
+	else if (s && strcmp(s, "TLS13") == 0)
+		*out = SWL_TLS13;
+	else if (s && (strcmp(s, "TLS10") == 0 || strcmp(s, "TLS11") == 0))
+		return fail(ld, v, "%s %s is not supported: TLS 1.0 and 1.1 are obsolete (use TLS12 or TLS13)", key, s);
+	else
+		return fail(ld, v, "%s must be TLS12 or TLS13, not '%s'", key, s ? s : "(not a string)");
+	return 0;
+}
+
+static int client_auth(struct ld *ld, yaml_node_t *v, enum swl_client_auth *out)
+{
+	static const struct {
+		const char *name;
+		enum swl_client_auth v;
+	} names[] = {
+		{ "NoClientCert", SWL_CLIENT_AUTH_NONE },
+		{ "RequestClientCert", SWL_CLIENT_AUTH_REQUEST },
+		{ "RequireAnyClientCert", SWL_CLIENT_AUTH_REQUIRE_ANY },
+		{ "RequireClientCert", SWL_CLIENT_AUTH_REQUIRE_ANY }, /* the old name, still accepted by Go */
+		{ "VerifyClientCertIfGiven", SWL_CLIENT_AUTH_VERIFY_IF_GIVEN },
+		{ "RequireAndVerifyClientCert", SWL_CLIENT_AUTH_REQUIRE_AND_VERIFY },
+	};
+	const char *s = scalar(v);
+	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].v;
+			return 0;
+		}
+	}
+	return fail(ld, v,
+		    "client_auth_type must be one of NoClientCert, RequestClientCert, RequireAnyClientCert, "
+		    "VerifyClientCertIfGiven, RequireAndVerifyClientCert; not '%s'",
+		    s ? s : "(not a string)");
+}
+
+/* Parse the certificate, the key against it, and the CA bundle with GnuTLS. */
+static int check_tls_files(struct ld *ld, yaml_node_t *cert_v, yaml_node_t *key_v, yaml_node_t *ca_v)
+{
+	struct swl_webconfig *wc = ld->wc;
+	gnutls_datum_t cert = { (unsigned char *)wc->cert_pem, (unsigned)strlen(wc->cert_pem) };
+	gnutls_datum_t key = { (unsigned char *)wc->key_pem, (unsigned)strlen(wc->key_pem) };
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned ncrts = 0;
+	int r = gnutls_x509_crt_list_import2(&crts, &ncrts, &cert, GNUTLS_X509_FMT_PEM, 0);
+	if (r < 0)
+		return fail(ld, cert_v, "cert_file: %s", gnutls_strerror(r));
+	for (unsigned i = 0; i < ncrts; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+
+	gnutls_certificate_credentials_t cred;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		abort(); /* only fails on OOM */
+	r = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
+	gnutls_certificate_free_credentials(cred);
+	if (r == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+		return fail(ld, key_v, "key_file does not belong to the certificate in cert_file");
+	if (r < 0)
+		return fail(ld, key_v, "key_file: %s (an unencrypted PEM key is needed)", gnutls_strerror(r));
+
+	if (wc->client_ca_pem) {
+		gnutls_x509_trust_list_t tl;
+		if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+			abort();
+		gnutls_datum_t ca = { (unsigned char *)wc->client_ca_pem, (unsigned)strlen(wc->client_ca_pem) };
+		r = gnutls_x509_trust_list_add_trust_mem(tl, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+		if (r <= 0) {
+			gnutls_x509_trust_list_deinit(tl, 1);
+			return fail(ld, ca_v, "client_ca_file: %s", r < 0 ? gnutls_strerror(r) : "no certificate in it");
+		}
+		wc->client_trust = tl;
+	}
+	return 0;
+}
+
+static int load_tls(struct ld *ld, yaml_node_t *kn, yaml_node_t *map)
+{
+	static const char *const keys[] = { "cert_file", "key_file", "client_ca_file", "client_auth_type",
+					    "min_version", "max_version", "cert", "key", "client_ca",
+					    "cipher_suites", "curve_preferences", "prefer_server_cipher_suites",
+					    "client_allowed_sans", NULL };
+	struct swl_webconfig *wc = ld->wc;
+	if (is_null(map))
+		return 0;
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(ld, map, "tls_server_config must be a mapping");
+	int r = check_keys(ld, map, keys, "tls_server_config");
+	if (r < 0)
+		return r;
+	yaml_node_t *cert_v = NULL, *key_v = NULL, *ca_v = NULL, *auth_v = NULL, *min_v = NULL, *max_v = NULL;
+	MAP_FOR(map, pair) {
+		yaml_node_t *k = node(ld, pair->key), *v = node(ld, pair->value);
+		const char *key = scalar(k);
+		if (strcmp(key, "cert") == 0 || strcmp(key, "key") == 0 || strcmp(key, "client_ca") == 0)
+			return fail(ld, k, "inline '%s' is not supported: put the PEM in a file and use %s_file", key, key);
+		if (strcmp(key, "cipher_suites") == 0 || strcmp(key, "curve_preferences") == 0 ||
+		    strcmp(key, "prefer_server_cipher_suites") == 0 || strcmp(key, "client_allowed_sans") == 0)
+			return fail(ld, k, "'%s' is not supported (GnuTLS's NORMAL priorities are used)", key);
+		if (is_null(v))
+			continue;
+		if (!scalar(v))
+			return fail(ld, v, "%s must be a string", key);
+		if (strcmp(key, "cert_file") == 0)
+			cert_v = v;
+		else if (strcmp(key, "key_file") == 0)
+			key_v = v;
+		else if (strcmp(key, "client_ca_file") == 0)
+			ca_v = v;
+		else if (strcmp(key, "client_auth_type") == 0)
+			auth_v = v;
+		else if (strcmp(key, "min_version") == 0)
+			min_v = v;
+		else if (strcmp(key, "max_version") == 0)
+			max_v = v;
+	}
+	if (min_v && (r = tls_version(ld, min_v, "min_version", &wc->min_version)) < 0)
+		return r;
+	if (max_v && (r = tls_version(ld, max_v, "max_version", &wc->max_version)) < 0)
+		return r;
+	if (wc->min_version > wc->max_version)
+		return fail(ld, max_v ? max_v : min_v, "max_version is lower than min_version");
+	if (auth_v && (r = client_auth(ld, auth_v, &wc->client_auth)) < 0)
+		return r;
+	if (!cert_v && !key_v) {
+		/* The Go loader serves plain HTTP then; refuse the half-configured case instead. */
+		if (ca_v || auth_v || min_v || max_v)
+			return fail(ld, kn, "tls_server_config needs cert_file and key_file");
+		return 0;
+	}
+	if (!cert_v)
+		return fail(ld, kn, "tls_server_config has key_file but no cert_file");
+	if (!key_v)
+		return fail(ld, kn, "tls_server_config has cert_file but no key_file");
+	if (ca_v && wc->client_auth == SWL_CLIENT_AUTH_NONE)
+		return fail(ld, ca_v, "client_ca_file is set but client_auth_type is NoClientCert "
+				      "(client CAs configured without a client auth policy)");
+	if (!ca_v && wc->client_auth >= SWL_CLIENT_AUTH_REQUIRE_ANY)
+		return fail(ld, auth_v, "client_auth_type %s needs client_ca_file", scalar(auth_v));
+	if ((r = load_pem(ld, cert_v, "cert_file", &wc->cert_pem)) < 0 ||
+	    (r = load_pem(ld, key_v, "key_file", &wc->key_pem)) < 0 ||
+	    (ca_v && (r = load_pem(ld, ca_v, "client_ca_file", &wc->client_ca_pem)) < 0))
+		return r;
+	wc->tls = true;
+	return check_tls_files(ld, cert_v, key_v, ca_v);
+}
+
+/* ---- http_server_config (accepted so one file serves both, ignored) ---- */
+
+/* The YAML 1.1 booleans that the Go loader (yaml.v2) accepts. */
+static bool is_bool(const yaml_node_t *n)
+{
+	static const char *const words[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
+					     "true", "True", "TRUE", "false", "False", "FALSE",
+					     "on", "On", "ON", "off", "Off", "OFF", NULL };
+	const char *s = scalar(n);
+	if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (size_t i = 0; words[i]; i++)
+		if (strcmp(s, words[i]) == 0)
+			return true;
+	return false;
+}
+
+static int load_http(struct ld *ld, yaml_node_t *map)
+{
+	static const char *const keys[] = { "http2", "headers", NULL };
+	if (is_null(map))
+		return 0;
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(ld, map, "http_server_config must be a mapping");
+	int r = check_keys(ld, map, keys, "http_server_config");
+	if (r < 0)
+		return r;
+	MAP_FOR(map, pair) {
+		yaml_node_t *k = node(ld, pair->key), *v = node(ld, pair->value);
+		if (is_null(v))
+			continue;
+		if (strcmp(scalar(k), "http2") == 0) {
+			if (!is_bool(v))
+				return fail(ld, v, "http2 must be true or false");
+		} else {
+			if (v->type != YAML_MAPPING_NODE)
+				return fail(ld, v, "headers must be a mapping of header names to values");
+			if ((r = check_keys(ld, v, NULL, "headers")) < 0)
+				return r;
+			MAP_FOR(v, h) {
+				if (!scalar(node(ld, h->value)))
+					return fail(ld, node(ld, h->value), "header values must be strings");
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- basic_auth_users ---- */
+
+static bool is_b64(char c)
+{
+	return c == '.' || c == '/' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* $2a$/$2b$/$2y$, a two-digit cost from 04 to 31, then 22 salt and 31 hash characters. */
+static bool valid_bcrypt(const char *h)
+{
+	if (strlen(h) != BCRYPT_LEN || h[0] != '$' || h[1] != '2' || (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') ||
+	    h[3] != '$' || h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9' || h[6] != '$')
+		return false;
+	int cost = (h[4] - '0') * 10 + (h[5] - '0');
+	if (cost < 4 || cost > 31)
+		return false;
+	for (size_t i = 7; i < BCRYPT_LEN; i++)
+		if (!is_b64(h[i]))
+			return false;
+	return true;
+}
+
+/* A bcrypt hash of a throw-away password with the given hash's cost and a fresh salt. */
+static char *make_dummy(const char *like)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	unsigned long cost = (unsigned long)((like[4] - '0') * 10 + (like[5] - '0'));
+	if (!crypt_gensalt_rn("$2b$", cost, NULL, 0, setting, sizeof(setting)))
+		return NULL;
+	struct crypt_data *cd = swl_xcalloc(1, sizeof(*cd));
+	const char *h = crypt_rn("swanlog unknown user", setting, cd, sizeof(*cd));
+	char *out = h && valid_bcrypt(h) ? swl_xstrdup(h) : NULL;
+	free(cd);
+	return out;
+}
+
+static int load_users(struct ld *ld, yaml_node_t *map)
+{
+	struct swl_webconfig *wc = ld->wc;
+	if (is_null(map))
+		return 0;
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(ld, map, "basic_auth_users must be a mapping of user names to bcrypt hashes");
+	int r = check_keys(ld, map, NULL, "basic_auth_users");
+	if (r < 0)
+		return r;
+	size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+	if (n > MAX_USERS)
+		return fail(ld, map, "more than %d basic_auth_users", MAX_USERS);
+	wc->users = swl_xcalloc(n ? n : 1, sizeof(*wc->users));
+	MAP_FOR(map, pair) {
+		yaml_node_t *k = node(ld, pair->key), *v = node(ld, pair->value);
+		const char *name = scalar(k), *hash = scalar(v);
+		if (!*name || strchr(name, ':'))
+			return fail(ld, k, "user name '%s' must be non-empty and without ':'", name);
+		if (!hash || !valid_bcrypt(hash))
+			return fail(ld, v, "the password of '%s' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-31, "
+					   "60 characters; htpasswd -nBC 10 USER makes one)", name);
+		wc->users[wc->nusers++] = (struct swl_webconfig_user){ swl_xstrdup(name), swl_xstrdup(hash) };
+	}
+	if (wc->nusers) {
+		wc->dummy_hash = make_dummy(wc->users[0].hash);
+		if (!wc->dummy_hash)
+			return fail(ld, map, "the system's crypt library cannot compute bcrypt hashes");
+	}
+	return 0;
+}
+
+/* ---- the file ---- */
+
+static int load_root(struct ld *ld)
+{
+	static const char *const keys[] = { "tls_server_config", "http_server_config", "basic_auth_users", NULL };
+	yaml_node_t *root = yaml_document_get_root_node(&ld->y);
+	if (!root || is_null(root))
+		return 0; /* an empty file: plain HTTP, no auth */
+	if (root->type != YAML_MAPPING_NODE)
+		return fail(ld, root, "a web config must be a mapping (tls_server_config, basic_auth_users, "
+				      "http_server_config)");
+	int r = check_keys(ld, root, keys, "the web config");
+	if (r < 0)
+		return r;
+	MAP_FOR(root, pair) {
+		yaml_node_t *k = node(ld, pair->key), *v = node(ld, pair->value);
+		const char *key = scalar(k);
+		if (strcmp(key, "tls_server_config") == 0)
+			r = load_tls(ld, k, v);
+		else if (strcmp(key, "http_server_config") == 0)
+			r = load_http(ld, v);
+		else
+			r = load_users(ld, v);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int swl_webconfig_load(const char *path, struct swl_webconfig **out, struct swl_err *err)
+{
+	*out = NULL;
+	char *data;
+	size_t len;
+	int r = read_bounded(path, MAX_CONFIG_FILE, &data, &len);
+	if (r < 0) {
+		if (r == -EFBIG)
+			swl_err_set(err, path, 0, 0, "web config larger than %u bytes", MAX_CONFIG_FILE);
+		else
+			swl_err_set(err, path, 0, 0, "cannot read web config: %s", strerror(-r));
+		return r;
+	}
+	struct ld ld = { .path = path, .err = err };
+	yaml_parser_t p;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	if (!yaml_parser_load(&p, &ld.y)) {
+		swl_err_set(err, path, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
+			    "YAML syntax error: %s%s%s", p.problem ? p.problem : "unknown", p.context ? " " : "",
+			    p.context ? p.context : "");
+		yaml_parser_delete(&p);
+		free(data);
+		return -EINVAL;
+	}
+	/* A second document would be silently ignored: refuse it. */
+	yaml_document_t next;
+	if (!yaml_parser_load(&p, &next)) {
+		r = -EINVAL;
+		swl_err_set(err, path, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
+			    "YAML syntax error: %s", p.problem ? p.problem : "unknown");
+	} else {
+		yaml_node_t *root = yaml_document_get_root_node(&next);
+		if (root) {
+			r = -EINVAL;
+			swl_err_set(err, path, MARK_LINE(root), MARK_COL(root), "a web config is one YAML document, not several");
+		}
+		yaml_document_delete(&next);
+	}
+	yaml_parser_delete(&p);
+	free(data);
+	if (r < 0) {
+		yaml_document_delete(&ld.y);
+		return r;
+	}
+	ld.wc = swl_xcalloc(1, sizeof(*ld.wc));
+	ld.wc->path = swl_xstrdup(path);
+	ld.wc->min_version = SWL_TLS12;
+	ld.wc->max_version = SWL_TLS13;
+	r = load_root(&ld);
+	yaml_document_delete(&ld.y);
+	if (r < 0) {
+		swl_webconfig_destroy(ld.wc);
+		return r;
+	}
+	*out = ld.wc;
+	return 0;
+}
+
+static void free_secret(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+void swl_webconfig_destroy(struct swl_webconfig *wc)
+{
+	if (!wc)
+		return;
+	free(wc->path);
+	free(wc->cert_pem);
+	free_secret(wc->key_pem);
+	free(wc->client_ca_pem);
+	for (size_t i = 0; i < wc->nusers; i++) {
+		free(wc->users[i].name);
+		free(wc->users[i].hash);
+	}
+	free(wc->users);
+	free(wc->dummy_hash);
+	if (wc->client_trust)
+		gnutls_x509_trust_list_deinit(wc->client_trust, 1);
+	free(wc);
+}
+
+/* ---- questions http.c asks ---- */
+
+bool swl_webconfig_wants_auth(const struct swl_webconfig *wc)
+{
+	return wc && wc->nusers > 0;
+}
+
+/* Compare n bytes without an early exit, so the time does not say where they differ. */
+static bool ct_equal(const char *a, const char *b, size_t n)
+{
+	volatile unsigned char d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+bool swl_webconfig_check_basic_auth(const struct swl_webconfig *wc, const char *user, const char *password)
+{
+	if (!swl_webconfig_wants_auth(wc))
+		return true;
+	if (!user || !password)
+		return false;
+	const struct swl_webconfig_user *found = NULL;
+	for (size_t i = 0; i < wc->nusers; i++) /* no early exit: the scan takes the same time */
+		if (strcmp(wc->users[i].name, user) == 0 && !found)
+			found = &wc->users[i];
+	const char *hash = found ? found->hash : wc->dummy_hash;
+	/* struct crypt_data is 32 KiB: too big for a server thread's stack. */
+	struct crypt_data *cd = swl_xcalloc(1, sizeof(*cd));
+	const char *got = crypt_rn(password, hash, cd, sizeof(*cd));
+	bool same = got && strlen(got) == BCRYPT_LEN && ct_equal(got, hash, BCRYPT_LEN);
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return same && found;
+}
+
+const char *swl_webconfig_priorities(const struct swl_webconfig *wc)
+{
+	if (wc->min_version == SWL_TLS13)
+		return "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+	if (wc->max_version == SWL_TLS12)
+		return "NORMAL:-VERS-ALL:+VERS-TLS1.2";
+	return "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+}
+
+bool swl_webconfig_client_cert_ok(const struct swl_webconfig *wc, void *session)
+{
+	if (!wc->tls || wc->client_auth <= SWL_CLIENT_AUTH_REQUEST)
+		return true;
+	if (!session)
+		return false;
+	unsigned n = 0;
+	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
+	if (!peers || n == 0)
+		return wc->client_auth == SWL_CLIENT_AUTH_VERIFY_IF_GIVEN;
+	if (wc->client_auth == SWL_CLIENT_AUTH_REQUIRE_ANY)
+		return true;
+	if (n > MAX_PEER_CERTS || !wc->client_trust)
+		return false;
+	gnutls_x509_crt_t crts[MAX_PEER_CERTS];
+	unsigned ok = 0;
+	for (; ok < n; ok++) {
+		if (gnutls_x509_crt_init(&crts[ok]) < 0)
+			break;
+		if (gnutls_x509_crt_import(crts[ok], &peers[ok], GNUTLS_X509_FMT_DER) < 0) {
+			gnutls_x509_crt_deinit(crts[ok]);
+			break;
+		}
+	}
+	bool verified = false;
+	if (ok == n) {
+		/* Like Go's server: the chain must lead to client_ca_file and allow client auth. */
+		gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0 };
+		unsigned status = 0;
+		int r = gnutls_x509_trust_list_verify_crt2(wc->client_trust, crts, n, &purpose, 1, 0, &status, NULL);
+		verified = r == 0 && status == 0;
+	}
+	for (unsigned i = 0; i < ok; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	return verified;
+}

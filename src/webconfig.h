@@ -1,0 +1,90 @@
+/* webconfig.h - the --web-config file: TLS and basic auth for the metrics endpoint, in the
+ * format of the Prometheus exporter-toolkit's web-config.yml, so one file serves both.
+ *
+ *   tls_server_config:
+ *     cert_file: server.crt          # PEM; relative paths are relative to the config file
+ *     key_file: server.key
+ *     client_ca_file: clients.pem    # CA bundle for client certificates; needed by every
+ *                                    # client_auth_type but the first two (libmicrohttpd asks
+ *                                    # for a certificate only when it has a CA)
+ *     client_auth_type: NoClientCert # | RequestClientCert | RequireAnyClientCert
+ *                                    # | VerifyClientCertIfGiven | RequireAndVerifyClientCert
+ *     min_version: TLS12             # TLS12 | TLS13
+ *     max_version: TLS13
+ *   http_server_config: {http2: true, headers: {...}}   # accepted, ignored
+ *   basic_auth_users:
+ *     alice: $2y$10$...              # bcrypt hashes ($2y$, $2b$, $2a$)
+ *
+ * Loading reads the certificate, key and CA files into memory (bounded), and checks with
+ * GnuTLS that they parse and that the key belongs to the certificate, so a bad file is
+ * reported at start as path:line:col rather than by the first TLS handshake.
+ */
+#ifndef SWL_WEBCONFIG_H
+#define SWL_WEBCONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+/* What is asked of clients, as Go's tls.ClientAuthType (same names in the file). */
+enum swl_client_auth {
+	SWL_CLIENT_AUTH_NONE,		   /* NoClientCert */
+	SWL_CLIENT_AUTH_REQUEST,	   /* RequestClientCert: asked for, never checked */
+	SWL_CLIENT_AUTH_REQUIRE_ANY,	   /* RequireAnyClientCert: one must be sent, not verified */
+	SWL_CLIENT_AUTH_VERIFY_IF_GIVEN,   /* VerifyClientCertIfGiven */
+	SWL_CLIENT_AUTH_REQUIRE_AND_VERIFY /* RequireAndVerifyClientCert */
+};
+
+enum swl_tls_version { SWL_TLS12 = 12, SWL_TLS13 = 13 };
+
+struct swl_webconfig_user {
+	char *name;
+	char *hash; /* validated bcrypt hash, 60 characters */
+};
+
+/* Everything is owned by the struct. PEM buffers are NUL-terminated, as libmicrohttpd's
+ * MHD_OPTION_HTTPS_MEM_CERT / _KEY / _TRUST want them. */
+struct swl_webconfig {
+	char *path;
+	bool tls;		 /* cert and key given: serve HTTPS */
+	char *cert_pem, *key_pem; /* set when tls */
+	char *client_ca_pem;	 /* NULL unless client_ca_file was given */
+	enum swl_client_auth client_auth;
+	enum swl_tls_version min_version, max_version; /* defaults TLS12 .. TLS13 */
+	size_t nusers;
+	struct swl_webconfig_user *users;
+	char *dummy_hash;   /* hashed against for unknown user names, so timing reveals nothing */
+	void *client_trust; /* gnutls_x509_trust_list_t of client_ca_pem, or NULL */
+};
+
+/* Largest certificate, key or CA file read (a CA bundle of a few hundred certificates fits). */
+#define SWL_WEBCONFIG_MAX_PEM (1u << 20)
+
+/* Parse and validate path. Unknown keys and bad values fail with "path:line:col: message"
+ * in err. On success *out is the caller's (swl_webconfig_destroy).
+ * Returns 0 or a negative errno (-EINVAL for a bad file). */
+int swl_webconfig_load(const char *path, struct swl_webconfig **out, struct swl_err *err);
+void swl_webconfig_destroy(struct swl_webconfig *wc);
+
+/* True when requests must carry basic auth credentials (basic_auth_users is not empty). */
+bool swl_webconfig_wants_auth(const struct swl_webconfig *wc);
+
+/* Check a user name and password (borrowed) against basic_auth_users. True when no users are
+ * configured (auth is off), false when either is NULL. The work is the same for an unknown
+ * name (a bcrypt of a dummy hash with the same cost) and the comparison is constant-time.
+ * One bcrypt costs tens of milliseconds at cost 10: callers must not hold a lock across it.
+ * Thread-safe. */
+bool swl_webconfig_check_basic_auth(const struct swl_webconfig *wc, const char *user, const char *password);
+
+/* The GnuTLS priority string for MHD_OPTION_HTTPS_PRIORITIES ("NORMAL:-VERS-ALL:+VERS-TLS1.2..."),
+ * restricted to min_version..max_version. Returns a static string. */
+const char *swl_webconfig_priorities(const struct swl_webconfig *wc);
+
+/* Whether a TLS connection satisfies client_auth_type. session is the gnutls_session_t of the
+ * connection (libmicrohttpd: MHD_CONNECTION_INFO_GNUTLS_SESSION), borrowed. libmicrohttpd asks
+ * for a client certificate when given MHD_OPTION_HTTPS_MEM_TRUST but never verifies it: this
+ * does, against client_ca_file. Call it for every request on a TLS connection. */
+bool swl_webconfig_client_cert_ok(const struct swl_webconfig *wc, void *session);
+
+#endif

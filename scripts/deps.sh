@@ -13,4 +13,5 @@ apt-get install -y -qq --no-install-recommends \
 	libsystemd-dev libpcre2-dev libmicrohttpd-dev libyaml-dev libcriterion-dev zlib1g-dev \
 	libgnutls28-dev libcrypt-dev \
 	systemd systemd-journal-remote pcre2-utils prometheus rsyslog curl bsdextrautils \
-	clang python3 valgrind procps >/dev/null
+	clang libclang-rt-14-dev python3 valgrind procps \
+	openssl groff-base man-db dpkg-dev binutils >/dev/null

@@ -204,6 +204,14 @@ void swl_context_remember(struct swl_context *c, struct swl_str key, struct swl_
 	} else {
 		list_unlink(&c->mem, &me->node);
 		list_push_newest(&c->mem, &me->node);
+		if (now_us && c->max_age_us && now_us - me->e.seen_us > c->max_age_us) {
+			/* expired, so absent: its stale labels must not come back with the new one */
+			for (size_t i = 0; i < me->e.nlabels; i++) {
+				free(me->e.labels[i].name);
+				free(me->e.labels[i].value);
+			}
+			me->e.nlabels = 0;
+		}
 	}
 	me->e.seen_us = now_us;
 	for (size_t i = 0; i < me->e.nlabels; i++) {
@@ -285,6 +293,20 @@ bool swl_context_up(struct swl_context *c, struct swl_family *f, struct swl_str 
 	le->series = s;
 	swl_series_add(s, 1, t_us);
 	return true;
+}
+
+void swl_context_restore_live(struct swl_context *c, struct swl_family *f, struct swl_str key, struct swl_str group,
+			      struct swl_series *s)
+{
+	key = bounded(key);
+	group = bounded(group);
+	if (lru_find(&c->live, f, key) || c->live.n >= c->live.max)
+		return; /* past the limit (saved under a larger one): not restored, the gauge keeps its value */
+	struct live_entry *le = swl_xcalloc(1, sizeof(*le));
+	lru_insert(&c->live, &le->node, f, key);
+	le->group = swl_xstrndup(group.p ? group.p : "", group.n);
+	le->family = f;
+	le->series = s;
 }
 
 struct swl_series *swl_context_down(struct swl_context *c, struct swl_family *f, struct swl_str key, int64_t t_us)

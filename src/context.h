@@ -60,6 +60,11 @@ size_t swl_context_down_group(struct swl_context *c, struct swl_family *f, struc
 void swl_context_regroup(struct swl_context *c, struct swl_family *f, struct swl_str from, struct swl_str to);
 void swl_context_reset(struct swl_context *c, struct swl_family *f, int64_t t_us);
 
+/* Restore a live key from a saved state: like up, but s's value already counts the key,
+ * so nothing is added. Ignored when key is already live in f. */
+void swl_context_restore_live(struct swl_context *c, struct swl_family *f, struct swl_str key, struct swl_str group,
+			      struct swl_series *s);
+
 /* Counters for self-metrics. */
 size_t swl_context_size(const struct swl_context *c);
 size_t swl_context_live_size(const struct swl_context *c);

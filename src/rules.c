@@ -17,7 +17,8 @@ struct scope {
 	const struct swl_event *ev;
 	PCRE2_SIZE *ov;
 	uint32_t ncaptures;          /* pairs in ov that the match set */
-	const struct swl_ctx_entry *recalled;
+	const struct swl_ctx_entry *recalled[SWL_MAX_RECALL]; /* NULL where a key found nothing */
+	size_t nrecalled;
 	char pid[24];
 	char *scratch;               /* rendered templates of the current step */
 	size_t used, cap;
@@ -27,29 +28,38 @@ static struct swl_str ref_value(struct scope *sc, const struct swl_ref *ref)
 {
 	for (size_t g = 0; g < ref->ngroups; g++) {
 		uint32_t n = ref->groups[g];
-		if (n < sc->ncaptures && sc->ov[2 * n] != PCRE2_UNSET)
+		/* the first non-empty source wins: a group that matched nothing is no value */
+		if (n < sc->ncaptures && sc->ov[2 * n] != PCRE2_UNSET && sc->ov[2 * n + 1] > sc->ov[2 * n])
 			return (struct swl_str){ sc->ev->msg.p + sc->ov[2 * n], sc->ov[2 * n + 1] - sc->ov[2 * n] };
 	}
+	struct swl_str v = SWL_STR_NULL;
 	switch (ref->builtin) {
 	case SWL_B_HOST:
-		return sc->ev->host;
+		v = sc->ev->host;
+		break;
 	case SWL_B_PROGRAM:
-		return sc->ev->program;
+		v = sc->ev->program;
+		break;
 	case SWL_B_MESSAGE:
-		return sc->ev->msg;
+		v = sc->ev->msg;
+		break;
 	case SWL_B_PID:
-		if (sc->ev->pid < 0)
-			return SWL_STR_NULL;
-		snprintf(sc->pid, sizeof(sc->pid), "%ld", sc->ev->pid);
-		return swl_str_c(sc->pid);
+		if (sc->ev->pid >= 0) {
+			snprintf(sc->pid, sizeof(sc->pid), "%ld", sc->ev->pid);
+			v = swl_str_c(sc->pid);
+		}
+		break;
 	case SWL_B_NONE:
 		break;
 	}
-	struct swl_str name = { ref->name, ref->namelen };
-	struct swl_str v = swl_event_field(sc->ev, name);
-	if (v.n || !sc->recalled)
+	if (v.n)
 		return v;
-	return swl_ctx_entry_label(sc->recalled, name);
+	struct swl_str name = { ref->name, ref->namelen };
+	v = swl_event_field(sc->ev, name);
+	for (size_t i = 0; !v.n && i < sc->nrecalled; i++)
+		if (sc->recalled[i])
+			v = swl_ctx_entry_label(sc->recalled[i], name);
+	return v;
 }
 
 static struct swl_str part_value(struct scope *sc, const struct swl_part *p)
@@ -196,6 +206,12 @@ static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct
 	struct swl_str values[SWL_MAX_LABELS];
 	for (size_t i = 0; i < f->nlabels; i++)
 		values[i] = tpl_eval(sc, &u->labels[i]);
+	struct swl_str key = SWL_STR_NULL;
+	if (u->op == SWL_OP_UP) {
+		key = key_eval(sc, &u->key);
+		if (!key.n)
+			return true; /* names nothing: no update, not even a new series at 0 */
+	}
 	struct swl_series *s = swl_family_series(f, values);
 	switch (u->op) {
 	case SWL_OP_INC:
@@ -210,16 +226,25 @@ static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct
 	case SWL_OP_OBSERVE:
 		swl_series_observe(s, v, t);
 		break;
-	case SWL_OP_UP: {
-		struct swl_str key = key_eval(sc, &u->key);
-		if (key.n)
-			swl_context_up(ctx, f, key, key_eval(sc, &u->group), s, t);
+	case SWL_OP_UP:
+		swl_context_up(ctx, f, key, key_eval(sc, &u->group), s, t);
 		break;
-	}
 	default:
 		break;
 	}
 	return true;
+}
+
+/* Look up the rule's recall keys, in order (a later key may use what an earlier one found). */
+static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_context *ctx)
+{
+	sc->nrecalled = 0;
+	for (size_t i = 0; i < rule->nrecall; i++) {
+		sc->used = 0;
+		struct swl_str key = key_eval(sc, &rule->recall[i]);
+		sc->recalled[i] = key.n ? swl_context_get(ctx, key, sc->ev->time_us) : NULL;
+		sc->nrecalled = i + 1;
+	}
 }
 
 static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl_context *ctx,
@@ -235,10 +260,7 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 	}
 	struct scope sc = { .ev = ev, .ov = pcre2_get_ovector_pointer(rs->md), .ncaptures = (uint32_t)rc,
 			    .scratch = rs->scratch, .cap = sizeof(rs->scratch) };
-	if (rule->recall.set) {
-		struct swl_str key = key_eval(&sc, &rule->recall);
-		sc.recalled = key.n ? swl_context_get(ctx, key, ev->time_us) : NULL;
-	}
+	recall(&sc, rule, ctx);
 	if (!conds_hold(&sc, rule->ifs, rule->nif, true) || conds_hold(&sc, rule->unless, rule->nunless, false))
 		return;
 	swl_series_add(rule->matches, 1, ev->time_us);
@@ -265,7 +287,7 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 		for (size_t l = 0; l < m->nlabels; l++)
 			swl_context_remember(ctx, (struct swl_str){ key, kn }, swl_str_c(m->names[l]),
 					     (struct swl_str){ vals[l], vlen[l] }, ev->time_us);
-		sc.recalled = NULL; /* the entry may have moved */
+		recall(&sc, rule, ctx); /* the entries may have moved: look them up again */
 	}
 	if (rule->forget_all) {
 		swl_context_forget_all(ctx);
@@ -279,19 +301,25 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 		swl_series_add(rule->errors, 1, ev->time_us);
 }
 
+/* The rules for a program: a few names, compared by length first (no strlen per line). */
 static const struct swl_dispatch *dispatch_for(const struct swl_ruleset *rs, struct swl_str program)
 {
-	for (size_t k = 0; k + 1 < rs->ndispatch; k++)
-		if (swl_str_eqc(program, rs->dispatch[k].program))
-			return &rs->dispatch[k];
+	for (size_t k = 0; k + 1 < rs->ndispatch; k++) {
+		const struct swl_dispatch *dp = &rs->dispatch[k];
+		if (program.n == dp->programlen && (!program.n || memcmp(program.p, dp->program, program.n) == 0))
+			return dp;
+	}
 	return &rs->dispatch[rs->ndispatch - 1];
 }
 
+/* Program first, then the message's first byte: only rules whose anchored pattern can start
+ * with that byte run their regex (see build_first_index in rules_load.c). */
 void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev)
 {
 	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
-	for (size_t i = 0; i < dp->nrules; i++)
-		apply_rule(rs, dp->rules[i], ctx, ev);
+	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
+	for (size_t i = dp->slot[b]; i < dp->slot[b + 1]; i++)
+		apply_rule(rs, dp->byfirst[i], ctx, ev);
 }
 
 /* ---- examples ---- */

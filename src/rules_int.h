@@ -12,6 +12,7 @@
 #define SWL_SCRATCH_SIZE 8192   /* bytes for rendered templates of one update */
 #define SWL_MATCH_LIMIT 1000000 /* PCRE2 match limit per rule and line */
 #define SWL_DEPTH_LIMIT 10000
+#define SWL_MAX_RECALL 4      /* keys in one `recall: [K1, K2]` */
 
 enum swl_builtin { SWL_B_NONE, SWL_B_HOST, SWL_B_PROGRAM, SWL_B_PID, SWL_B_MESSAGE };
 
@@ -98,7 +99,9 @@ struct swl_rule {
 	char **programs;       /* NULL/0 = every program, and lines without one */
 	pcre2_code *re;
 	bool jit;
-	struct swl_tpl recall;
+	/* recall keys, looked up in order; a later key may use labels an earlier one recalled */
+	size_t nrecall;
+	struct swl_tpl recall[SWL_MAX_RECALL];
 	size_t nif, nunless;
 	struct swl_cond *ifs, *unless;
 	size_t nupdates;
@@ -110,13 +113,23 @@ struct swl_rule {
 	size_t nexamples;
 	struct swl_example *examples;
 	struct swl_series *matches, *errors;
+	/* Bytes a message can start with if the pattern is to match it (bit b of first[b / 8]);
+	 * all set when unknown (unanchored pattern, or one that can match an empty message). */
+	uint8_t first[32];
+	bool first_known;      /* false: the rule also runs on empty messages */
 };
 
 /* Rules that see one program name, for dispatch before any regex runs. */
 struct swl_dispatch {
 	char *program;          /* NULL: events whose program no rule names */
+	size_t programlen;
 	size_t nrules;
 	struct swl_rule **rules;
+	/* The same rules indexed by the message's first byte, so that most messages meet one or
+	 * two regexes instead of all: the rules that may match a message starting with byte b are
+	 * byfirst[slot[b] .. slot[b + 1]), in file order; slot 256 is the empty message. */
+	size_t slot[258];
+	struct swl_rule **byfirst;
 };
 
 struct swl_ruleset {

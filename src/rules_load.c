@@ -269,6 +269,29 @@ static int list_files(const char *path, struct swl_ruleset *rs, struct swl_err *
 	return 0;
 }
 
+/* YAML forbids a key twice in one mapping, but libyaml does not check: without this the
+ * second `match:` of a rule would silently win. Nodes are stored in document order. */
+static int check_duplicate_keys(struct loader *ld, struct doc *d)
+{
+	for (yaml_node_t *n = d->y.nodes.start; n < d->y.nodes.top; n++) {
+		if (n->type != YAML_MAPPING_NODE)
+			continue;
+		yaml_node_pair_t *start = n->data.mapping.pairs.start;
+		for (yaml_node_pair_t *a = start; a < n->data.mapping.pairs.top; a++) {
+			yaml_node_t *ka = node(d, a->key);
+			if (!scalar(ka))
+				continue;
+			for (yaml_node_pair_t *b = start; b < a; b++) {
+				yaml_node_t *kb = node(d, b->key);
+				if (scalar(kb) && strcmp(scalar(ka), scalar(kb)) == 0)
+					return fail(ld, d->path, ka, "key '%s' given twice in one mapping (first at line %u)",
+						    scalar(ka), MARK_LINE(kb));
+			}
+		}
+	}
+	return 0;
+}
+
 static int load_doc(struct loader *ld, struct doc *d)
 {
 	char *data;
@@ -290,7 +313,7 @@ static int load_doc(struct loader *ld, struct doc *d)
 	yaml_parser_delete(&p);
 	free(data);
 	d->loaded = true;
-	return 0;
+	return check_duplicate_keys(ld, d);
 }
 
 /* ---- metrics ---- */
@@ -323,7 +346,7 @@ static int load_metric(struct loader *ld, struct doc *d, yaml_node_t *kn, yaml_n
 	struct mdef *m = &ld->mdefs[ld->nmdefs++];
 	*m = (struct mdef){ .name = swl_xstrdup(name), .path = d->path, .line = MARK_LINE(kn), .col = MARK_COL(kn) };
 	bool has_type = false, has_buckets = false;
-	yaml_node_t *bucket_node = NULL;
+	yaml_node_t *bucket_node = NULL, *le_node = NULL;
 	MAP_FOR(d, vn, pair) {
 		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
 		int r = check_key(ld, d, k, keys, "a metric");
@@ -355,8 +378,8 @@ static int load_metric(struct loader *ld, struct doc *d, yaml_node_t *kn, yaml_n
 				const char *l = scalar(e);
 				if (!l || !valid_name(l, false) || strncmp(l, "__", 2) == 0)
 					return fail(ld, d->path, e, "invalid label name '%s'", l ? l : "");
-				if (m->type == SWL_HISTOGRAM && strcmp(l, "le") == 0)
-					return fail(ld, d->path, e, "label 'le' is reserved for histogram buckets");
+				if (strcmp(l, "le") == 0)
+					le_node = e; /* reserved for histograms; the type may come later */
 				for (size_t i = 0; i < m->nlabels; i++)
 					if (strcmp(m->labels[i], l) == 0)
 						return fail(ld, d->path, e, "label '%s' listed twice", l);
@@ -394,9 +417,8 @@ static int load_metric(struct loader *ld, struct doc *d, yaml_node_t *kn, yaml_n
 	if (has_buckets && m->type != SWL_HISTOGRAM)
 		return fail(ld, d->path, bucket_node, "buckets are only for histograms");
 	if (m->type == SWL_HISTOGRAM) {
-		for (size_t i = 0; i < m->nlabels; i++)
-			if (strcmp(m->labels[i], "le") == 0)
-				return fail(ld, d->path, kn, "label 'le' is reserved for histogram buckets");
+		if (le_node)
+			return fail(ld, d->path, le_node, "label 'le' is reserved for histogram buckets");
 		if (!m->nbounds) {
 			static const double def[] = { .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10 };
 			memcpy(m->bounds, def, sizeof(def));
@@ -535,6 +557,25 @@ static int load_conds(struct loader *ld, struct doc *d, yaml_node_t *n, const pc
 		const char *ks = scalar(k);
 		if (!ks)
 			return fail(ld, d->path, k, "%s names must be strings", what);
+		/* the key is the inside of a ${...}: check its names here, so an error points into it */
+		size_t nalts = 0;
+		for (const char *q = ks;;) {
+			const char *bar = strchr(q, '|');
+			size_t len = bar ? (size_t)(bar - q) : strlen(q);
+			char *name = swl_xstrndup(q, len);
+			bool ok = valid_name(name, false) && nalts++ < SWL_MAX_ALTS;
+			if (!ok) {
+				swl_err_set(ld->err, d->path, MARK_LINE(k), scalar_col(k) + (unsigned)(q - ks),
+					    "%s '%s' in ${...}", nalts > SWL_MAX_ALTS ? "too many alternatives at" : "invalid name",
+					    name);
+				free(name);
+				return -EINVAL;
+			}
+			free(name);
+			if (!bar)
+				break;
+			q = bar + 1;
+		}
 		char lhs[300];
 		snprintf(lhs, sizeof(lhs), "${%s}", ks);
 		struct swl_cond *c = &(*out)[(*nout)++];
@@ -943,8 +984,21 @@ static int load_rule(struct loader *ld, struct doc *d, yaml_node_t *n, struct sw
 			rule->programs[i] = swl_xstrdup(file_programs[i]);
 		rule->nprograms = nfile_programs;
 	}
-	if (recall && (r = tpl_node(ld, d, recall, rule->re, false, "recall", &rule->recall)) < 0)
-		return r;
+	if (recall && !is_seq(recall)) {
+		if ((r = tpl_node(ld, d, recall, rule->re, false, "recall", &rule->recall[0])) < 0)
+			return r;
+		rule->nrecall = 1;
+	} else if (recall) { /* a list: each key may use what the keys before it recalled */
+		size_t cnt = (size_t)(recall->data.sequence.items.top - recall->data.sequence.items.start);
+		if (cnt == 0 || cnt > SWL_MAX_RECALL)
+			return fail(ld, d->path, recall, "recall takes 1 to %d keys", SWL_MAX_RECALL);
+		for (size_t i = 0; i < cnt; i++) {
+			yaml_node_t *kn = node(d, recall->data.sequence.items.start[i]);
+			if ((r = tpl_node(ld, d, kn, rule->re, false, "recall", &rule->recall[i])) < 0)
+				return r;
+			rule->nrecall = i + 1;
+		}
+	}
 	if (ifs && (r = load_conds(ld, d, ifs, rule->re, "if", &rule->ifs, &rule->nif)) < 0)
 		return r;
 	if (unless && (r = load_conds(ld, d, unless, rule->re, "unless", &rule->unless, &rule->nunless)) < 0)
@@ -1103,12 +1157,66 @@ static int load_rules_of(struct loader *ld, struct doc *d)
 
 /* ---- binding: declare families, self-metrics, dispatch ---- */
 
+/* Which first bytes of a message can a rule's pattern match? Only an anchored pattern tells
+ * (a match starts at the message's first byte); PCRE2 computed the answer for its own start
+ * optimisation: one first code unit, or a 256-bit map. A caseless first unit is not flagged
+ * by pcre2_pattern_info, so an ASCII letter also admits its other case; a non-ASCII first
+ * unit (UTF or locale case folding) admits everything. */
+static void rule_first_bytes(struct swl_rule *rule)
+{
+	uint32_t opts = 0, type = 0, cu = 0;
+	const uint8_t *map = NULL;
+	memset(rule->first, 0xff, sizeof(rule->first));
+	rule->first_known = false;
+	pcre2_pattern_info(rule->re, PCRE2_INFO_ALLOPTIONS, &opts);
+	if (!(opts & PCRE2_ANCHORED))
+		return;
+	pcre2_pattern_info(rule->re, PCRE2_INFO_FIRSTCODETYPE, &type);
+	pcre2_pattern_info(rule->re, PCRE2_INFO_FIRSTCODEUNIT, &cu);
+	pcre2_pattern_info(rule->re, PCRE2_INFO_FIRSTBITMAP, &map);
+	if (type == 1 && cu < 0x80) {
+		memset(rule->first, 0, sizeof(rule->first));
+		rule->first[cu / 8] |= (uint8_t)(1u << (cu % 8));
+		if ((cu | 0x20) >= 'a' && (cu | 0x20) <= 'z')
+			rule->first[(cu ^ 0x20) / 8] |= (uint8_t)(1u << ((cu ^ 0x20) % 8));
+		rule->first_known = true;
+	} else if (type == 0 && map) {
+		memcpy(rule->first, map, sizeof(rule->first));
+		rule->first_known = true;
+	}
+}
+
+/* Index dp's rules by first byte (see struct swl_dispatch); file order is kept per slot. */
+static void build_first_index(struct swl_dispatch *dp)
+{
+	size_t n = 0;
+	for (unsigned b = 0; b <= 256; b++) {
+		dp->slot[b] = n;
+		for (size_t i = 0; i < dp->nrules; i++) {
+			const struct swl_rule *r = dp->rules[i];
+			n += b < 256 ? (r->first[b / 8] >> (b % 8)) & 1 : !r->first_known;
+		}
+	}
+	dp->slot[257] = n;
+	dp->byfirst = swl_xcalloc(n ? n : 1, sizeof(*dp->byfirst));
+	size_t k = 0;
+	for (unsigned b = 0; b <= 256; b++) {
+		for (size_t i = 0; i < dp->nrules; i++) {
+			struct swl_rule *r = dp->rules[i];
+			if (b < 256 ? (r->first[b / 8] >> (b % 8)) & 1 : !r->first_known)
+				dp->byfirst[k++] = r;
+		}
+	}
+}
+
 static void build_dispatch(struct swl_ruleset *rs)
 {
 	/* distinct program names, then per name the rules that see it (file order kept) */
 	size_t cap = 1;
-	for (size_t i = 0; i < rs->nrules; i++)
+	for (size_t i = 0; i < rs->nrules; i++) {
 		cap += rs->rules[i].nprograms;
+		rule_first_bytes(&rs->rules[i]);
+	}
 	rs->dispatch = swl_xcalloc(cap, sizeof(*rs->dispatch));
 	for (size_t i = 0; i < rs->nrules; i++) {
 		for (size_t p = 0; p < rs->rules[i].nprograms; p++) {
@@ -1132,6 +1240,8 @@ static void build_dispatch(struct swl_ruleset *rs)
 			if (sees)
 				dp->rules[dp->nrules++] = rule;
 		}
+		dp->programlen = dp->program ? strlen(dp->program) : 0;
+		build_first_index(dp);
 	}
 }
 
@@ -1186,7 +1296,8 @@ static void free_rule(struct swl_rule *r)
 	free(r->name);
 	free_list(r->programs, r->nprograms);
 	pcre2_code_free(r->re);
-	swl_tpl_fini(&r->recall);
+	for (size_t i = 0; i < SWL_MAX_RECALL; i++) /* all: a failed load may leave one half-built */
+		swl_tpl_fini(&r->recall[i]);
 	for (size_t i = 0; i < r->nif; i++) {
 		swl_tpl_fini(&r->ifs[i].lhs);
 		swl_tpl_fini(&r->ifs[i].rhs);
@@ -1244,6 +1355,7 @@ void swl_rules_destroy(struct swl_ruleset *rs)
 	for (size_t k = 0; k < rs->ndispatch; k++) {
 		free(rs->dispatch[k].program);
 		free(rs->dispatch[k].rules);
+		free(rs->dispatch[k].byfirst);
 	}
 	free(rs->dispatch);
 	pcre2_match_data_free(rs->md);

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Journal form: real journal files made at test time with systemd-journal-remote, replayed.
+#  1. S00_carol: the corpus's `journalctl -o json` export of charon-systemd (carol), written
+#     back into a .journal file field by field.
+#  2. S11_sun_journal: sun's file-logger lines of scenarios S00..S11 turned into the entries
+#     charon-systemd's journal logger writes (message without prefix; GROUP, THREAD,
+#     IKE_SA_NAME, IKE_SA_UNIQUE_ID as fields). Its IPsec metrics must equal those of the
+#     file-logger golden case S11_sun_charon: the same events, another log form.
+# Outputs are compared whole with tests/journal/<case>/expected.prom.
+# usage: journal_golden.sh SWANLOG_BINARY SOURCE_DIR [--update]
+set -uo pipefail
+bin=$(realpath "$1"); src=$(realpath "$2"); update=${3:-}
+remote=/lib/systemd/systemd-journal-remote
+[ -x "$remote" ] || { echo "skipped: $remote not installed (apt-get install systemd-journal-remote)"; exit 77; }
+command -v python3 >/dev/null || { echo "skipped: python3 is required"; exit 77; }
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+corpus=$src/tests/corpus/logs
+fail=0
+
+# make_journal NAME ARGS...: journal_export.py ARGS | journal-remote -> $tmp/NAME.journal
+make_journal() {
+	local name=$1; shift
+	python3 "$src/tests/journal_export.py" "$@" > "$tmp/$name.export" || return 1
+	"$remote" -o "$tmp/$name.journal" "$tmp/$name.export" 2> "$tmp/$name.remote.err" || return 1
+	[ -s "$tmp/$name.journal" ]
+}
+
+check() { # NAME: replay $tmp/NAME.journal, compare with tests/journal/NAME/expected.prom
+	local name=$1 expected=$src/tests/journal/$1/expected.prom
+	if ! TZ=UTC "$bin" replay --rules "$src/rules" "$tmp/$name.journal" > "$tmp/$name.out" 2> "$tmp/$name.err"; then
+		echo "FAIL $name: replay failed: $(cat "$tmp/$name.err")"; fail=1; return
+	fi
+	if [ "$update" = --update ]; then mkdir -p "$(dirname "$expected")"; cp "$tmp/$name.out" "$expected"; fi
+	if ! diff -u "$expected" "$tmp/$name.out"; then
+		echo "FAIL $name: output differs from $expected"; fail=1
+	else
+		echo "ok $name"
+	fi
+}
+
+if make_journal S00_carol json "$corpus/S00_startup/carol.journal.json.log"; then
+	check S00_carol
+	grep -q '^ipsec_daemon_starts_total 1$' "$tmp/S00_carol.out" || { echo "FAIL S00_carol: charon-systemd start not counted"; fail=1; }
+else
+	echo "FAIL S00_carol: could not make the journal file: $(cat "$tmp/S00_carol.remote.err" 2>/dev/null)"; fail=1
+fi
+
+cat "$corpus"/S*/sun.charon.log > "$tmp/sun.charon.log"
+if make_journal S11_sun_journal filelog "$tmp/sun.charon.log" sun 2026; then
+	check S11_sun_journal
+	grep '^ipsec_' "$src/tests/logs/S11_sun_charon/expected.prom" > "$tmp/filelog.ipsec"
+	grep '^ipsec_' "$tmp/S11_sun_journal.out" > "$tmp/journal.ipsec"
+	if ! diff -u "$tmp/filelog.ipsec" "$tmp/journal.ipsec"; then
+		echo "FAIL S11_sun_journal: journal and file logger disagree on the same events"; fail=1
+	fi
+	[ -s "$tmp/journal.ipsec" ] || { echo "FAIL S11_sun_journal: no IPsec metrics"; fail=1; }
+else
+	echo "FAIL S11_sun_journal: could not make the journal file: $(cat "$tmp/S11_sun_journal.remote.err" 2>/dev/null)"; fail=1
+fi
+exit $fail

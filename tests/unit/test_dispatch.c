@@ -1,0 +1,161 @@
+/* test_dispatch.c - dispatch by program and by the message's first byte never loses a match.
+ *
+ * Each rule's matches are counted by swanlog_rule_matches_total; the reference is the rule's
+ * own compiled pattern run on every message with pcre2_match directly, so any message the
+ * first-byte index wrongly skips shows up as a difference. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "rules_int.h"
+
+/* Patterns chosen for what PCRE2 can tell about their first byte: a literal, a caseless
+ * literal, a set (bitmap), a class, unanchored, able to match the empty message, a non-ASCII
+ * first byte, and one rule per program. */
+static const char rules_yaml[] =
+	"metrics:\n"
+	"  m: {type: counter, help: h}\n"
+	"rules:\n"
+	"  - {name: literal, match: '^IKE_SA \\S+ established', inc: m}\n"
+	"  - {name: caseless, match: '(?i)^received [a-z_]+ notify', inc: m}\n"
+	"  - {name: caseless-inline, match: '^(?i:giving) up', inc: m}\n"
+	"  - {name: set, match: '^(?:inbound |outbound )?CHILD_SA', inc: m}\n"
+	"  - {name: class, match: '^\\S+ is initiating', inc: m}\n"
+	"  - {name: digit, match: '^\\d+ bytes', inc: m}\n"
+	"  - {name: unanchored, match: 'needle', inc: m}\n"
+	"  - {name: empty-ok, match: '^x*$', inc: m}\n"
+	"  - {name: utf8, match: '^\\xc3\\xa9t\\xc3\\xa9', inc: m}\n"
+	"  - {name: alt-unanchored, match: '^a|b', inc: m}\n"
+	"  - {name: charon-only, match: '^r', programs: [charon], inc: m}\n"
+	"  - {name: kernel-only, match: '^XFRM', programs: [kernel], inc: m}\n";
+
+static char dir[64];
+static char path[128];
+
+static void write_rules(void)
+{
+	strcpy(dir, "/tmp/swl-test-dispatch.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r.yaml", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(rules_yaml, f);
+	fclose(f);
+}
+
+static void cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+static bool sees(const struct swl_rule *r, const char *program)
+{
+	if (r->nprograms == 0)
+		return true;
+	for (size_t i = 0; i < r->nprograms; i++)
+		if (program && strcmp(r->programs[i], program) == 0)
+			return true;
+	return false;
+}
+
+Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = cleanup)
+{
+	struct swl_registry *reg = swl_registry_create(1000);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	struct swl_context *ctx = swl_context_create(100, 0);
+
+	static const char *const tails[] = {
+		"",
+		"IKE_SA con1[1] established between",
+		"received AUTHENTICATION_FAILED notify error",
+		"RECEIVED NO_PROPOSAL_CHOSEN NOTIFY error",
+		"Received x notify",
+		"giving up after 5 retransmits",
+		"GIVING up",
+		"inbound CHILD_SA c{1}",
+		"outbound CHILD_SA c{1}",
+		"CHILD_SA c{1} established",
+		"198.51.100.1 is initiating an IKE_SA",
+		"1500 bytes",
+		"a haystack with a needle",
+		"xxx",
+		"\xc3\xa9t\xc3\xa9",
+		"\xc3\x89t\xc3\xa9",
+		"abc",
+		"zzb",
+		"XFRM: policy",
+		"r",
+	};
+	static const char *const programs[] = { "charon", "kernel", "sshd", NULL };
+	size_t n = rs->nrules;
+	double *want = calloc(n, sizeof(double));
+	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+	char msg[256];
+	for (size_t p = 0; p < sizeof(programs) / sizeof(programs[0]); p++) {
+		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+			/* every message as it is, and with each possible first byte put before it */
+			for (int b = -1; b < 256; b++) {
+				size_t len = 0;
+				if (b >= 0)
+					msg[len++] = (char)b;
+				size_t tl = strlen(tails[t]);
+				memcpy(msg + len, tails[t], tl);
+				len += tl;
+				struct swl_event ev = { .pid = -1, .time_us = 1795974712000000,
+							.program = programs[p] ? swl_str_c(programs[p]) : SWL_STR_NULL,
+							.msg = { msg, len } };
+				swl_rules_apply(rs, ctx, &ev);
+				for (size_t i = 0; i < n; i++) {
+					const struct swl_rule *r = &rs->rules[i];
+					if (sees(r, programs[p]) &&
+					    pcre2_match(r->re, (PCRE2_SPTR)msg, len, 0, 0, md, NULL) >= 0)
+						want[i]++;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_gt(want[i], 0, "rule %s: the messages never exercise it", rs->rules[i].name);
+		cr_expect_eq(rs->rules[i].matches->value, want[i], "rule %s: %g matches, pcre2 alone finds %g",
+			     rs->rules[i].name, rs->rules[i].matches->value, want[i]);
+	}
+	pcre2_match_data_free(md);
+	free(want);
+	swl_context_destroy(ctx);
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+}
+
+/* The index is a filter, not a no-op: a literal-anchored rule is out of other bytes' slots. */
+Test(dispatch, anchored_literal_is_indexed_by_its_first_byte, .init = write_rules, .fini = cleanup)
+{
+	struct swl_registry *reg = swl_registry_create(1000);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	const struct swl_dispatch *charon = NULL;
+	for (size_t k = 0; k < rs->ndispatch; k++)
+		if (rs->dispatch[k].program && strcmp(rs->dispatch[k].program, "charon") == 0)
+			charon = &rs->dispatch[k];
+	cr_assert_not_null(charon);
+	bool in_I = false, in_Z = false, unanchored_in_Z = false, empty_ok_in_empty = false;
+	for (size_t i = charon->slot['I']; i < charon->slot['I' + 1]; i++)
+		in_I |= strcmp(charon->byfirst[i]->name, "literal") == 0;
+	for (size_t i = charon->slot['Z']; i < charon->slot['Z' + 1]; i++) {
+		in_Z |= strcmp(charon->byfirst[i]->name, "literal") == 0;
+		unanchored_in_Z |= strcmp(charon->byfirst[i]->name, "unanchored") == 0;
+	}
+	for (size_t i = charon->slot[256]; i < charon->slot[257]; i++)
+		empty_ok_in_empty |= strcmp(charon->byfirst[i]->name, "empty-ok") == 0;
+	cr_expect(in_I);
+	cr_expect(!in_Z);
+	cr_expect(unanchored_in_Z);
+	cr_expect(empty_ok_in_empty);
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+}

@@ -232,7 +232,7 @@ static size_t read_files(struct follower *fl, bool *more)
 	return total;
 }
 
-static int open_journal(struct follower *fl, const struct swl_state_pos *saved, bool have_state, struct swl_err *err)
+static int open_journal(struct follower *fl, const struct swl_state_pos *saved, struct swl_err *err)
 {
 	const struct swl_follow_opts *o = fl->o;
 	enum swl_journal_kind kind = o->source == SWL_FOLLOW_JOURNAL ? SWL_JOURNAL_LOCAL
@@ -250,7 +250,6 @@ static int open_journal(struct follower *fl, const struct swl_state_pos *saved, 
 		errf(err, "cannot watch the journal: %s", strerror(-fl->jfd));
 		return fl->jfd;
 	}
-	(void)have_state;
 	if (saved->cursor) {
 		fl->cursor = swl_xstrdup(saved->cursor);
 		r = swl_journal_seek_cursor(fl->j, saved->cursor);
@@ -298,6 +297,24 @@ static void inotify_drain(int fd)
 		;
 }
 
+/* SIGHUP: load the rules again; on success they replace the old ones between two entries,
+ * on failure the old ones stay. Values and context are kept either way. */
+static void reload(struct follower *fl)
+{
+	if (!fl->o->rules_path)
+		return;
+	struct swl_ruleset *rs;
+	struct swl_err e;
+	if (swl_rules_load(fl->o->rules_path, fl->p->reg, &rs, &e) < 0) {
+		fprintf(stderr, "swanlog: reload failed, keeping the old rules: %s\n", e.msg);
+		return;
+	}
+	swl_rules_destroy(fl->p->rules);
+	fl->p->rules = rs;
+	fl->dirty_render = true;
+	fprintf(stderr, "swanlog: rules reloaded from %s (%zu rules)\n", fl->o->rules_path, swl_rules_count(rs));
+}
+
 /* ---- the loop ---- */
 
 static int setup_signals(void)
@@ -306,6 +323,7 @@ static int setup_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	/* blocked before the HTTP thread exists, so only the signalfd ever sees them */
 	int r = pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (r != 0)
@@ -346,13 +364,17 @@ static int loop(struct follower *fl, struct swl_err *err)
 					 { .fd = fl->j ? fl->jfd : fl->infd, .events = POLLIN } };
 		int r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout);
 		if (r < 0 && errno != EINTR) {
-			errf(err, "poll: %s", strerror(errno));
-			return -errno;
+			int e = errno;
+			errf(err, "poll: %s", strerror(e));
+			return -e;
 		}
 		if (r > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
-			if (read(fl->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				return 0;
+			if (read(fl->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				if (si.ssi_signo != SIGHUP)
+					return 0;
+				reload(fl);
+			}
 		}
 		if (fl->infd >= 0 && r > 0 && (pfd[1].revents & POLLIN))
 			inotify_drain(fl->infd);
@@ -373,13 +395,11 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 	p->wall_clock = true; /* entries carrying no time are stamped with now */
 	declare_metrics(&fl);
 
-	bool have_state = false;
 	if (!o->reset_state) {
 		size_t dropped;
 		r = swl_state_load(o->state_path, &saved, p->reg, p->ctx, &dropped, err);
 		if (r < 0 && r != -ENOENT)
 			goto out;
-		have_state = r == 0;
 		if (dropped)
 			fprintf(stderr, "swanlog: %s: %zu saved series of metrics no longer in the rules were dropped\n",
 				o->state_path, dropped);
@@ -394,9 +414,14 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 
 	if (o->source == SWL_FOLLOW_FILES) {
 		open_files(&fl, &saved);
-	} else if ((r = open_journal(&fl, &saved, have_state, err)) < 0) {
+	} else if ((r = open_journal(&fl, &saved, err)) < 0) {
 		goto out;
 	}
+
+	/* save once now: a state path that cannot be written fails at the start, not at exit */
+	r = save(&fl, err);
+	if (r < 0)
+		goto out;
 
 	struct swl_http_config hc = { .listen = o->listen };
 	r = swl_http_start(&hc, &fl.http, err);

@@ -5,7 +5,7 @@
  * wakeup, renders and publishes the exposition (when something changed and at least
  * SWL_FOLLOW_RENDER_MS passed, and always before blocking), and saves the state between
  * entries every save interval of activity and at exit. SIGTERM and SIGINT end the loop
- * through a signalfd polled together with the source.
+ * through a signalfd polled together with the source; SIGHUP reloads the rules.
  */
 #ifndef SWL_FOLLOW_H
 #define SWL_FOLLOW_H
@@ -31,11 +31,13 @@ struct swl_follow_opts {
 	const char *state_path;
 	bool reset_state;                /* ignore (and later overwrite) the state file */
 	const char *listen;
+	const char *rules_path;          /* SIGHUP loads it again into p->rules (NULL: SIGHUP ignored) */
 	size_t max_line;
 	unsigned save_ms;                /* 0 = SWL_FOLLOW_SAVE_MS */
 };
 
-/* Run until SIGTERM or SIGINT. p is fully wired (registry, rules, context) and borrowed.
+/* Run until SIGTERM or SIGINT. p is fully wired (registry, rules, context) and borrowed;
+ * a reload replaces p->rules (the old ruleset is destroyed), so the caller frees p->rules.
  * Returns 0 after a clean stop (state saved); -EBADMSG when the state file is refused;
  * another negative errno on failure. err says why. */
 int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, struct swl_err *err);

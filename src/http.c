@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
@@ -163,7 +164,8 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 	}
 	memcpy(host, hp, hl);
 	host[hl] = '\0';
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	/* ":PORT" is every IPv4 address; "[::]:PORT" every address (dual stack) */
+	struct addrinfo hints = { .ai_family = hl ? AF_UNSPEC : AF_INET, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res;
 	int r = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
@@ -205,8 +207,10 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	struct MHD_OptionItem opts[16];
 	daemon_options(cfg, &ss, opts, sizeof(opts) / sizeof(opts[0]));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
+		flags |= IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	}
 	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->daemon) {
 		r = errno ? -errno : -EADDRINUSE;

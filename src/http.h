@@ -18,7 +18,8 @@
 #define SWL_HTTP_CONNECTION_MEMORY (32u * 1024u)
 
 struct swl_http_config {
-	const char *listen;            /* "ADDR:PORT", "[V6ADDR]:PORT" or ":PORT" (all addresses) */
+	const char *listen;            /* "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" (every IPv4 address) or
+				        * "[::]:PORT" (every address) */
 	unsigned max_connections;      /* 0 = SWL_HTTP_MAX_CONNECTIONS */
 	unsigned timeout_s;            /* idle connection timeout; 0 = SWL_HTTP_TIMEOUT_S */
 	/* TLS and basic auth (web-config) would be added here and in http.c's daemon_options() */

@@ -81,7 +81,7 @@ static const char usage_follow[] =
 	"                            a followed journal directory\n"
 	"      --reset-state         ignore the state file and start over (it is overwritten)\n"
 	"      --listen ADDR:PORT    HTTP address (default " SWL_HTTP_DEFAULT_LISTEN "; [::1]:PORT for IPv6,\n"
-	"                            :PORT for every address)\n"
+	"                            :PORT for every IPv4 address, [::]:PORT for every address)\n"
 	"  -r, --rules PATH          rules file or directory (default " SWL_RULES_DIR ")\n"
 	"      --max-series N        series per metric before the overflow series (default 10000)\n"
 	"      --max-line BYTES      cut longer lines (default 65536)\n"
@@ -90,8 +90,9 @@ static const char usage_follow[] =
 	"\n"
 	"HTTP: /metrics (Prometheus text 0.0.4; OpenMetrics when Accept asks for\n"
 	"application/openmetrics-text), /healthz, and / (a page linking /metrics).\n"
-	"SIGTERM or SIGINT: save the state and exit 0. Exit status: 1 a source, the listener or\n"
-	"the state could not be used; 2 bad usage, rules, or a corrupt or foreign state file.\n";
+	"SIGTERM or SIGINT: save the state and exit 0. SIGHUP: reload the rules (on an error the\n"
+	"old ones stay). Exit status: 1 a source, the listener or the state could not be used;\n"
+	"2 bad usage, rules, or a corrupt or foreign state file.\n";
 
 static const char usage_check[] =
 	"usage: swanlog check [OPTIONS] [RULES...]\n"
@@ -127,6 +128,17 @@ static bool parse_long(const char *s, long min, long max, long *out)
 
 static int set_timezone(const char *tz)
 {
+	/* glibc takes an unknown zone name for UTC without a word, so a typo would shift every
+	 * time: a name must be a file of the zone database (POSIX TZ strings have digits). */
+	if (!*tz)
+		return -EINVAL;
+	if (tz[0] != ':' && !strpbrk(tz, "0123456789")) {
+		const char *dir = getenv("TZDIR");
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+		if (strstr(tz, "..") || access(path, R_OK) < 0)
+			return -ENOENT;
+	}
 	if (setenv("TZ", tz, 1) < 0)
 		return -errno;
 	tzset();
@@ -146,6 +158,7 @@ static struct swl_context *context_for(const struct swl_ruleset *rs)
 struct replay {
 	struct swl_pipeline pipe;
 	int64_t step_us, next_step_us;
+	bool lines_started; /* a log file was opened: the parser's year is set */
 };
 
 /* Before an entry at t: record every series at each step boundary passed. */
@@ -184,7 +197,12 @@ static int replay_lines(struct replay *rp, const char *path, int year, size_t ma
 	int r = swl_lines_open(path, max_line, &l);
 	if (r < 0)
 		return r;
-	swl_parser_init(&rp->pipe.parser, year, swl_lines_mtime(l));
+	/* --year pins the first file; the next ones go on from where the one before ended */
+	if (!rp->lines_started)
+		swl_parser_init(&rp->pipe.parser, year, swl_lines_mtime(l));
+	else
+		swl_parser_next_file(&rp->pipe.parser, swl_lines_mtime(l));
+	rp->lines_started = true;
 	const char *line;
 	size_t len;
 	bool oversized;
@@ -412,6 +430,7 @@ static int cmd_follow(int argc, char **argv)
 	fo.identifiers = nidents ? idents : default_idents;
 	fo.nidentifiers = nidents ? nidents : 2;
 	fo.max_line = (size_t)max_line;
+	fo.rules_path = rules_path;
 
 	struct swl_registry *reg = swl_registry_create((size_t)max_series);
 	struct swl_ruleset *rs;
@@ -428,7 +447,7 @@ static int cmd_follow(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "swanlog: %s\n", err.msg);
 	swl_context_destroy(ctx);
-	swl_rules_destroy(rs);
+	swl_rules_destroy(pipe.rules); /* a SIGHUP reload may have replaced rs */
 	swl_registry_destroy(reg);
 	return r == 0 ? 0 : r == -EBADMSG ? EXIT_USAGE : 1;
 }

@@ -36,6 +36,11 @@ struct swl_parser {
  * (the TZ environment, which main sets from --timezone) interprets classic timestamps. */
 void swl_parser_init(struct swl_parser *ps, int year, time_t ref_time);
 
+/* Start the next file of one series (replay FILE...): like swl_parser_init, but a pinned year
+ * goes on from where the previous file left it, so logs rotated across New Year continue in
+ * the new year. Without a pinned year each file's year comes from its own ref_time. */
+void swl_parser_next_file(struct swl_parser *ps, time_t ref_time);
+
 /* Parse one line (without its newline) into ev; the event borrows from line.
  * Returns 0 when a header was recognised, -EINVAL when not (ev is still filled). */
 int swl_parse_line(struct swl_parser *ps, const char *line, size_t len, struct swl_event *ev);

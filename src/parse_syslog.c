@@ -278,6 +278,16 @@ void swl_parser_init(struct swl_parser *ps, int year, time_t ref_time)
 	}
 }
 
+void swl_parser_next_file(struct swl_parser *ps, time_t ref_time)
+{
+	struct swl_parser prev = *ps;
+	swl_parser_init(ps, prev.year, ref_time);
+	if (prev.year && prev.last_mon >= 0) {
+		ps->cur_year = prev.cur_year;
+		ps->last_mon = prev.last_mon;
+	}
+}
+
 bool swl_is_charon(struct swl_str program)
 {
 	return swl_str_eqc(program, "charon") || swl_str_eqc(program, "charon-systemd");

@@ -213,7 +213,10 @@ struct swl_series *swl_family_series(struct swl_family *f, const struct swl_str 
 
 static void touch(struct swl_series *s, int64_t t_us)
 {
-	s->updated_us = t_us;
+	/* 0 is "time unknown" (a line without a timestamp): it must not erase the last known
+	 * time, or a series changed earlier would lose its OpenMetrics timestamp */
+	if (t_us)
+		s->updated_us = t_us;
 	s->updates++;
 }
 

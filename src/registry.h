@@ -38,7 +38,7 @@ struct swl_series {
 	double sum;               /* histogram */
 	uint64_t count;           /* histogram */
 	uint64_t *buckets;        /* histogram: non-cumulative counts, nbuckets + 1 (+Inf) */
-	int64_t updated_us;       /* log time of the last change; 0 = never */
+	int64_t updated_us;       /* log time of the last change with a known time; 0 = none */
 	uint64_t updates;         /* number of updates applied (examples diff this) */
 	size_t npoints, cappoints;
 	struct swl_point *points; /* history, only when the registry records it */
@@ -87,9 +87,9 @@ struct swl_family *swl_registry_find(const struct swl_registry *r, const char *n
  * Never NULL: past the cap it is the overflow series. */
 struct swl_series *swl_family_series(struct swl_family *f, const struct swl_str *values);
 
-/* Updates set updated_us and count in updates; one on the overflow series also counts in
- * swanlog_series_dropped_total. Refused (no effect at all): a counter going down or NaN,
- * add/set on a histogram, observe on a non-histogram, observing NaN. */
+/* Updates set updated_us (unless t_us is 0: time unknown) and count in updates; one on the
+ * overflow series also counts in swanlog_series_dropped_total. Refused (no effect at all): a
+ * counter going down or NaN, add/set on a histogram, observe on a non-histogram, observing NaN. */
 void swl_series_add(struct swl_series *s, double v, int64_t t_us);     /* counter/gauge += v */
 void swl_series_set(struct swl_series *s, double v, int64_t t_us);     /* gauge = v (counter: only up) */
 void swl_series_observe(struct swl_series *s, double v, int64_t t_us); /* histogram */

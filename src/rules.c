@@ -247,9 +247,35 @@ static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_con
 	}
 }
 
+/* Does msg contain the rule's literal? A prefix is compared in place; elsewhere memchr
+ * (vectorised) finds candidates by the literal's least common byte. glibc's memmem costs more
+ * than the regex on lines this short. */
+static bool has_literal(const struct swl_rule *rule, struct swl_str msg)
+{
+	size_t n = rule->litlen, k = rule->litpick;
+	if (msg.n < n)
+		return false;
+	if (rule->lit_at_start) {
+		for (size_t i = 0; i < n; i++)
+			if (msg.p[i] != rule->lit[i])
+				return false;
+		return true;
+	}
+	const char *p = msg.p + k, *last = msg.p + (msg.n - n) + k; /* lit[k]'s possible places */
+	while (p <= last && (p = memchr(p, rule->lit[k], (size_t)(last - p) + 1)) != NULL) {
+		if (memcmp(p - k, rule->lit, n) == 0)
+			return true;
+		p++;
+	}
+	return false;
+}
+
 static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl_context *ctx,
 		       const struct swl_event *ev)
 {
+	/* the literal every match contains: checking it spares most regex calls */
+	if (rule->litlen && !has_literal(rule, ev->msg))
+		return;
 	int rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx)
 			   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -355,7 +381,9 @@ static void snap_free(struct snapshot *s)
 
 static bool series_changed(const struct snapshot *s, size_t fi, size_t si, const struct swl_series *x)
 {
-	return fi >= s->nfam || si >= s->nseries[fi] || x->updates != s->updates[fi][si];
+	/* a series created since (e.g. by `up` of a key live elsewhere) but never updated did not change */
+	uint64_t before = fi < s->nfam && si < s->nseries[fi] ? s->updates[fi][si] : 0;
+	return x->updates != before;
 }
 
 static void describe(struct swl_buf *b, const char *metric, size_t n, char *const *names, char *const *values)
@@ -394,16 +422,31 @@ static void feed_line(struct swl_ruleset *rs, struct swl_context *ctx, const cha
 static void feed_fields(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_example *ex)
 {
 	struct swl_event ev = { .pid = -1, .time_us = 1795974712000000 };
+	long pid = -1, syslog_pid = -1;
+	bool kernel = false;
+	/* as source_journal.c reads an entry, so that an example shows what the journal does */
 	for (size_t i = 0; i < ex->nfields; i++) {
 		struct swl_str v = swl_str_c(ex->fvalues[i]);
-		if (strcmp(ex->fnames[i], "MESSAGE") == 0)
+		const char *name = ex->fnames[i];
+		if (strcmp(name, "MESSAGE") == 0)
 			ev.msg = v;
-		else if (strcmp(ex->fnames[i], "SYSLOG_IDENTIFIER") == 0)
+		else if (strcmp(name, "SYSLOG_IDENTIFIER") == 0)
 			ev.program = v;
-		else if (strcmp(ex->fnames[i], "_HOSTNAME") == 0)
+		else if (strcmp(name, "_HOSTNAME") == 0)
 			ev.host = v;
-		swl_event_add_field(&ev, ex->fnames[i], v);
+		else if (strcmp(name, "_TRANSPORT") == 0)
+			kernel = strcmp(ex->fvalues[i], "kernel") == 0;
+		else if (strcmp(name, "_PID") == 0 || strcmp(name, "SYSLOG_PID") == 0) {
+			char *end;
+			long x = strtol(ex->fvalues[i], &end, 10);
+			if (*ex->fvalues[i] >= '0' && *ex->fvalues[i] <= '9' && !*end)
+				*(name[0] == '_' ? &pid : &syslog_pid) = x;
+		}
+		swl_event_add_field(&ev, name, v);
 	}
+	if (!ev.program.n && kernel)
+		ev.program = swl_str_c("kernel");
+	ev.pid = pid >= 0 ? pid : syslog_pid;
 	if (swl_is_charon(ev.program))
 		swl_parse_charon_prefix(&ev);
 	swl_rules_apply(rs, ctx, &ev);

@@ -12,6 +12,7 @@
 #define SWL_SCRATCH_SIZE 8192   /* bytes for rendered templates of one update */
 #define SWL_MATCH_LIMIT 1000000 /* PCRE2 match limit per rule and line */
 #define SWL_DEPTH_LIMIT 10000
+#define SWL_LIT_MAX 32          /* bytes of a rule's required literal kept for the prefilter */
 #define SWL_MAX_RECALL 4      /* keys in one `recall: [K1, K2]` */
 
 enum swl_builtin { SWL_B_NONE, SWL_B_HOST, SWL_B_PROGRAM, SWL_B_PID, SWL_B_MESSAGE };
@@ -117,6 +118,12 @@ struct swl_rule {
 	 * all set when unknown (unanchored pattern, or one that can match an empty message). */
 	uint8_t first[32];
 	bool first_known;      /* false: the rule also runs on empty messages */
+	/* Text every match contains (see rule_literal in rules_load.c): at the message's start when
+	 * lit_at_start, anywhere otherwise; litlen 0 = none known. Checked before the regex runs. */
+	char lit[SWL_LIT_MAX];
+	size_t litlen;
+	size_t litpick;        /* lit[litpick]: its least common byte, which memchr looks for */
+	bool lit_at_start;
 };
 
 /* Rules that see one program name, for dispatch before any regex runs. */

@@ -33,6 +33,7 @@ struct doc {
 	const char *path;
 	yaml_document_t y;
 	bool loaded;
+	char *data; /* the file's text, kept while loading: error columns inside quoted scalars */
 	yaml_node_t *programs, *rules;
 };
 
@@ -85,12 +86,48 @@ static bool is_seq(const yaml_node_t *n)
 	return n && n->type == YAML_SEQUENCE_NODE;
 }
 
-/* Position of a scalar's first content character (quoted scalars start one later). */
-static unsigned scalar_col(const yaml_node_t *n)
+/* Bytes of UTF-8 for one YAML escape after the backslash at e[0], and its length in the source. */
+static size_t yaml_escape(const char *e, size_t *srclen)
 {
-	bool quoted = n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-		      n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	return MARK_COL(n) + (quoted ? 1 : 0);
+	size_t hex = e[0] == 'x' ? 2 : e[0] == 'u' ? 4 : e[0] == 'U' ? 8 : 0;
+	*srclen = 1 + hex;
+	if (!hex)
+		return e[0] == 'N' || e[0] == '_' ? 2 : e[0] == 'L' || e[0] == 'P' ? 3 : 1; /* U+0085 U+00A0 U+2028/9 */
+	unsigned long cp = 0;
+	for (size_t i = 0; i < hex && e[1 + i]; i++)
+		cp = cp * 16 + (unsigned long)(e[1 + i] <= '9' ? e[1 + i] - '0' : (e[1 + i] | 0x20) - 'a' + 10);
+	return hex == 2 || cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/* Column of byte `off` of scalar n's value, found by walking its source and undoing quoting
+ * ('' in single quotes, backslash escapes in double quotes). Columns count characters, as
+ * libyaml's marks do. A value folded over several lines, or a block scalar, gives its start. */
+static unsigned scalar_col(const struct doc *d, const yaml_node_t *n, size_t off)
+{
+	enum yaml_scalar_style_e style = n->data.scalar.style;
+	bool sq = style == YAML_SINGLE_QUOTED_SCALAR_STYLE, dq = style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (!d->data || (!sq && !dq && style != YAML_PLAIN_SCALAR_STYLE))
+		return MARK_COL(n);
+	const char *src = d->data + n->start_mark.index + (sq || dq), *end = d->data + n->end_mark.index;
+	unsigned col = MARK_COL(n) + (sq || dq);
+	for (size_t got = 0; got < off && src < end;) {
+		size_t slen = 1, dlen = 1, cols = 1; /* source bytes, value bytes, source columns */
+		unsigned char c = (unsigned char)*src;
+		if (c == '\n' || c == '\r')
+			return MARK_COL(n);
+		if (sq && c == '\'' && src + 1 < end && src[1] == '\'') {
+			slen = cols = 2;
+		} else if (dq && c == '\\' && src + 1 < end) {
+			dlen = yaml_escape(src + 1, &slen);
+			cols = ++slen;
+		} else if (c >= 0xC0) {
+			slen = dlen = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+		}
+		got += dlen;
+		src += slen;
+		col += (unsigned)cols;
+	}
+	return col;
 }
 
 static int want_scalar(struct loader *ld, struct doc *d, const yaml_node_t *n, const char *what, const char **out)
@@ -311,7 +348,7 @@ static int load_doc(struct loader *ld, struct doc *d)
 		return -EINVAL;
 	}
 	yaml_parser_delete(&p);
-	free(data);
+	d->data = data;
 	d->loaded = true;
 	return check_duplicate_keys(ld, d);
 }
@@ -499,7 +536,7 @@ static int tpl_compile(struct loader *ld, struct doc *d, yaml_node_t *n, const c
 			break;
 		const char *close = strchr(dollar, '}');
 		if (!close) {
-			swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(n) + (unsigned)(dollar - s),
+			swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(d, n, (size_t)(dollar - s)),
 				    "unterminated ${ in '%s'", s);
 			return -EINVAL;
 		}
@@ -518,7 +555,7 @@ static int tpl_compile(struct loader *ld, struct doc *d, yaml_node_t *n, const c
 			const char *stop = bar ? bar : close;
 			char *name = swl_xstrndup(q, (size_t)(stop - q));
 			if (!valid_name(name, false) || part->nalts == SWL_MAX_ALTS) {
-				swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(n) + (unsigned)(q - s),
+				swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(d, n, (size_t)(q - s)),
 					    "%s '%s' in ${...}",
 					    part->nalts == SWL_MAX_ALTS ? "too many alternatives at" : "invalid name",
 					    name);
@@ -565,7 +602,7 @@ static int load_conds(struct loader *ld, struct doc *d, yaml_node_t *n, const pc
 			char *name = swl_xstrndup(q, len);
 			bool ok = valid_name(name, false) && nalts++ < SWL_MAX_ALTS;
 			if (!ok) {
-				swl_err_set(ld->err, d->path, MARK_LINE(k), scalar_col(k) + (unsigned)(q - ks),
+				swl_err_set(ld->err, d->path, MARK_LINE(k), scalar_col(d, k, (size_t)(q - ks)),
 					    "%s '%s' in ${...}", nalts > SWL_MAX_ALTS ? "too many alternatives at" : "invalid name",
 					    name);
 				free(name);
@@ -893,6 +930,137 @@ static int load_example(struct loader *ld, struct doc *d, yaml_node_t *n, struct
 	return 0;
 }
 
+/* The prefilter's literal: the longest text that every match of pattern s contains, when s
+ * says so plainly. Only runs of ordinary characters (and backslash-escaped punctuation) at the
+ * top level count, and only in a pattern without top-level alternation; a quantifier after a
+ * run takes the run's last byte. Anything this scanner does not fully follow ((?# comments,
+ * \Q, (*VERBS), inline options, conditionals, an unterminated class or brace) gives no literal,
+ * and the rule simply runs its regex on every message its first byte admits. */
+static bool lit_plain(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr(" _-,:;'\"=<>/@%&!~#`", c));
+}
+
+static bool lit_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* How common a byte is in log text (lower is rarer): punctuation, digits, capitals, then
+ * lower-case letters by their frequency in English, then the space. memchr looks for the
+ * rarest byte of a literal, so that it stops at few false candidates. */
+static int lit_rarity(char c)
+{
+	static const char lower[] = "zqxjkvbpygfwmucldrhsnioate";
+	if (c == ' ')
+		return 40;
+	if (c >= 'a' && c <= 'z')
+		return 4 + (int)(strchr(lower, c) - lower);
+	if (c >= 'A' && c <= 'Z')
+		return 2;
+	if (c >= '0' && c <= '9')
+		return 1;
+	return 0;
+}
+
+static void rule_literal(struct swl_rule *rule, const char *s)
+{
+	char run[SWL_LIT_MAX];
+	size_t rn = 0, rtotal = 0, depth = 0;
+	bool anchored = *s == '^', run_at_start = anchored;
+	const char *p = s + anchored;
+	rule->litlen = 0;
+	for (;;) {
+		char c = *p;
+		/* a literal byte at the top level extends the run */
+		if (depth == 0 && (lit_plain(c) || (c == '\\' && p[1] && (unsigned char)p[1] < 0x80 && !lit_alnum(p[1])))) {
+			char v = c == '\\' ? p[1] : c;
+			p += c == '\\' ? 2 : 1;
+			if (rn < SWL_LIT_MAX)
+				run[rn++] = v;
+			rtotal++;
+			continue;
+		}
+		/* the run ended: a quantifier here applies to its last byte */
+		if (rtotal && (c == '?' || c == '*' || c == '+' || c == '{')) {
+			if (rn == rtotal)
+				rn--;
+			rtotal--;
+		}
+		if (rn > rule->litlen) {
+			memcpy(rule->lit, run, rn);
+			rule->litlen = rn;
+			rule->lit_at_start = run_at_start;
+			rule->litpick = 0;
+			for (size_t i = 1; i < rn; i++)
+				if (lit_rarity(run[i]) < lit_rarity(run[rule->litpick]))
+					rule->litpick = i;
+		}
+		rn = rtotal = 0;
+		run_at_start = false;
+		if (!c)
+			return;
+		if (c == '\\') {
+			if (p[1] == 'Q' || !p[1])
+				goto none;
+			/* \d, \x41, \x{41}, \k<n>, \g-1, \pL ...: skip what may follow, never a literal */
+			p += 2;
+			while (lit_alnum(*p) || *p == '_' || *p == '-' || *p == '+')
+				p++;
+			char close = *p == '{' ? '}' : *p == '<' ? '>' : *p == '\'' ? '\'' : 0;
+			if (close) {
+				const char *e = strchr(p + 1, close);
+				if (!e)
+					goto none;
+				p = e + 1;
+			}
+			continue;
+		}
+		if (c == '[') { /* a class: skip to its end */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != ']') {
+				if (!*p || (p[0] == '\\' && (p[1] == 'Q' || !p[1])))
+					goto none;
+				if (p[0] == '[' && p[1] == ':') {
+					const char *e = strstr(p + 2, ":]");
+					if (!e)
+						goto none;
+					p = e + 2;
+					continue;
+				}
+				p += p[0] == '\\' ? 2 : 1;
+			}
+			p++;
+			continue;
+		}
+		if (c == '{') { /* a quantifier's bounds */
+			const char *e = strchr(p, '}');
+			if (!e)
+				goto none;
+			p = e + 1;
+			continue;
+		}
+		if (c == '(') {
+			if (p[1] == '*' || (p[1] == '?' && !strchr(":<'P=!>|", p[2] ? p[2] : 'x')))
+				goto none;
+			depth++;
+		} else if (c == ')') {
+			if (depth == 0)
+				goto none;
+			depth--;
+		} else if (c == '|' && depth == 0) {
+			goto none;
+		}
+		p++;
+	}
+none:
+	rule->litlen = 0;
+}
+
 static int compile_pattern(struct loader *ld, struct doc *d, yaml_node_t *n, struct swl_rule *rule)
 {
 	const char *pat;
@@ -907,10 +1075,11 @@ static int compile_pattern(struct loader *ld, struct doc *d, yaml_node_t *n, str
 	if (!rule->re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(n) + (unsigned)off, "bad pattern: %s", (char *)msg);
+		swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(d, n, off), "bad pattern: %s", (char *)msg);
 		return -EINVAL;
 	}
 	rule->jit = pcre2_jit_compile(rule->re, PCRE2_JIT_COMPLETE) == 0;
+	rule_literal(rule, pat);
 	return 0;
 }
 
@@ -1381,9 +1550,11 @@ int swl_rules_load(const char *path, struct swl_registry *reg, struct swl_rulese
 		r = load_rules_of(ld, &ld->docs[i]);
 	if (r == 0)
 		bind(ld, reg);
-	for (size_t i = 0; i < ld->ndocs; i++)
+	for (size_t i = 0; i < ld->ndocs; i++) {
 		if (ld->docs[i].loaded)
 			yaml_document_delete(&ld->docs[i].y);
+		free(ld->docs[i].data);
+	}
 	for (size_t i = 0; i < ld->nmdefs; i++) {
 		free(ld->mdefs[i].name);
 		free(ld->mdefs[i].help);

@@ -78,5 +78,11 @@ start_swanlog "${ARGS[@]}"
 wait_metric "$EST" 20
 assert_metric "$READ" 21
 assert_metric swanlog_lines_read_total 21
+# a line that carries no time (charon's file logger without time_format) gets the wall clock
+now=$(date +%s)
+echo "09[IKE] <site-a|500> IKE_SA site-a[500] established between 192.0.2.1[moon]...198.51.100.7[sun]" >> "$L"
+wait_metric "$EST" 21
+ts=$(metric "swanlog_source_last_entry_timestamp_seconds{source=\"$L\"}")
+awk -v t="$ts" -v n="$now" 'BEGIN { exit !(t >= n - 1 && t <= n + 60) }' || fail "no-time line stamped $ts, now is $now"
 stop_swanlog TERM
 echo "follow_file: ok"

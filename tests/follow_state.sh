@@ -63,6 +63,38 @@ wait_metric "$UP" 12
 assert_metric 'test_ike_down_total{conn="site-a",peer="198.51.100.7"}' 1
 stop_swanlog TERM
 
+# SIGHUP reloads the rules: a new rule counts, the old values stay; broken rules keep the old
+cp "$SRC/tests/follow/rules.yaml" "$T/rules.yaml"
+start_swanlog --file "$L" --rules "$T/rules.yaml" --state "$S"
+wait_metric "$EST" 13
+cat >> "$T/rules.yaml" <<'YAML'
+  - name: retransmit
+    match: '^retransmit \d+ of request'
+    updates:
+      - inc: test_retransmits_total
+YAML
+sed -i 's/^metrics:$/metrics:\n  test_retransmits_total: {type: counter, help: Retransmits.}/' "$T/rules.yaml"
+kill -HUP "$SWL_PID"
+deadline=$((SECONDS + 10))
+until scrape | grep -q '^# TYPE test_retransmits_total counter$'; do
+	[ $SECONDS -lt $deadline ] || fail "SIGHUP did not load the new rules"
+	sleep 0.05
+done
+echo "Nov 29 17:59:01 moon charon: 09[IKE] <site-a|3> retransmit 1 of request with message ID 0" >> "$L"
+wait_metric test_retransmits_total 1
+assert_metric "$EST" 13
+echo "rules: [" >> "$T/rules.yaml"
+kill -HUP "$SWL_PID"
+deadline=$((SECONDS + 10))
+until grep -q 'reload failed' "$T/swanlog.err"; do
+	[ $SECONDS -lt $deadline ] || fail "no message for a failed reload"
+	sleep 0.05
+done
+echo "Nov 29 17:59:02 moon charon: 09[IKE] <site-a|3> retransmit 2 of request with message ID 0" >> "$L"
+wait_metric test_retransmits_total 2
+stop_swanlog TERM
+[ "$STOP_RC" = 0 ] || fail "exit status $STOP_RC after reloads"
+
 # refused state files: exit 2 and a message naming the file; nothing started
 refused() { # refused WHAT: the state file as it is now must be refused
 	"$BIN" follow "${ARGS[@]}" --listen "127.0.0.1:$(free_port)" > "$T/out" 2> "$T/err"

@@ -114,6 +114,15 @@ grep -qF 'hostile_text_total{id="901",text="say \"hi\" \\ and \\n",mixed="<|||sa
 # the CR before the newline ends the line (CRLF); the NUL becomes U+FFFD
 grep -qF "hostile_text_total{id=\"902\",text=\"a$(printf '\357\277\275')b\"," "$s" && ok || bad "capture: 902 rendering"
 
+# numbers taken from lines: anything but a finite number is refused and counted as a rule error
+printf 'v=abc\nv=inf\nv=nan\nv=1e999\nv=0x\nv=-1e308\no=nan\no=-inf\no=1e300\n' > "$tmp/numbers.log"
+replay numbers "$capture" "$tmp/numbers.log"
+s=$tmp/numbers.prom
+grep -qxF 'swanlog_rule_errors_total{rule="value"} 5' "$s" && ok || bad "numbers: value errors: $(grep -F 'rule="value"' "$s")"
+grep -qxF 'swanlog_rule_errors_total{rule="observe"} 2' "$s" && ok || bad "numbers: observe errors: $(grep -F 'rule="observe"' "$s")"
+grep -qxF 'hostile_value{id=""} -1e+308' "$s" && ok || bad "numbers: value: $(grep '^hostile_value' "$s")"
+grep -qxF 'hostile_seconds_count{id=""} 1' "$s" && ok || bad "numbers: observed: $(grep '^hostile_seconds_count' "$s")"
+
 # ---- 1c. a 16 MiB line, from a file, from stdin, and a gzip bomb ----
 {
 	printf 9

@@ -111,6 +111,17 @@ check "stdin" 0 want.a
 gzip -c a.log | run "$bin" "${R[@]}" -
 check "gzip on stdin" 0 want.a
 
+# ---- a line longer than --max-line: cut, counted, still matched ----
+{
+	printf 'Nov 29 17:51:52 moon charon: hello '
+	head -c 400 /dev/zero | tr '\0' x
+	echo
+	echo 'Nov 29 17:51:53 moon charon: hello'
+} >long.log
+prom 2 2 1795974713 "" 2 "" | sed 's/^swanlog_lines_oversized_total 0$/swanlog_lines_oversized_total 1/' >want.long
+run "$bin" "${R[@]}" --max-line 256 long.log
+check "oversized line" 0 want.long
+
 # ---- several files, in the order given ----
 prom 4 4 1795974750 1795975200 2 2 >want.ab
 run "$bin" "${R[@]}" a.log b.log
@@ -141,6 +152,11 @@ printf '%s\n' 'Dec 31 23:59:59 moon charon: hello' 'Jan  1 00:00:01 sun charon: 
 prom 2 2 1798761599 1798761601 1 1 >want.newyear
 run "$bin" "${R[@]}" newyear.log
 check "Dec to Jan rollover, --year" 0 want.newyear
+# logs rotated at New Year, given in order: the pinned year goes on into the second file
+printf '%s\n' 'Dec 31 23:59:59 moon charon: hello' >old.log
+printf '%s\n' 'Jan  1 00:00:01 sun charon: bye' >new.log
+run "$bin" "${R[@]}" old.log new.log
+check "Dec to Jan rollover across files, --year" 0 want.newyear
 # without --year: from the file's mtime (written on Jan 5th, so December was last year)
 touch -d '2027-01-05 12:00:00 UTC' newyear.log
 run "$bin" replay --rules rules.yaml newyear.log
@@ -174,6 +190,36 @@ t_lines_total{host="sun",word="bye"} 1 1795974713.000000
 EOF
 run "$bin" "${R[@]}" --format openmetrics a.log
 check "openmetrics" 0 want.om
+
+# a line without a time (a continuation, say) keeps each series' last known time: the
+# series it touches are not left without a timestamp (which backfilling would refuse)
+printf '%s\n' 'Nov 29 17:51:52 moon charon: hello' 'continued garbage' >timeless.log
+cat >want.timeless <<'EOF'
+# HELP swanlog_lines_oversized Lines longer than the maximum line length, cut before matching.
+# TYPE swanlog_lines_oversized counter
+# HELP swanlog_lines_read Log lines and journal entries read.
+# TYPE swanlog_lines_read counter
+swanlog_lines_read_total 2 1795974712.000000
+# HELP swanlog_lines_unparsed Lines with no recognised syslog header (they still reach rules without a program filter).
+# TYPE swanlog_lines_unparsed counter
+swanlog_lines_unparsed_total 1 1795974712.000000
+# HELP swanlog_rule_errors Rule evaluations that failed (regex match or depth limit, a value that is not a number).
+# TYPE swanlog_rule_errors counter
+# HELP swanlog_rule_matches Lines matched, per rule.
+# TYPE swanlog_rule_matches counter
+swanlog_rule_matches_total{rule="seen"} 2 1795974712.000000
+# HELP swanlog_series_dropped Updates that went to the overflow series because a metric reached its series cap.
+# TYPE swanlog_series_dropped counter
+# HELP t_last_seconds Log time of the last line per host.
+# TYPE t_last_seconds gauge
+t_last_seconds{host="moon"} 1795974712 1795974712.000000
+# HELP t_lines Lines per host and first word.
+# TYPE t_lines counter
+t_lines_total{host="moon",word="hello"} 1 1795974712.000000
+# EOF
+EOF
+run "$bin" "${R[@]}" --format openmetrics timeless.log
+check "openmetrics, last line without a time" 0 want.timeless
 
 # --step 30: a sample per series at every 30 s boundary of log time (the state up to and
 # including it), then the last value when it changed after the last boundary
@@ -259,7 +305,8 @@ if [ "$rc" -eq 0 ] && head -n 1 out | grep -q '^usage: swanlog replay' && [ ! -s
 else
 	bad "replay --help: exit $rc"
 fi
-for args in "--bogus a.log" "" "--format xml a.log" "--step 30 a.log" "--year 99 a.log" "--step 0 --format openmetrics a.log"; do
+for args in "--bogus a.log" "" "--format xml a.log" "--step 30 a.log" "--year 99 a.log" "--step 0 --format openmetrics a.log" \
+	"--timezone Mars/Olympus a.log" "--timezone ../../etc/passwd a.log"; do
 	# shellcheck disable=SC2086
 	run "$bin" replay --rules rules.yaml $args
 	if [ "$rc" -eq 2 ] && [ ! -s out ] && grep -q '^usage: swanlog replay' err; then

@@ -1,4 +1,5 @@
-/* test_dispatch.c - dispatch by program and by the message's first byte never loses a match.
+/* test_dispatch.c - dispatch by program, by the message's first byte and by a rule's required
+ * literal never loses a match.
  *
  * Each rule's matches are counted by swanlog_rule_matches_total; the reference is the rule's
  * own compiled pattern run on every message with pcre2_match directly, so any message the
@@ -29,7 +30,23 @@ static const char rules_yaml[] =
 	"  - {name: utf8, match: '^\\xc3\\xa9t\\xc3\\xa9', inc: m}\n"
 	"  - {name: alt-unanchored, match: '^a|b', inc: m}\n"
 	"  - {name: charon-only, match: '^r', programs: [charon], inc: m}\n"
-	"  - {name: kernel-only, match: '^XFRM', programs: [kernel], inc: m}\n";
+	"  - {name: kernel-only, match: '^XFRM', programs: [kernel], inc: m}\n"
+	/* for the required literal: quantifiers, escapes that are not literals, classes, and what
+	 * the scanner must refuse (top-level alternation, comments, \\Q, options, verbs) */
+	"  - {name: quant, match: '^abc?d', inc: m}\n"
+	"  - {name: brace, match: '^xy{2}z', inc: m}\n"
+	"  - {name: hex, match: 'q\\x41BC', inc: m}\n"
+	"  - {name: hexbrace, match: 'k\\x{41}z', inc: m}\n"
+	"  - {name: backref, match: '(?<w>ab)\\k<w>cd', inc: m}\n"
+	"  - {name: octal, match: 'o\\101p', inc: m}\n"
+	"  - {name: class-bar, match: '^[]|]x|^yz', inc: m}\n"
+	"  - {name: posix, match: '[[:digit:]|]+ apples', inc: m}\n"
+	"  - {name: alt-top, match: '^foo|^bar', inc: m}\n"
+	"  - {name: comment, match: '^gr(?#)|^ey', inc: m}\n"
+	"  - {name: quoted, match: '\\Qa|b\\E', inc: m}\n"
+	"  - {name: option, match: '^pre(?i)FIX', inc: m}\n"
+	"  - {name: escaped-punct, match: 'cost \\$5\\.00', inc: m}\n"
+	"  - {name: verb, match: '(*NOTEMPTY)qq', inc: m}\n";
 
 static char dir[64];
 static char path[128];
@@ -90,6 +107,8 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 		"zzb",
 		"XFRM: policy",
 		"r",
+		"abd", "abcd", "xyyz", "qABC", "kAz", "ababcd", "oAp", "]x", "|x", "yz", "3 apples",
+		"| apples", "foo", "bar", "ey", "a|b", "preFIX", "prefix", "cost $5.00", "qq",
 	};
 	static const char *const programs[] = { "charon", "kernel", "sshd", NULL };
 	size_t n = rs->nrules;
@@ -156,6 +175,53 @@ Test(dispatch, anchored_literal_is_indexed_by_its_first_byte, .init = write_rule
 	cr_expect(!in_Z);
 	cr_expect(unanchored_in_Z);
 	cr_expect(empty_ok_in_empty);
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+}
+
+static const struct swl_rule *rule_named(const struct swl_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->nrules; i++)
+		if (strcmp(rs->rules[i].name, name) == 0)
+			return &rs->rules[i];
+	cr_assert_fail("no rule %s", name);
+	return NULL;
+}
+
+static void expect_lit(const struct swl_ruleset *rs, const char *name, const char *lit, bool at_start)
+{
+	const struct swl_rule *r = rule_named(rs, name);
+	cr_expect_eq(r->litlen, strlen(lit), "rule %s: literal '%.*s', want '%s'", name, (int)r->litlen, r->lit, lit);
+	cr_expect(r->litlen == strlen(lit) && memcmp(r->lit, lit, r->litlen) == 0, "rule %s: literal '%.*s', want '%s'",
+		  name, (int)r->litlen, r->lit, lit);
+	if (*lit)
+		cr_expect_eq(r->lit_at_start, at_start, "rule %s", name);
+}
+
+/* What the scanner finds: the longest plain run, a quantified last byte taken off, and nothing
+ * at all where it cannot follow the pattern for sure. */
+Test(dispatch, required_literals, .init = write_rules, .fini = cleanup)
+{
+	struct swl_registry *reg = swl_registry_create(1000);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	expect_lit(rs, "literal", " established", false); /* longer than the prefix "IKE_SA " */
+	expect_lit(rs, "quant", "ab", true);
+	expect_lit(rs, "brace", "x", true);
+	expect_lit(rs, "hex", "q", false);
+	expect_lit(rs, "backref", "cd", false);
+	expect_lit(rs, "octal", "o", false);
+	expect_lit(rs, "posix", " apples", false);
+	expect_lit(rs, "escaped-punct", "cost $5.00", false);
+	expect_lit(rs, "set", "CHILD_SA", false);
+	expect_lit(rs, "class-bar", "", false);
+	expect_lit(rs, "alt-top", "", false);
+	expect_lit(rs, "alt-unanchored", "", false);
+	expect_lit(rs, "comment", "", false);
+	expect_lit(rs, "quoted", "", false);
+	expect_lit(rs, "option", "", false);
+	expect_lit(rs, "verb", "", false);
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 }

@@ -647,6 +647,36 @@ Test(rules, examples_report_failures_with_positions)
 	done();
 }
 
+Test(rules, example_fields_are_read_as_the_journal_source_reads_them)
+{
+	/* program from SYSLOG_IDENTIFIER, or "kernel" for _TRANSPORT=kernel; pid from _PID, else
+	 * SYSLOG_PID; host from _HOSTNAME: as source_journal.c does, or examples would lie */
+	load("metrics:\n"
+	     "  k_total: {type: counter, labels: [host, pid]}\n"
+	     "rules:\n"
+	     "  - name: kernel\n"
+	     "    programs: [kernel]\n"
+	     "    match: '^XFRM'\n"
+	     "    inc: k_total\n"
+	     "    examples:\n"
+	     "      - fields: {MESSAGE: XFRM state, _TRANSPORT: kernel, _HOSTNAME: moon}\n"
+	     "        expect: {k_total: {host: moon}}\n"
+	     "      - fields: {MESSAGE: XFRM state, SYSLOG_IDENTIFIER: kernel, SYSLOG_PID: '12'}\n"
+	     "        expect: {k_total: {pid: '12'}}\n"
+	     "      - fields: {MESSAGE: XFRM state, SYSLOG_IDENTIFIER: kernel, _PID: '7', SYSLOG_PID: '12'}\n"
+	     "        expect: {k_total: {pid: '7'}}\n"
+	     "      - fields: {MESSAGE: XFRM state, SYSLOG_IDENTIFIER: charon, _TRANSPORT: kernel}\n"
+	     "        expect: {}\n");
+	int failures;
+	size_t n;
+	char *out = run_examples(&failures, &n);
+	cr_assert_str_eq(out, "");
+	cr_assert_eq(failures, 0);
+	cr_assert_eq(n, 4);
+	free(out);
+	done();
+}
+
 Test(rules, examples_run_on_a_fresh_context)
 {
 	load("metrics:\n"
@@ -665,13 +695,17 @@ Test(rules, examples_run_on_a_fresh_context)
 	     "        after: ['Nov 29 17:51:51 moon charon: up 1 home']\n"
 	     "        expect: {}\n"
 	     "      - line: 'Nov 29 17:51:52 charon: up 1 home'\n"
+	     "        expect: {}\n"
+	     /* live already under another conn: a series may appear, but nothing changes */
+	     "      - line: 'Nov 29 17:51:52 moon charon: up 1 office'\n"
+	     "        after: ['Nov 29 17:51:51 moon charon: up 1 home']\n"
 	     "        expect: {}\n");
 	int failures;
 	size_t n;
 	char *out = run_examples(&failures, &n);
 	cr_assert_str_eq(out, "");
 	cr_assert_eq(failures, 0);
-	cr_assert_eq(n, 4);
+	cr_assert_eq(n, 5);
 	free(out);
 	done();
 }

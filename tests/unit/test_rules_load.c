@@ -366,6 +366,28 @@ Test(rules_load, bad_pattern_column_points_into_it)
 	expect_fail(METRICS "  - name: r\n    match: [x]\n    inc: c_total\n", R + 1, "[", "match must be a string");
 }
 
+Test(rules_load, error_columns_in_quoted_and_non_ascii_scalars)
+{
+	/* escapes make the value shorter than its source: the column is still that of the ')' */
+	expect_fail(METRICS "  - name: r\n    match: \"^a\\\\d)\"\n    inc: c_total\n", R + 1, ")",
+		    "bad pattern: unmatched closing parenthesis");
+	expect_fail(METRICS "  - name: r\n    match: 'it''s)'\n    inc: c_total\n", R + 1, ")",
+		    "bad pattern: unmatched closing parenthesis");
+	expect_fail(METRICS "  - name: r\n    match: \"\\x41\\u00e9\\t)\"\n    inc: c_total\n", R + 1, ")",
+		    "bad pattern: unmatched closing parenthesis");
+	expect_fail(METRICS "  - name: r\n    match: x\n    inc: c_total\n    labels: {conn: \"\\t${co-nn}\"}\n", R + 3,
+		    "co-nn", "invalid name 'co-nn' in ${...}");
+	/* columns count characters, as libyaml's do: "é" is two bytes, one column */
+	const char *y = METRICS "  - name: r\n    match: ^caf\xc3\xa9)\n    inc: c_total\n";
+	const char *path = put("r.yaml", y);
+	char want[512];
+	snprintf(want, sizeof(want), "%s:%u:17: bad pattern: unmatched closing parenthesis", path, R + 1);
+	expect_fail_path(path, want, -EINVAL);
+	/* a value folded over lines: the error points at where the value starts */
+	expect_fail(METRICS "  - name: r\n    match: \"^a\n      b)\"\n    inc: c_total\n", R + 1, "\"",
+		    "bad pattern: unmatched closing parenthesis");
+}
+
 Test(rules_load, update_metric_and_op)
 {
 	expect_fail(METRICS "  - name: r\n    match: x\n    inc: nope\n", R + 2, "nope", "metric 'nope' is not declared");

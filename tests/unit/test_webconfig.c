@@ -656,3 +656,25 @@ Test(valid, dist_example_loads)
 	cr_assert_not(swl_webconfig_check_basic_auth(wc, "prometheus", ""));
 	swl_webconfig_destroy(wc);
 }
+
+Test(valid, paths_relative_to_a_relative_config_path)
+{
+	make_server_cert();
+	cr_assert_eq(mkdir(spath("conf"), 0700), 0);
+	cr_assert_eq(rename(spath("srv.crt"), spath("conf/srv.crt")), 0);
+	cr_assert_eq(rename(spath("srv.key"), spath("conf/srv.key")), 0);
+	write_file("conf/web.yml", "tls_server_config:\n  cert_file: srv.crt\n  key_file: ./srv.key\n");
+	cr_assert_eq(chdir(scratch), 0);
+	struct swl_webconfig *wc = NULL;
+	struct swl_err err = { "" };
+	cr_assert_eq(swl_webconfig_load("conf/web.yml", &wc, &err), 0, "%s", err.msg);
+	cr_assert(wc->tls);
+	swl_webconfig_destroy(wc);
+	cr_assert_eq(chdir(spath("conf")), 0);
+	cr_assert_eq(swl_webconfig_load("web.yml", &wc, &err), 0, "%s", err.msg);
+	swl_webconfig_destroy(wc);
+	/* Not relative to the working directory. */
+	write_file("web2.yml", "tls_server_config:\n  cert_file: srv.crt\n  key_file: srv.key\n");
+	cr_assert_lt(swl_webconfig_load(spath("web2.yml"), &wc, &err), 0);
+	cr_assert_not_null(strstr(err.msg, "cannot read cert_file"), "%s", err.msg);
+}

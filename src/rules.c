@@ -313,7 +313,9 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 		for (size_t l = 0; l < m->nlabels; l++)
 			swl_context_remember(ctx, (struct swl_str){ key, kn }, swl_str_c(m->names[l]),
 					     (struct swl_str){ vals[l], vlen[l] }, ev->time_us);
-		recall(&sc, rule, ctx); /* the entries may have moved: look them up again */
+		/* the entries may have moved: look them up again for what still reads them */
+		if (i + 1 < rule->nremember || rule->forget.set)
+			recall(&sc, rule, ctx);
 	}
 	if (rule->forget_all) {
 		swl_context_forget_all(ctx);

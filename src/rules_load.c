@@ -1001,8 +1001,12 @@ static void rule_literal(struct swl_rule *rule, const char *s)
 		if (!c)
 			return;
 		if (c == '\\') {
-			if (p[1] == 'Q' || !p[1])
+			if (p[1] == 'Q' || !p[1] || (p[1] == 'c' && !p[2]))
 				goto none;
+			if (p[1] == 'c') { /* \cX: a control character, X may be any printable byte */
+				p += 3;
+				continue;
+			}
 			/* \d, \x41, \x{41}, \k<n>, \g-1, \pL ...: skip what may follow, never a literal */
 			p += 2;
 			while (lit_alnum(*p) || *p == '_' || *p == '-' || *p == '+')

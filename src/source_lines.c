@@ -77,8 +77,10 @@ int swl_lines_open(const char *path, size_t max_line, struct swl_lines **out)
 	l->gz = gz;
 	l->mtime = mtime;
 	l->max_line = max_line;
-	l->blk = swl_xmalloc(SWL_LINES_BLOCK);
-	l->carry = swl_xmalloc(max_line + 1);
+	/* zeroed: PCRE2's JIT may read a few bytes past the end of a subject (harmless, never
+	 * across a page), and past the last line of a block those would be uninitialised */
+	l->blk = swl_xcalloc(1, SWL_LINES_BLOCK);
+	l->carry = swl_xcalloc(1, max_line + 1);
 	*out = l;
 	return 0;
 }

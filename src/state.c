@@ -49,11 +49,19 @@ static void put_str(struct swl_buf *b, const char *s)
 		swl_buf_add(b, "\\-", 2);
 		return;
 	}
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p <= 0x20 || *p == 0x7f || *p == '\\')
-			swl_buf_printf(b, "\\x%02x", *p);
-		else
-			swl_buf_addc(b, (char)*p);
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		/* runs of plain bytes in one append: saves are on the pipeline thread */
+		const unsigned char *run = p;
+		while (*p > 0x20 && *p != 0x7f && *p != '\\')
+			p++;
+		swl_buf_add(b, run, (size_t)(p - run));
+		if (*p) {
+			char esc[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 15] };
+			swl_buf_add(b, esc, sizeof(esc));
+			p++;
+		}
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,7 +307,9 @@ static int load_tls(struct ld *ld, yaml_node_t *kn, yaml_node_t *map)
 	if (ca_v && wc->client_auth == SWL_CLIENT_AUTH_NONE)
 		return fail(ld, ca_v, "client_ca_file is set but client_auth_type is NoClientCert "
 				      "(client CAs configured without a client auth policy)");
-	if (!ca_v && wc->client_auth >= SWL_CLIENT_AUTH_REQUIRE_ANY)
+	/* libmicrohttpd asks for a client certificate only when it has a trust list: without a CA
+	 * even RequestClientCert could not be honoured, so it is refused rather than ignored. */
+	if (!ca_v && wc->client_auth >= SWL_CLIENT_AUTH_REQUEST)
 		return fail(ld, auth_v, "client_auth_type %s needs client_ca_file", scalar(auth_v));
 	if ((r = load_pem(ld, cert_v, "cert_file", &wc->cert_pem)) < 0 ||
 	    (r = load_pem(ld, key_v, "key_file", &wc->key_pem)) < 0 ||
@@ -626,4 +629,43 @@ bool swl_webconfig_client_cert_ok(const struct swl_webconfig *wc, void *session)
 	for (unsigned i = 0; i < ok; i++)
 		gnutls_x509_crt_deinit(crts[i]);
 	return verified;
+}
+
+/* ---- libmicrohttpd glue ---- */
+
+size_t swl_webconfig_mhd_options(const struct swl_webconfig *wc, struct MHD_OptionItem *opts, size_t cap,
+				 unsigned *flags)
+{
+	if (!wc || !wc->tls || cap < SWL_WEBCONFIG_MHD_OPTIONS)
+		return 0;
+	size_t n = 0;
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, wc->cert_pem };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, wc->key_pem };
+	/* With a trust list libmicrohttpd asks clients for a certificate (never verifies it). */
+	if (wc->client_ca_pem && wc->client_auth != SWL_CLIENT_AUTH_NONE)
+		opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, wc->client_ca_pem };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)swl_webconfig_priorities(wc) };
+	*flags |= MHD_USE_TLS;
+	return n;
+}
+
+unsigned swl_webconfig_authorize(const struct swl_webconfig *wc, struct MHD_Connection *c)
+{
+	if (!wc)
+		return 0;
+	if (wc->tls) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (!swl_webconfig_client_cert_ok(wc, ci ? ci->tls_session : NULL))
+			return MHD_HTTP_FORBIDDEN;
+	}
+	if (!swl_webconfig_wants_auth(wc))
+		return 0;
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(c, &pass);
+	bool ok = swl_webconfig_check_basic_auth(wc, user, pass);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	return ok ? 0 : MHD_HTTP_UNAUTHORIZED;
 }

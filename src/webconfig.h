@@ -5,7 +5,7 @@
  *     cert_file: server.crt          # PEM; relative paths are relative to the config file
  *     key_file: server.key
  *     client_ca_file: clients.pem    # CA bundle for client certificates; needed by every
- *                                    # client_auth_type but the first two (libmicrohttpd asks
+ *                                    # client_auth_type but the first (libmicrohttpd asks
  *                                    # for a certificate only when it has a CA)
  *     client_auth_type: NoClientCert # | RequestClientCert | RequireAnyClientCert
  *                                    # | VerifyClientCertIfGiven | RequireAndVerifyClientCert
@@ -86,5 +86,29 @@ const char *swl_webconfig_priorities(const struct swl_webconfig *wc);
  * for a client certificate when given MHD_OPTION_HTTPS_MEM_TRUST but never verifies it: this
  * does, against client_ca_file. Call it for every request on a TLS connection. */
 bool swl_webconfig_client_cert_ok(const struct swl_webconfig *wc, void *session);
+
+/* ---- libmicrohttpd glue: what http.c needs is these two calls ---- */
+
+struct MHD_OptionItem;
+struct MHD_Connection;
+
+/* The most items swl_webconfig_mhd_options() appends. */
+#define SWL_WEBCONFIG_MHD_OPTIONS 4
+
+/* Append the TLS options (MHD_OPTION_HTTPS_MEM_CERT, _KEY, _TRUST when a client CA is set,
+ * _PRIORITIES) to opts, which has room for cap items; no MHD_OPTION_END is written. Adds
+ * MHD_USE_TLS to *flags when TLS is on. The pointers in the items stay owned by wc, which must
+ * outlive the daemon. Returns the number of items appended (0 without TLS, or when cap is
+ * less than SWL_WEBCONFIG_MHD_OPTIONS). */
+size_t swl_webconfig_mhd_options(const struct swl_webconfig *wc, struct MHD_OptionItem *opts, size_t cap,
+				 unsigned *flags);
+
+/* Whether a request may be served: 0 when it may, else the status to answer with:
+ * 403 (MHD_HTTP_FORBIDDEN) when the client certificate fails client_auth_type, 401
+ * (MHD_HTTP_UNAUTHORIZED) when basic auth is wanted and missing or wrong; answer 401 with
+ * MHD_queue_basic_auth_fail_response(c, "swanlog", response) so the client gets
+ * WWW-Authenticate. With basic_auth_users this runs a bcrypt (tens of milliseconds at cost
+ * 10) on the calling thread. wc NULL: everything is allowed. */
+unsigned swl_webconfig_authorize(const struct swl_webconfig *wc, struct MHD_Connection *c);
 
 #endif

@@ -69,8 +69,8 @@ for c in $(printf '%s\nomprog\n' "$cmds" | sort -u); do
 	[ -s "$scratch/$c.help.opts" ] || bad "swanlog $c --help lists no long option"
 	missing=$(comm -23 "$scratch/$c.help.opts" "$scratch/$c.man.opts")
 	extra=$(comm -13 "$scratch/$c.help.opts" "$scratch/$c.man.opts")
-	[ -z "$missing" ] || bad "the man page's $c section lacks:" $missing
-	[ -z "$extra" ] || bad "the man page's $c section names options swanlog $c does not have:" $extra
+	[ -z "$missing" ] || bad "the man page's $c section lacks: $(echo $missing)"
+	[ -z "$extra" ] || bad "the man page's $c section names options swanlog $c does not have: $(echo $extra)"
 	checked=$((checked + 1))
 done
 [ $checked -ge 3 ] || bad "only $checked commands were checked against their --help"

@@ -15,7 +15,7 @@ JREMOTE=/lib/systemd/systemd-journal-remote
 # The system's python: the unprivileged user cannot reach a per-user installation.
 PYTHON=/usr/bin/python3
 for tool in systemd-analyze $PYTHON unshare setpriv curl; do
-	command -v $tool >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
+	command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
 done
 [ -x $JREMOTE ] || { echo "skip: $JREMOTE is missing (apt-get install systemd-journal-remote)"; exit 77; }
 $PYTHON -c 'import ctypes; ctypes.CDLL("libseccomp.so.2")' 2>/dev/null \
@@ -74,10 +74,10 @@ start() {
 		mount -t proc -o subset=pid,hidepid=invisible proc /proc || exit 90
 		umask 0077
 		exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
-			--no-new-privs '$PYTHON' "$1" "$2" -- "$3" follow --journal-dir "$4" --from head \
-			--state "$5" --listen 127.0.0.1:'$PORT' --rules "$6"' \
-		sandbox "$scratch/seccomp-exec.py" "$scratch/swanlog.service" "$scratch/swanlog" "$scratch/journal" \
-		"$scratch/state/state" "$scratch/rules" >> "$scratch/swanlog.log" 2>&1 &
+			--no-new-privs "$1" "$2" "$3" -- "$4" follow --journal-dir "$5" --from head \
+			--state "$6" --listen "127.0.0.1:$7" --rules "$8"' \
+		sandbox "$PYTHON" "$scratch/seccomp-exec.py" "$scratch/swanlog.service" "$scratch/swanlog" \
+		"$scratch/journal" "$scratch/state/state" "$PORT" "$scratch/rules" >> "$scratch/swanlog.log" 2>&1 &
 	pid=$!
 }
 

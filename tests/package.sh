@@ -6,7 +6,7 @@
 set -uo pipefail
 src=$(realpath "$2")
 for tool in cpack dpkg-deb dpkg; do
-	command -v $tool >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
+	command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
 done
 
 scratch=$(mktemp -d)
@@ -21,7 +21,7 @@ cmake -S "$src" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DSWL_TESTS=OFF -DCMAKE_
 cmake --build "$build" -j2 >> "$scratch/log" 2>&1 || die "cmake --build"
 (cd "$build" && cpack -G DEB) >> "$scratch/log" 2>&1 || die "cpack -G DEB"
 debs=("$build"/swanlog_*.deb)
-[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || die "cpack made no single swanlog_*.deb: ${debs[*]}"
+{ [ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ]; } || die "cpack made no single swanlog_*.deb: ${debs[*]}"
 deb=${debs[0]}
 echo "built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 

@@ -108,7 +108,7 @@ run "$bin" "${R[@]}" a.log.gz
 check "gzip file" 0 want.a
 run "$bin" "${R[@]}" - <a.log
 check "stdin" 0 want.a
-gzip -c a.log | run "$bin" "${R[@]}" -
+run "$bin" "${R[@]}" - <a.log.gz
 check "gzip on stdin" 0 want.a
 
 # ---- a line longer than --max-line: cut, counted, still matched ----
@@ -271,6 +271,32 @@ year=$(date -u -d "@$t1" +%Y)
 for t in $t1 $t2 $t3; do
 	echo "$(date -u -d "@$t" '+%b %e %H:%M:%S') moon charon: hello"
 done >recent.log
+# without --step the output is known whole
+cat >want.recent <<EOF
+# HELP swanlog_lines_oversized Lines longer than the maximum line length, cut before matching.
+# TYPE swanlog_lines_oversized counter
+# HELP swanlog_lines_read Log lines and journal entries read.
+# TYPE swanlog_lines_read counter
+swanlog_lines_read_total 3 $t3.000000
+# HELP swanlog_lines_unparsed Lines with no recognised syslog header (they still reach rules without a program filter).
+# TYPE swanlog_lines_unparsed counter
+# HELP swanlog_rule_errors Rule evaluations that failed (regex match or depth limit, a value that is not a number).
+# TYPE swanlog_rule_errors counter
+# HELP swanlog_rule_matches Lines matched, per rule.
+# TYPE swanlog_rule_matches counter
+swanlog_rule_matches_total{rule="seen"} 3 $t3.000000
+# HELP swanlog_series_dropped Updates that went to the overflow series because a metric reached its series cap.
+# TYPE swanlog_series_dropped counter
+# HELP t_last_seconds Log time of the last line per host.
+# TYPE t_last_seconds gauge
+t_last_seconds{host="moon"} $t3 $t3.000000
+# HELP t_lines Lines per host and first word.
+# TYPE t_lines counter
+t_lines_total{host="moon",word="hello"} 3 $t3.000000
+# EOF
+EOF
+run "$bin" replay --rules rules.yaml --year "$year" --timezone UTC --format openmetrics recent.log
+check "openmetrics of recent lines" 0 want.recent
 for step in "" "--step 600"; do
 	# shellcheck disable=SC2086
 	run "$bin" replay --rules rules.yaml --year "$year" --timezone UTC --format openmetrics $step recent.log

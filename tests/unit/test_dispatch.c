@@ -46,7 +46,8 @@ static const char rules_yaml[] =
 	"  - {name: quoted, match: '\\Qa|b\\E', inc: m}\n"
 	"  - {name: option, match: '^pre(?i)FIX', inc: m}\n"
 	"  - {name: escaped-punct, match: 'cost \\$5\\.00', inc: m}\n"
-	"  - {name: verb, match: '(*NOTEMPTY)qq', inc: m}\n";
+	"  - {name: verb, match: '(*NOTEMPTY)qq', inc: m}\n"
+	"  - {name: ctrl, match: 'ab\\c[cd|ef]gh', inc: m}\n";
 
 static char dir[64];
 static char path[128];
@@ -108,7 +109,8 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 		"XFRM: policy",
 		"r",
 		"abd", "abcd", "xyyz", "qABC", "kAz", "ababcd", "oAp", "]x", "|x", "yz", "3 apples",
-		"| apples", "foo", "bar", "ey", "a|b", "preFIX", "prefix", "cost $5.00", "qq",
+		"| apples", "foo", "bar", "ey", "a|b", "preFIX", "prefix", "cost $5.00", "qq", "ef]gh",
+		"ab\x1b" "cd",
 	};
 	static const char *const programs[] = { "charon", "kernel", "sshd", NULL };
 	size_t n = rs->nrules;
@@ -222,6 +224,7 @@ Test(dispatch, required_literals, .init = write_rules, .fini = cleanup)
 	expect_lit(rs, "quoted", "", false);
 	expect_lit(rs, "option", "", false);
 	expect_lit(rs, "verb", "", false);
+	expect_lit(rs, "ctrl", "", false); /* \\c[ is ESC: the | after it is top-level */
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 }

@@ -192,6 +192,10 @@ Test(rules_load, top_level_shapes)
 	expect_fail("metrics: [a]\n", 1, "[", "metrics must be a mapping of name: definition");
 	expect_fail("rules: {a: b}\n", 1, "{", "rules must be a list");
 	expect_fail("limits: 5\n", 1, "5", "limits must be a mapping");
+	expect_fail("programs: {a: b}\n" METRICS "  - name: r\n    match: x\n    inc: c_total\n", 1, "{",
+		    "programs must be a string or a list of strings");
+	expect_fail("programs: [charon, [x]]\n" METRICS "  - name: r\n    match: x\n    inc: c_total\n", 1, "[x",
+		    "programs must be a list of strings");
 	expect_fail("limits:\n  context_entries: -1\n", 2, "-1",
 		    "context_entries must be a whole number from 0 to 10000000");
 	expect_fail("limits:\n  context_age: 1h\n", 2, "1h",

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -325,6 +326,8 @@ Test(errors, incomplete_tls)
 		   "4:21: client_auth_type RequireAndVerifyClientCert needs client_ca_file");
 	load_fails("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequireAnyClientCert\n",
 		   "4:21: client_auth_type RequireAnyClientCert needs client_ca_file");
+	load_fails("tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: RequestClientCert\n",
+		   "4:21: client_auth_type RequestClientCert needs client_ca_file");
 }
 
 Test(errors, unreadable_and_bad_pem_files)
@@ -484,26 +487,16 @@ struct server {
 	unsigned port;
 };
 
-/* 403 when the client certificate fails client_auth_type, 401 without the right basic auth. */
+/* The way http.c serves: swl_webconfig_authorize() decides, 401 carries WWW-Authenticate. */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
 	(void)url, (void)method, (void)version, (void)upload, (void)upload_size, (void)ctx;
 	struct server *s = cls;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	unsigned code = MHD_HTTP_OK;
-	if (!swl_webconfig_client_cert_ok(s->wc, ci ? ci->tls_session : NULL)) {
-		code = MHD_HTTP_FORBIDDEN;
-	} else if (swl_webconfig_wants_auth(s->wc)) {
-		char *pass = NULL;
-		char *user = MHD_basic_auth_get_username_password(c, &pass);
-		if (!swl_webconfig_check_basic_auth(s->wc, user, pass))
-			code = MHD_HTTP_UNAUTHORIZED;
-		MHD_free(user);
-		MHD_free(pass);
-	}
+	unsigned code = swl_webconfig_authorize(s->wc, c);
 	struct MHD_Response *r = MHD_create_response_from_buffer(3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
-	enum MHD_Result ret = MHD_queue_response(c, code, r);
+	enum MHD_Result ret = code == MHD_HTTP_UNAUTHORIZED ? MHD_queue_basic_auth_fail_response(c, "swanlog", r)
+							  : MHD_queue_response(c, code ? code : MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -513,12 +506,15 @@ static void server_start(struct server *s, const char *config)
 	s->wc = load_ok("server.yml", config);
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, NULL, NULL, handle, s,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_HTTPS_MEM_CERT,
-				s->wc->cert_pem, MHD_OPTION_HTTPS_MEM_KEY, s->wc->key_pem,
-				MHD_OPTION_HTTPS_PRIORITIES, swl_webconfig_priorities(s->wc),
-				s->wc->client_ca_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END,
-				s->wc->client_ca_pem, MHD_OPTION_END);
+	struct MHD_OptionItem opts[8];
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
+	size_t n = 0;
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0, &sa };
+	size_t added = swl_webconfig_mhd_options(s->wc, opts + n, 8 - n - 1, &flags);
+	cr_assert(!s->wc->tls || added >= 3, "TLS options appended: %zu", added);
+	n += added;
+	opts[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	cr_assert_not_null(s->d, "MHD_start_daemon");
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	cr_assert(di && di->port);
@@ -677,4 +673,32 @@ Test(valid, paths_relative_to_a_relative_config_path)
 	write_file("web2.yml", "tls_server_config:\n  cert_file: srv.crt\n  key_file: srv.key\n");
 	cr_assert_lt(swl_webconfig_load(spath("web2.yml"), &wc, &err), 0);
 	cr_assert_not_null(strstr(err.msg, "cannot read cert_file"), "%s", err.msg);
+}
+
+Test(tls, unauthorized_carries_www_authenticate)
+{
+	char *h = bcrypt("$2b$", 4, "pw");
+	char text[512];
+	snprintf(text, sizeof(text), "tls_server_config:\n  cert_file: srv.crt\n  key_file: srv.key\n"
+				     "basic_auth_users:\n  prom: %s\n", h);
+	free(h);
+	struct server s;
+	server_start(&s, text);
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && curl -s -o /dev/null -D - --max-time 10 --cacert srv.crt --resolve localhost:%u:127.0.0.1 "
+		 "https://localhost:%u/metrics",
+		 scratch, s.port, s.port);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	char line[512];
+	bool status = false, challenge = false;
+	while (fgets(line, sizeof(line), p)) {
+		status |= strncmp(line, "HTTP/1.1 401", 12) == 0;
+		challenge |= strncasecmp(line, "WWW-Authenticate: Basic realm=\"swanlog\"", 39) == 0;
+	}
+	pclose(p);
+	server_stop(&s);
+	cr_assert(status, "no 401");
+	cr_assert(challenge, "no WWW-Authenticate: Basic realm=\"swanlog\"");
 }

@@ -8,6 +8,7 @@
 #include "follow.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <libgen.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 #include "source.h"
 #include "source_file.h"
 #include "state.h"
+#include "wal.h"
 
 #define JOURNAL_POLL_MS 1000          /* a safety net: journal changes normally wake us via inotify */
 #define EXPO_MAX (256u << 20)         /* a rendering larger than this is cut (and reported) */
@@ -47,7 +50,19 @@ struct follower {
 	size_t ntails;
 	struct src *srcs;             /* one per file, or one for the journal */
 	struct swl_series *saves, *save_errors;
+	struct swl_series *reload_ok, *reload_ts;
 	struct swl_http *http;
+	/* omprog */
+	struct swl_wal *wal;
+	struct swl_series *omprog_errors, *omprog_resent;
+	char *in;                     /* stdin bytes not yet handled: max_line + 1 */
+	size_t inlen;
+	bool in_skip, in_eof;         /* in_skip: inside an oversized line, up to its newline */
+	bool resend_check;            /* the first message may be a resend of the WAL's last */
+	bool reply_failed;            /* stdout is gone: rsyslog stopped */
+	/* --textfile */
+	bool dirty_textfile;
+	int64_t last_textfile_us;
 	int sigfd, jfd;
 	int infd;                     /* files: inotify on their directories, or -1 (then polling only) */
 	bool dirty_render, dirty_save;
@@ -85,7 +100,9 @@ static void declare_metrics(struct follower *fl)
 	fl->srcs = swl_xcalloc(n, sizeof(*fl->srcs));
 	for (size_t i = 0; i < n; i++) {
 		struct src *s = &fl->srcs[i];
-		s->label = fl->o->source == SWL_FOLLOW_FILES ? fl->o->paths[i] : "journal";
+		s->label = fl->o->source == SWL_FOLLOW_FILES ? fl->o->paths[i]
+			   : fl->o->source == SWL_FOLLOW_OMPROG ? "omprog"
+								 : "journal";
 		s->read = series1(reg, "swanlog_source_entries_read_total", SWL_COUNTER,
 				  "Entries (journal entries or lines) read from each source.", s->label);
 		s->last = series1(reg, "swanlog_source_last_entry_timestamp_seconds", SWL_GAUGE,
@@ -97,7 +114,7 @@ static void declare_metrics(struct follower *fl)
 			s->truncations = series1(reg, "swanlog_source_truncations_total", SWL_COUNTER,
 						 "Followed files truncated under the read offset (copytruncate): read again from 0.",
 						 s->label);
-		} else {
+		} else if (fl->o->source != SWL_FOLLOW_OMPROG) {
 			s->gaps = series1(reg, "swanlog_source_gaps_total", SWL_COUNTER,
 					  "Saved journal positions gone on restart (vacuumed or rotated away): "
 					  "reading went on from the oldest entry.",
@@ -107,6 +124,28 @@ static void declare_metrics(struct follower *fl)
 	fl->saves = series1(reg, "swanlog_state_saves_total", SWL_COUNTER, "State files written.", NULL);
 	fl->save_errors = series1(reg, "swanlog_state_save_errors_total", SWL_COUNTER,
 				  "State saves that failed (the previous state file stays).", NULL);
+	fl->reload_ok = series1(reg, "swanlog_config_last_reload_successful", SWL_GAUGE,
+				"Whether the last rules (re)load succeeded (1) or failed and the old rules still run (0).",
+				NULL);
+	fl->reload_ts = series1(reg, "swanlog_config_last_reload_success_timestamp_seconds", SWL_GAUGE,
+				"Wall-clock time of the last successful rules (re)load.", NULL);
+	if (fl->o->source == SWL_FOLLOW_OMPROG) {
+		fl->omprog_errors = series1(reg, "swanlog_omprog_errors_total", SWL_COUNTER,
+					    "Messages answered with an error (not applied; rsyslog sends them again), "
+					    "because the write-ahead log could not be written.",
+					    NULL);
+		fl->omprog_resent = series1(reg, "swanlog_omprog_resent_total", SWL_COUNTER,
+					    "Messages rsyslog sent again after a crash cut off their confirmation: "
+					    "confirmed, not counted twice.",
+					    NULL);
+	}
+}
+
+static double wall_s(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
 /* ---- rendering ---- */
@@ -129,7 +168,51 @@ static void publish(struct follower *fl)
 	char *om = render(fl->p->reg, SWL_FORMAT_OPENMETRICS, &olen);
 	swl_http_publish(fl->http, prom, plen, om, olen);
 	fl->dirty_render = false;
+	fl->dirty_textfile = true;
 	fl->last_render_us = mono_us();
+}
+
+/* --textfile: write path atomically (a temporary file in the same directory, then rename), so
+ * node_exporter's textfile collector never reads half a file. The temporary name does not
+ * end in .prom, so the collector ignores it. */
+static int write_textfile(struct follower *fl, struct swl_err *err)
+{
+	const char *path = fl->o->textfile;
+	size_t len;
+	char *text = render(fl->p->reg, SWL_FORMAT_PROMETHEUS, &len);
+	size_t tl = strlen(path) + 32;
+	char *tmp = swl_xmalloc(tl);
+	snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+	int r = 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		size_t off = 0;
+		while (off < len) {
+			ssize_t w = write(fd, text + off, len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				r = w < 0 ? -errno : -ENOSPC;
+				break;
+			}
+			off += (size_t)w;
+		}
+		if (close(fd) < 0 && r == 0)
+			r = -errno;
+		if (r == 0 && rename(tmp, path) < 0)
+			r = -errno;
+		if (r < 0)
+			unlink(tmp);
+	}
+	if (r < 0)
+		errf(err, "--textfile %s: %s", path, strerror(-r));
+	free(tmp);
+	free(text);
+	fl->dirty_textfile = false;
+	fl->last_textfile_us = mono_us();
+	return r;
 }
 
 /* ---- state ---- */
@@ -137,6 +220,11 @@ static void publish(struct follower *fl)
 static int save(struct follower *fl, struct swl_err *err)
 {
 	struct swl_state_pos pos = { 0 };
+	char walpos[32];
+	if (fl->wal) {
+		swl_wal_pos_format(swl_wal_seq(fl->wal), walpos, sizeof(walpos));
+		pos.cursor = walpos; /* borrowed */
+	}
 	if (fl->j) {
 		char *c = swl_journal_cursor(fl->j);
 		if (c) {
@@ -155,6 +243,12 @@ static int save(struct follower *fl, struct swl_err *err)
 	int r = swl_state_save(fl->o->state_path, &pos, fl->p->reg, fl->p->ctx, err);
 	if (r < 0)
 		swl_series_add(fl->save_errors, 1, fl->p->last_time_us);
+	/* the save holds every record up to its sequence number: the log can be cut */
+	if (r == 0 && fl->wal) {
+		int wr = swl_wal_checkpoint(fl->wal);
+		if (wr < 0)
+			fprintf(stderr, "swanlog: cutting the write-ahead log: %s\n", strerror(-wr));
+	}
 	fl->dirty_save = false;
 	fl->dirty_render = true;
 	fl->last_save_us = mono_us();
@@ -297,22 +391,176 @@ static void inotify_drain(int fd)
 		;
 }
 
-/* SIGHUP: load the rules again; on success they replace the old ones between two entries,
- * on failure the old ones stay. Values and context are kept either way. */
-static void reload(struct follower *fl)
+/* SIGHUP or POST /-/reload: load the rules again; on success they replace the old ones
+ * between two entries, on failure the old ones stay. Values and context are kept either way.
+ * msg (cap bytes) says what happened. */
+static bool reload(struct follower *fl, char *msg, size_t cap)
 {
-	if (!fl->o->rules_path)
-		return;
+	if (!fl->o->rules_path) {
+		snprintf(msg, cap, "no rules path to reload");
+		return false;
+	}
 	struct swl_ruleset *rs;
 	struct swl_err e;
+	fl->dirty_render = true;
 	if (swl_rules_load(fl->o->rules_path, fl->p->reg, &rs, &e) < 0) {
-		fprintf(stderr, "swanlog: reload failed, keeping the old rules: %s\n", e.msg);
-		return;
+		snprintf(msg, cap, "reload failed, keeping the old rules: %s", e.msg);
+		fprintf(stderr, "swanlog: %s\n", msg);
+		swl_series_set(fl->reload_ok, 0, fl->p->last_time_us);
+		return false;
 	}
 	swl_rules_destroy(fl->p->rules);
 	fl->p->rules = rs;
-	fl->dirty_render = true;
-	fprintf(stderr, "swanlog: rules reloaded from %s (%zu rules)\n", fl->o->rules_path, swl_rules_count(rs));
+	swl_series_set(fl->reload_ok, 1, fl->p->last_time_us);
+	swl_series_set(fl->reload_ts, wall_s(), fl->p->last_time_us);
+	snprintf(msg, cap, "rules reloaded from %s (%zu rules)", fl->o->rules_path, swl_rules_count(rs));
+	fprintf(stderr, "swanlog: %s\n", msg);
+	return true;
+}
+
+/* ---- omprog: stdin with a confirmation per message ---- */
+
+/* One reply to rsyslog, written at once (stdout is not buffered by stdio here). */
+static void reply(struct follower *fl, const char *s)
+{
+	size_t n = strlen(s), off = 0;
+	while (off < n && !fl->reply_failed) {
+		ssize_t w = write(STDOUT_FILENO, s + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			fl->reply_failed = true; /* rsyslog is gone: stop like at end of input */
+		else
+			off += (size_t)w;
+	}
+}
+
+static size_t omprog_message(struct follower *fl, const char *line, size_t len, bool oversized)
+{
+	if (fl->resend_check) {
+		fl->resend_check = false;
+		if (swl_wal_is_last(fl->wal, line, len)) {
+			swl_series_add(fl->omprog_resent, 1, fl->p->last_time_us);
+			reply(fl, "OK\n");
+			return 0;
+		}
+	}
+	int r = swl_wal_append(fl->wal, line, len);
+	if (r < 0) {
+		char msg[512];
+		/* one line: rsyslog logs it and sends the message again after its resume interval */
+		snprintf(msg, sizeof(msg), "Error: cannot append to the write-ahead log: %s\n", strerror(-r));
+		swl_series_add(fl->omprog_errors, 1, fl->p->last_time_us);
+		fl->dirty_render = true;
+		reply(fl, msg);
+		return 0;
+	}
+	swl_pipeline_line(fl->p, line, len, oversized);
+	reply(fl, "OK\n");
+	return 1;
+}
+
+/* Handle the complete lines in fl->in, up to budget of them. */
+static size_t omprog_lines(struct follower *fl, size_t budget, size_t *applied)
+{
+	size_t max = fl->o->max_line, start = 0, n = 0;
+	while (n < budget) {
+		char *nl = memchr(fl->in + start, '\n', fl->inlen - start);
+		if (!nl) {
+			/* a full buffer without a newline: the line is cut, the rest skipped */
+			if (start == 0 && fl->inlen > max && !fl->in_skip) {
+				*applied += omprog_message(fl, fl->in, max, true);
+				fl->in_skip = true;
+				fl->inlen = 0;
+				n++;
+			} else if (start == 0 && fl->inlen > max) {
+				fl->inlen = 0;
+			}
+			break;
+		}
+		size_t ll = (size_t)(nl - (fl->in + start));
+		if (fl->in_skip)
+			fl->in_skip = false;
+		else {
+			*applied += omprog_message(fl, fl->in + start, ll, false);
+			n++;
+		}
+		start += ll + 1;
+	}
+	memmove(fl->in, fl->in + start, fl->inlen - start);
+	fl->inlen -= start;
+	return n;
+}
+
+static size_t read_omprog(struct follower *fl, bool *more)
+{
+	size_t applied = 0;
+	size_t n = omprog_lines(fl, SWL_FOLLOW_BATCH, &applied);
+	bool got = false;
+	if (n < SWL_FOLLOW_BATCH && !fl->in_eof && !fl->reply_failed) {
+		ssize_t r = read(STDIN_FILENO, fl->in + fl->inlen, fl->o->max_line + 1 - fl->inlen);
+		if (r > 0) {
+			fl->inlen += (size_t)r;
+			got = true;
+			n += omprog_lines(fl, SWL_FOLLOW_BATCH - n, &applied);
+		} else if (r == 0) {
+			fl->in_eof = true;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			source_error(&fl->srcs[0], -errno);
+			fl->in_eof = true;
+		}
+	}
+	/* a last line without a newline at the end of input */
+	if (fl->in_eof && fl->inlen && n < SWL_FOLLOW_BATCH) {
+		if (!fl->in_skip)
+			applied += omprog_message(fl, fl->in, fl->inlen, false);
+		fl->inlen = 0;
+		n++;
+	}
+	source_read(&fl->srcs[0], applied, fl->p->last_time_us);
+	*more = n == SWL_FOLLOW_BATCH || got;
+	return n;
+}
+
+/* Re-apply what the write-ahead log holds after the saved sequence number. */
+static void wal_apply(void *arg, const char *line, size_t len)
+{
+	struct follower *fl = arg;
+	swl_pipeline_line(fl->p, line, len, false);
+	source_read(&fl->srcs[0], 1, fl->p->last_time_us);
+}
+
+static int open_omprog(struct follower *fl, const struct swl_state_pos *saved, struct swl_err *err)
+{
+	uint64_t after = 0;
+	if (saved->cursor && swl_wal_pos_parse(saved->cursor, &after) < 0) {
+		errf(err, "%s: the saved position is not an omprog one (a state file of another mode?)",
+		     fl->o->state_path);
+		return -EBADMSG;
+	}
+	size_t pl = strlen(fl->o->state_path) + 5;
+	char *path = swl_xmalloc(pl);
+	snprintf(path, pl, "%s.wal", fl->o->state_path);
+	int r = swl_wal_open(path, fl->o->max_line, &fl->wal);
+	long applied = r < 0 ? r : swl_wal_replay(fl->wal, after, wal_apply, fl);
+	if (applied < 0) {
+		errf(err, "write-ahead log %s: %s", path, strerror((int)-applied));
+		free(path);
+		return (int)applied;
+	}
+	if (applied)
+		fprintf(stderr, "swanlog: %s: %ld messages after the last save applied again\n", path, applied);
+	free(path);
+	fl->resend_check = true;
+	fl->in = swl_xmalloc(fl->o->max_line + 1);
+	/* non-blocking, so the loop polls stdin together with signals and reloads */
+	int fdfl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fdfl < 0 || fcntl(STDIN_FILENO, F_SETFL, fdfl | O_NONBLOCK) < 0) {
+		r = -errno;
+		errf(err, "stdin: %s", strerror(-r));
+		return r;
+	}
+	return 0;
 }
 
 /* ---- the loop ---- */
@@ -339,9 +587,11 @@ static int loop(struct follower *fl, struct swl_err *err)
 	fl->last_save_us = mono_us();
 	for (;;) {
 		bool more;
-		size_t n = fl->j ? read_journal(fl, &more) : read_files(fl, &more);
+		size_t n = fl->wal ? read_omprog(fl, &more) : fl->j ? read_journal(fl, &more) : read_files(fl, &more);
 		if (n)
 			fl->dirty_render = fl->dirty_save = true;
+		if (fl->wal && (fl->in_eof || fl->reply_failed) && !fl->inlen)
+			return 0;
 		int64_t now = mono_us();
 		if (fl->dirty_save && now - fl->last_save_us >= (int64_t)save_ms * 1000) {
 			struct swl_err e;
@@ -351,32 +601,52 @@ static int loop(struct follower *fl, struct swl_err *err)
 		/* render when changed, at most every SWL_FOLLOW_RENDER_MS, and always before blocking */
 		if (fl->dirty_render && (!more || now - fl->last_render_us >= SWL_FOLLOW_RENDER_MS * 1000))
 			publish(fl);
+		if (fl->o->textfile && fl->dirty_textfile &&
+		    now - fl->last_textfile_us >= (int64_t)SWL_FOLLOW_TEXTFILE_MS * 1000) {
+			struct swl_err e;
+			if (write_textfile(fl, &e) < 0)
+				fprintf(stderr, "swanlog: %s\n", e.msg);
+		}
 		int timeout = 0;
 		if (!more) {
+			/* omprog waits on stdin alone: no safety-net polling needed */
 			timeout = fl->j ? JOURNAL_POLL_MS : SWL_FOLLOW_POLL_MS;
+			if (fl->o->textfile && fl->dirty_textfile) {
+				int64_t due = (fl->last_textfile_us + (int64_t)SWL_FOLLOW_TEXTFILE_MS * 1000 - mono_us()) / 1000 + 1;
+				if (due < timeout)
+					timeout = due < 0 ? 0 : (int)due;
+			}
 			if (fl->dirty_save) {
 				int64_t due = (fl->last_save_us + (int64_t)save_ms * 1000 - mono_us()) / 1000 + 1;
 				if (due < timeout)
 					timeout = due < 0 ? 0 : (int)due;
 			}
 		}
-		struct pollfd pfd[2] = { { .fd = fl->sigfd, .events = POLLIN },
-					 { .fd = fl->j ? fl->jfd : fl->infd, .events = POLLIN } };
-		int r = poll(pfd, pfd[1].fd >= 0 ? 2 : 1, timeout);
+		/* a negative fd is skipped by poll */
+		struct pollfd pfd[3] = { { .fd = fl->sigfd, .events = POLLIN },
+					 { .fd = fl->wal ? STDIN_FILENO : fl->j ? fl->jfd : fl->infd, .events = POLLIN },
+					 { .fd = swl_http_reload_fd(fl->http), .events = POLLIN } };
+		int r = poll(pfd, 3, timeout);
 		if (r < 0 && errno != EINTR) {
 			int e = errno;
 			errf(err, "poll: %s", strerror(e));
 			return -e;
 		}
+		char msg[sizeof(((struct swl_err *)0)->msg) + 64];
 		if (r > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			if (read(fl->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 				if (si.ssi_signo != SIGHUP)
 					return 0;
-				reload(fl);
+				reload(fl, msg, sizeof(msg));
 			}
 		}
-		if (fl->infd >= 0 && r > 0 && (pfd[1].revents & POLLIN))
+		if (r > 0 && (pfd[2].revents & POLLIN)) {
+			uint64_t ticket = swl_http_reload_take(fl->http);
+			bool ok = reload(fl, msg, sizeof(msg));
+			swl_http_reload_done(fl->http, ticket, ok, msg);
+		}
+		if (!fl->wal && fl->infd >= 0 && r > 0 && (pfd[1].revents & POLLIN))
 			inotify_drain(fl->infd);
 		if (fl->j) {
 			/* let sd-journal process its inotify events (new files, rotation, appends) */
@@ -404,6 +674,9 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 			fprintf(stderr, "swanlog: %s: %zu saved series of metrics no longer in the rules were dropped\n",
 				o->state_path, dropped);
 	}
+	/* the rules were loaded by the caller just now (after any saved value of these) */
+	swl_series_set(fl.reload_ok, 1, p->last_time_us);
+	swl_series_set(fl.reload_ts, wall_s(), p->last_time_us);
 
 	r = setup_signals();
 	if (r < 0) {
@@ -414,6 +687,9 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 
 	if (o->source == SWL_FOLLOW_FILES) {
 		open_files(&fl, &saved);
+	} else if (o->source == SWL_FOLLOW_OMPROG) {
+		if ((r = open_omprog(&fl, &saved, err)) < 0)
+			goto out;
 	} else if ((r = open_journal(&fl, &saved, err)) < 0) {
 		goto out;
 	}
@@ -423,16 +699,25 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 	if (r < 0)
 		goto out;
 
-	struct swl_http_config hc = { .listen = o->listen };
+	struct swl_http_config hc = { .listen = o->listen, .web = o->web, .lifecycle = o->lifecycle };
 	r = swl_http_start(&hc, &fl.http, err);
 	if (r < 0)
 		goto out;
 	publish(&fl);
+	if (o->textfile && (r = write_textfile(&fl, err)) < 0)
+		goto out;
+	/* omprog: ready (rules, state, log, HTTP): rsyslog may send the first message */
+	if (fl.wal)
+		reply(&fl, "OK\n");
 
 	r = loop(&fl, err);
 	struct swl_err e;
 	int sr = save(&fl, &e);
 	if (sr < 0 && r == 0) {
+		*err = e;
+		r = sr;
+	}
+	if (o->textfile && (sr = write_textfile(&fl, &e)) < 0 && r == 0) {
 		*err = e;
 		r = sr;
 	}
@@ -445,6 +730,8 @@ out:
 	swl_journal_close(fl.j);
 	free(fl.cursor);
 	free(fl.srcs);
+	swl_wal_close(fl.wal);
+	free(fl.in);
 	if (fl.sigfd >= 0)
 		close(fl.sigfd);
 	if (fl.infd >= 0)

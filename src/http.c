@@ -10,9 +10,15 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "expo.h"
+#include "webconfig.h"
 
 /* A message that is not about a line of a file: "message" as given. */
 static void __attribute__((format(printf, 2, 3))) errf(struct swl_err *err, const char *fmt, ...)
@@ -23,17 +29,33 @@ static void __attribute__((format(printf, 2, 3))) errf(struct swl_err *err, cons
 	va_end(ap);
 }
 
-/* One rendered exposition in both formats, immutable once published. */
+enum { FMT_PROM, FMT_OM, NFMT };
+
+/* One rendered exposition in both formats, immutable once published; the gzip copies are
+ * made at most once, on first demand, under gz_lock. */
 struct snapshot {
 	atomic_uint refs;
-	char *prom, *om;
-	size_t prom_len, om_len;
+	char *body[NFMT];
+	size_t len[NFMT];
+	pthread_mutex_t gz_lock;
+	bool gz_tried[NFMT];
+	char *gz[NFMT];        /* NULL when compression failed: the plain body is sent */
+	size_t gz_len[NFMT];
 };
 
 struct swl_http {
 	struct MHD_Daemon *daemon;
+	const struct swl_webconfig *web;
+	bool lifecycle;
 	pthread_mutex_t lock;  /* guards cur, held only to swap or take a reference */
 	struct snapshot *cur;
+	/* POST /-/reload: requests count up `asked`; the pipeline answers up to `done` */
+	int reload_fd;         /* eventfd */
+	pthread_mutex_t reload_lock;
+	pthread_cond_t reload_cv;
+	uint64_t reload_asked, reload_done;
+	bool reload_ok;
+	char reload_msg[1024];
 };
 
 static const char landing[] =
@@ -45,20 +67,60 @@ static struct snapshot *snapshot_new(char *prom, size_t prom_len, char *om, size
 {
 	struct snapshot *s = swl_xcalloc(1, sizeof(*s));
 	atomic_init(&s->refs, 1);
-	s->prom = prom;
-	s->prom_len = prom_len;
-	s->om = om;
-	s->om_len = om_len;
+	s->body[FMT_PROM] = prom;
+	s->len[FMT_PROM] = prom_len;
+	s->body[FMT_OM] = om;
+	s->len[FMT_OM] = om_len;
+	pthread_mutex_init(&s->gz_lock, NULL);
 	return s;
 }
 
 static void snapshot_unref(struct snapshot *s)
 {
 	if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
-		free(s->prom);
-		free(s->om);
+		for (int i = 0; i < NFMT; i++) {
+			free(s->body[i]);
+			free(s->gz[i]);
+		}
+		pthread_mutex_destroy(&s->gz_lock);
 		free(s);
 	}
+}
+
+/* gzip (RFC 1952) of p, or NULL when zlib fails. */
+static char *gzip_bytes(const char *p, size_t n, size_t *out_len)
+{
+	z_stream z = { 0 };
+	/* 15 + 16: a gzip header and trailer; level 6 is zlib's default trade-off */
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	size_t cap = deflateBound(&z, (uLong)n);
+	char *out = swl_xmalloc(cap);
+	z.next_in = (Bytef *)p;
+	z.avail_in = (uInt)n;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	int r = deflate(&z, Z_FINISH);
+	*out_len = z.total_out;
+	deflateEnd(&z);
+	if (r != Z_STREAM_END || n > UINT32_MAX) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The gzip copy of format f, made by the first request that wants it. */
+static const char *snapshot_gz(struct snapshot *s, int f, size_t *len)
+{
+	pthread_mutex_lock(&s->gz_lock);
+	if (!s->gz_tried[f]) {
+		s->gz[f] = gzip_bytes(s->body[f], s->len[f], &s->gz_len[f]);
+		s->gz_tried[f] = true;
+	}
+	pthread_mutex_unlock(&s->gz_lock);
+	*len = s->gz_len[f];
+	return s->gz[f];
 }
 
 /* libmicrohttpd's free callback for a response built on a snapshot */
@@ -87,17 +149,55 @@ void swl_http_publish(struct swl_http *h, char *prom, size_t prom_len, char *om,
 }
 
 static enum MHD_Result queue_static(struct MHD_Connection *c, unsigned status, const char *body,
-				    const char *type)
+				    const char *type, const char *allow)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow ? allow : "GET, HEAD");
+	enum MHD_Result ret = status == MHD_HTTP_UNAUTHORIZED ? MHD_queue_basic_auth_fail_response(c, "swanlog", r)
+							       : MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, const char *body)
+{
+	return queue_static(c, status, body, "text/plain; charset=utf-8", NULL);
+}
+
+/* Whether Accept-Encoding names gzip (or x-gzip) without q=0. */
+static bool accepts_gzip(struct MHD_Connection *c)
+{
+	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	while (ae && *ae) {
+		ae += strspn(ae, " \t,");
+		size_t n = strcspn(ae, ",;");
+		const char *tok = ae;
+		ae += n;
+		bool gzip = (n == 4 && strncasecmp(tok, "gzip", 4) == 0) || (n == 6 && strncasecmp(tok, "x-gzip", 6) == 0);
+		/* parameters: only q matters; q=0 (0, 0.0, 0.00, 0.000) refuses */
+		bool refused = false;
+		while (*ae == ';') {
+			ae++;
+			ae += strspn(ae, " \t");
+			size_t pn = strcspn(ae, ",;");
+			if (pn >= 2 && (ae[0] == 'q' || ae[0] == 'Q') && ae[1] == '=') {
+				const char *v = ae + 2, *end = ae + pn;
+				while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+					end--;
+				refused = v < end && *v == '0';
+				for (const char *q = v + 1; refused && q < end; q++)
+					refused = *q == '.' || *q == '0';
+			}
+			ae += pn;
+		}
+		if (gzip)
+			return !refused;
+	}
+	return false;
 }
 
 static bool wants_openmetrics(struct MHD_Connection *c)
@@ -110,17 +210,100 @@ static enum MHD_Result queue_metrics(struct swl_http *h, struct MHD_Connection *
 {
 	struct snapshot *s = snapshot_get(h);
 	bool om = wants_openmetrics(c);
-	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback_cls(
-		om ? s->om_len : s->prom_len, om ? s->om : s->prom, snapshot_release, s);
+	int f = om ? FMT_OM : FMT_PROM;
+	const char *body = s->body[f];
+	size_t len = s->len[f];
+	bool gz = false;
+	if (accepts_gzip(c)) {
+		size_t zlen;
+		const char *z = snapshot_gz(s, f, &zlen);
+		if (z) {
+			body = z;
+			len = zlen;
+			gz = true;
+		}
+	}
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body, snapshot_release, s);
 	if (!r) {
 		snapshot_unref(s);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				om ? SWL_CONTENT_TYPE_OPENMETRICS : SWL_CONTENT_TYPE_PROMETHEUS);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (gz)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* POST /-/reload: wake the pipeline thread and wait (bounded) for its answer. Only this
+ * worker thread waits; the others keep serving. */
+static enum MHD_Result queue_reload(struct swl_http *h, struct MHD_Connection *c)
+{
+	pthread_mutex_lock(&h->reload_lock);
+	uint64_t ticket = ++h->reload_asked;
+	uint64_t one = 1;
+	if (write(h->reload_fd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
+		pthread_mutex_unlock(&h->reload_lock);
+		return queue_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot signal the reload\n");
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += SWL_HTTP_RELOAD_WAIT_S;
+	int r = 0;
+	while (h->reload_done < ticket && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&h->reload_cv, &h->reload_lock, &until);
+	bool answered = h->reload_done >= ticket, ok = h->reload_ok;
+	char msg[sizeof(h->reload_msg) + 1];
+	snprintf(msg, sizeof(msg), "%s\n", h->reload_msg);
+	pthread_mutex_unlock(&h->reload_lock);
+	if (!answered)
+		return queue_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the reload was not done in time\n");
+	/* msg is on the stack: the response must copy it */
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	enum MHD_Result ret = MHD_queue_response(c, ok ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int swl_http_reload_fd(const struct swl_http *h)
+{
+	return h->reload_fd;
+}
+
+uint64_t swl_http_reload_take(struct swl_http *h)
+{
+	uint64_t v;
+	pthread_mutex_lock(&h->reload_lock);
+	/* under the lock: every request counted in `asked` has written the fd already */
+	if (read(h->reload_fd, &v, sizeof(v)) < 0) {
+		/* nothing pending (EAGAIN): the ticket is still right */
+	}
+	uint64_t t = h->reload_asked;
+	pthread_mutex_unlock(&h->reload_lock);
+	return t;
+}
+
+void swl_http_reload_done(struct swl_http *h, uint64_t ticket, bool ok, const char *msg)
+{
+	pthread_mutex_lock(&h->reload_lock);
+	if (ticket > h->reload_done)
+		h->reload_done = ticket;
+	h->reload_ok = ok;
+	snprintf(h->reload_msg, sizeof(h->reload_msg), "%s", msg);
+	pthread_cond_broadcast(&h->reload_cv);
+	pthread_mutex_unlock(&h->reload_lock);
+}
+
+static bool is_get(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -131,16 +314,38 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)upload_data_size;
 	(void)req_cls;
 	struct swl_http *h = cls;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return queue_static(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n", "text/plain; charset=utf-8");
+	/* Answered on the first call, with the headers: a request body is never read (libmicrohttpd
+	 * closes the connection after the answer instead). */
+	bool healthz = strcmp(url, "/healthz") == 0;
+	if (h->web) {
+		unsigned deny;
+		if (healthz) { /* open to probes without a password, not to clients the TLS policy refuses */
+			const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+			deny = swl_webconfig_client_cert_ok(h->web, ci ? ci->tls_session : NULL) ? 0 : MHD_HTTP_FORBIDDEN;
+		} else {
+			deny = swl_webconfig_authorize(h->web, c);
+		}
+		if (deny == MHD_HTTP_UNAUTHORIZED)
+			return queue_text(c, deny, "unauthorized\n");
+		if (deny)
+			return queue_text(c, deny, "forbidden\n");
+	}
+	if (strcmp(url, "/-/reload") == 0 && h->lifecycle) {
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0 && strcmp(method, MHD_HTTP_METHOD_PUT) != 0)
+			return queue_static(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+					    "text/plain; charset=utf-8", "POST, PUT");
+		return queue_reload(h, c);
+	}
+	if (!is_get(method))
+		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	/* HEAD: libmicrohttpd sends the headers of the GET response without its body */
 	if (strcmp(url, "/metrics") == 0)
 		return queue_metrics(h, c);
-	if (strcmp(url, "/healthz") == 0)
-		return queue_static(c, MHD_HTTP_OK, "ok\n", "text/plain; charset=utf-8");
+	if (healthz)
+		return queue_text(c, MHD_HTTP_OK, "ok\n");
 	if (strcmp(url, "/") == 0)
-		return queue_static(c, MHD_HTTP_OK, landing, "text/html; charset=utf-8");
-	return queue_static(c, MHD_HTTP_NOT_FOUND, "not found\n", "text/plain; charset=utf-8");
+		return queue_static(c, MHD_HTTP_OK, landing, "text/html; charset=utf-8", NULL);
+	return queue_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
 /* "ADDR:PORT", "[V6]:PORT", ":PORT" -> a socket address. */
@@ -178,9 +383,9 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 	return 0;
 }
 
-/* Every daemon option in one place: TLS (MHD_OPTION_HTTPS_MEM_KEY/CERT) would be added here. */
+/* Every daemon option in one place, TLS included (webconfig.c knows which). */
 static size_t daemon_options(const struct swl_http_config *cfg, struct sockaddr_storage *ss,
-			     struct MHD_OptionItem *opts, size_t cap)
+			     struct MHD_OptionItem *opts, size_t cap, unsigned *flags)
 {
 	size_t n = 0;
 #define OPT(o, v, p) do { if (n < cap - 1) opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) }; } while (0)
@@ -189,9 +394,23 @@ static size_t daemon_options(const struct swl_http_config *cfg, struct sockaddr_
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : SWL_HTTP_TIMEOUT_S, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SWL_HTTP_CONNECTION_MEMORY, NULL);
 	OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
+	OPT(MHD_OPTION_THREAD_POOL_SIZE, SWL_HTTP_THREADS, NULL);
 #undef OPT
+	if (cfg->web && n + SWL_WEBCONFIG_MHD_OPTIONS < cap)
+		n += swl_webconfig_mhd_options(cfg->web, opts + n, cap - 1 - n, flags);
 	opts[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	return n;
+}
+
+static void http_free(struct swl_http *h)
+{
+	snapshot_unref(h->cur);
+	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->reload_lock);
+	pthread_cond_destroy(&h->reload_cv);
+	if (h->reload_fd >= 0)
+		close(h->reload_fd);
+	free(h);
 }
 
 int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, struct swl_err *err)
@@ -204,9 +423,24 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	struct swl_http *h = swl_xcalloc(1, sizeof(*h));
 	pthread_mutex_init(&h->lock, NULL);
 	h->cur = snapshot_new(swl_xstrdup(""), 0, swl_xstrdup("# EOF\n"), 6);
-	struct MHD_OptionItem opts[16];
-	daemon_options(cfg, &ss, opts, sizeof(opts) / sizeof(opts[0]));
+	h->web = cfg->web;
+	h->lifecycle = cfg->lifecycle;
+	pthread_mutex_init(&h->reload_lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->reload_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	h->reload_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (h->reload_fd < 0) {
+		r = -errno;
+		errf(err, "eventfd: %s", strerror(-r));
+		http_free(h);
+		return r;
+	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem opts[16];
+	daemon_options(cfg, &ss, opts, sizeof(opts) / sizeof(opts[0]), &flags);
 	if (ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
 		flags |= IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
@@ -215,9 +449,7 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	if (!h->daemon) {
 		r = errno ? -errno : -EADDRINUSE;
 		errf(err, "--listen: " "cannot listen on %s: %s", cfg->listen, strerror(-r));
-		snapshot_unref(h->cur);
-		pthread_mutex_destroy(&h->lock);
-		free(h);
+		http_free(h);
 		return r;
 	}
 	*out = h;
@@ -229,7 +461,5 @@ void swl_http_stop(struct swl_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->daemon);
-	snapshot_unref(h->cur);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
+	http_free(h);
 }

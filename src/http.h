@@ -1,19 +1,32 @@
-/* http.h - the /metrics endpoint: libmicrohttpd on its own polling thread.
+/* http.h - the /metrics endpoint: libmicrohttpd on a small pool of polling threads.
  *
- * The HTTP thread never touches the registry. The pipeline thread renders the exposition and
+ * The HTTP threads never touch the registry. The pipeline thread renders the exposition and
  * publishes it as an immutable, reference-counted snapshot; a request takes a reference under
  * a mutex held only for that, and the response sends the snapshot's bytes without copying.
+ * A gzip copy of each format is made once per snapshot, by the first request that accepts
+ * gzip, under that snapshot's own lock (never the publishing lock).
  * Paths: /metrics (GET, HEAD; Prometheus text 0.0.4, or OpenMetrics when the Accept header
- * asks for application/openmetrics-text), /healthz ("ok"), / (a small HTML page). Other
- * paths are 404, other methods 405. Connections, their memory and their idle time are bounded.
+ * asks for application/openmetrics-text; gzip when Accept-Encoding allows it; always
+ * "Vary: Accept-Encoding"), /healthz ("ok"; never asks for basic auth, so probes need no
+ * password; client certificates are still checked), / (a small HTML page), and with
+ * lifecycle on, POST or PUT /-/reload (404 without it). Other paths are 404, other methods 405.
+ * With a web config: HTTPS and client certificates (webconfig.h), and basic auth: a missing
+ * or wrong password is 401 with WWW-Authenticate: Basic realm="swanlog".
+ * Connections, their memory (request headers) and their idle time are bounded.
  */
 #ifndef SWL_HTTP_H
 #define SWL_HTTP_H
 
 #include "util.h"
 
+struct swl_webconfig;
+
 #define SWL_HTTP_DEFAULT_LISTEN "127.0.0.1:9814"
-#define SWL_HTTP_MAX_CONNECTIONS 64
+/* Enough that a few hundred idle connections (a slow or hostile client) leave room for a
+ * scrape; each costs a file descriptor and, once it sends something, up to the memory below. */
+#define SWL_HTTP_MAX_CONNECTIONS 512
+#define SWL_HTTP_THREADS 4          /* a bcrypt (tens of ms) or a reload in one leaves three */
+#define SWL_HTTP_RELOAD_WAIT_S 10   /* POST /-/reload waits this long for the result, then 503 */
 #define SWL_HTTP_TIMEOUT_S 10
 #define SWL_HTTP_CONNECTION_MEMORY (32u * 1024u)
 
@@ -22,7 +35,8 @@ struct swl_http_config {
 				        * "[::]:PORT" (every address) */
 	unsigned max_connections;      /* 0 = SWL_HTTP_MAX_CONNECTIONS */
 	unsigned timeout_s;            /* idle connection timeout; 0 = SWL_HTTP_TIMEOUT_S */
-	/* TLS and basic auth (web-config) would be added here and in http.c's daemon_options() */
+	const struct swl_webconfig *web; /* TLS and basic auth, or NULL; borrowed: must outlive the server */
+	bool lifecycle;                /* serve POST /-/reload */
 };
 
 struct swl_http;
@@ -32,6 +46,13 @@ struct swl_http;
 int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, struct swl_err *err);
 /* Publish a new exposition: prom (text 0.0.4) and om (OpenMetrics) are taken (malloc'd). */
 void swl_http_publish(struct swl_http *h, char *prom, size_t prom_len, char *om, size_t om_len);
+/* Reloads asked for over HTTP (POST /-/reload). The pipeline thread polls the fd; when it is
+ * readable it calls swl_http_reload_take(), reloads, and reports with swl_http_reload_done();
+ * the waiting requests are answered 200 or 500 with msg. */
+int swl_http_reload_fd(const struct swl_http *h);
+/* Clears the fd; returns a ticket covering every request made so far. */
+uint64_t swl_http_reload_take(struct swl_http *h);
+void swl_http_reload_done(struct swl_http *h, uint64_t ticket, bool ok, const char *msg);
 /* Stop serving and free everything (responses in flight keep their snapshot alive). */
 void swl_http_stop(struct swl_http *h);
 

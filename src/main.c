@@ -18,6 +18,7 @@
 #include "registry.h"
 #include "rules.h"
 #include "source.h"
+#include "webconfig.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_CONTEXT_ENTRIES 100000
@@ -32,6 +33,8 @@ static const char usage_main[] =
 	"  follow              follow the journal or log files, serve /metrics (the default command)\n"
 	"  replay FILE...      read archived logs (plain, .gz, .journal, - for stdin) in order,\n"
 	"                      print the final metrics to stdout and exit\n"
+	"  omprog              rsyslog's omprog target: messages on stdin, each confirmed once\n"
+	"                      counted and logged ahead; serves /metrics like follow\n"
 	"  check [RULES...]    load and compile rules, run every rule's examples\n"
 	"\n"
 	"Run 'swanlog COMMAND --help' for a command's options. 'swanlog --version' prints the version.\n";
@@ -56,6 +59,21 @@ static const char usage_replay[] =
 	"  -h, --help              this help\n"
 	"\n"
 	"Diagnostics go to stderr. Exit status: 0 done, 1 an input could not be read, 2 bad usage or rules.\n";
+
+/* The serving options and notes follow and omprog share. */
+#define SERVE_OPTIONS \
+	"      --web-config FILE     TLS and basic auth for HTTP, in the Prometheus exporter-toolkit\n" \
+	"                            web-config.yml format (tls_server_config, basic_auth_users)\n" \
+	"      --web.enable-lifecycle  serve POST /-/reload (reload the rules, answer the result)\n" \
+	"      --textfile PATH       also write the metrics to PATH (atomically: temporary file and\n" \
+	"                            rename) when they changed, at most every 5 s, and at exit, for\n" \
+	"                            node_exporter's textfile collector\n"
+#define SERVE_NOTES \
+	"HTTP: /metrics (Prometheus text 0.0.4; OpenMetrics when Accept asks for\n" \
+	"application/openmetrics-text; gzip when Accept-Encoding allows), /healthz (never asks for a\n" \
+	"password), / (a page linking /metrics), and POST /-/reload with --web.enable-lifecycle.\n" \
+	"SIGHUP or POST /-/reload: reload the rules; on an error the old ones stay and\n" \
+	"swanlog_config_last_reload_successful is 0.\n"
 
 static const char usage_follow[] =
 	"usage: swanlog [follow] [OPTIONS]\n"
@@ -86,13 +104,41 @@ static const char usage_follow[] =
 	"      --max-series N        series per metric before the overflow series (default 10000)\n"
 	"      --max-line BYTES      cut longer lines (default 65536)\n"
 	"      --timezone TZ         zone of classic syslog times in files (default: local)\n"
+	SERVE_OPTIONS
 	"  -h, --help                this help\n"
 	"\n"
-	"HTTP: /metrics (Prometheus text 0.0.4; OpenMetrics when Accept asks for\n"
-	"application/openmetrics-text), /healthz, and / (a page linking /metrics).\n"
-	"SIGTERM or SIGINT: save the state and exit 0. SIGHUP: reload the rules (on an error the\n"
-	"old ones stay). Exit status: 1 a source, the listener or the state could not be used;\n"
-	"2 bad usage, rules, or a corrupt or foreign state file.\n";
+	SERVE_NOTES
+	"SIGTERM or SIGINT: save the state and exit 0. Exit status: 1 a source, the listener or\n"
+	"the state could not be used; 2 bad usage, rules, web config, or a corrupt or foreign\n"
+	"state file.\n";
+
+static const char usage_omprog[] =
+	"usage: swanlog omprog [OPTIONS]\n"
+	"\n"
+	"The program of an rsyslog omprog action with confirmMessages=\"on\" (see\n"
+	"rsyslog-swanlog.conf). Reads one message a line on stdin, as the template\n"
+	"'%timereported:::date-rfc3339% %hostname% %programname%:%msg%' writes it; answers OK\n"
+	"once ready, then OK for each message once it is counted and appended to the write-ahead\n"
+	"log (STATE.wal), or 'Error: ...' when it cannot be logged (rsyslog sends it again).\n"
+	"After a crash the log is applied again on start, so nothing confirmed is lost or counted\n"
+	"twice. End of input: save the state and exit 0.\n"
+	"\n"
+	"options:\n"
+	"      --state PATH          state file (default " SWL_DEFAULT_STATE_PATH "); the\n"
+	"                            write-ahead log is PATH.wal\n"
+	"      --reset-state         ignore the state file and start over (it is overwritten)\n"
+	"      --listen ADDR:PORT    HTTP address (default " SWL_HTTP_DEFAULT_LISTEN ")\n"
+	"  -r, --rules PATH          rules file or directory (default " SWL_RULES_DIR ")\n"
+	"      --host-label          add a host label (the sending host) to every metric of the\n"
+	"                            rules, for a central collector of many gateways\n"
+	"      --max-series N        series per metric before the overflow series (default 10000)\n"
+	"      --max-line BYTES      cut longer lines (default 65536)\n"
+	SERVE_OPTIONS
+	"  -h, --help                this help\n"
+	"\n"
+	SERVE_NOTES
+	"SIGTERM or SIGINT: save the state and exit 0. Exit status: 1 the listener, the state or\n"
+	"its log could not be used; 2 bad usage, rules, web config, or a corrupt or foreign state.\n";
 
 static const char usage_check[] =
 	"usage: swanlog check [OPTIONS] [RULES...]\n"
@@ -323,10 +369,12 @@ static int cmd_replay(int argc, char **argv)
 #define MAX_FOLLOW_PATHS 64
 #define MAX_IDENTIFIERS 64
 
-static int cmd_follow(int argc, char **argv)
+/* follow, and omprog (omprog: stdin is the source; the source options are refused). */
+static int cmd_follow(int argc, char **argv, bool omprog)
 {
 	enum { O_JOURNAL = 256, O_JDIR, O_JFILE, O_FILE, O_IDENT, O_NOKERNEL, O_FROM, O_STATE, O_RESET, O_LISTEN,
-	       O_MAXSERIES, O_MAXLINE, O_TZ };
+	       O_MAXSERIES, O_MAXLINE, O_TZ, O_WEBCONFIG, O_LIFECYCLE, O_TEXTFILE, O_HOSTLABEL };
+	const char *usage = omprog ? usage_omprog : usage;
 	static const struct option opts[] = {
 		{ "journal", no_argument, NULL, O_JOURNAL },
 		{ "journal-dir", required_argument, NULL, O_JDIR },
@@ -342,6 +390,10 @@ static int cmd_follow(int argc, char **argv)
 		{ "max-series", required_argument, NULL, O_MAXSERIES },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
 		{ "timezone", required_argument, NULL, O_TZ },
+		{ "web-config", required_argument, NULL, O_WEBCONFIG },
+		{ "web.enable-lifecycle", no_argument, NULL, O_LIFECYCLE },
+		{ "textfile", required_argument, NULL, O_TEXTFILE },
+		{ "host-label", no_argument, NULL, O_HOSTLABEL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -353,10 +405,31 @@ static int cmd_follow(int argc, char **argv)
 	long max_series = SWL_DEFAULT_MAX_SERIES, max_line = SWL_DEFAULT_MAX_LINE;
 	struct swl_follow_opts fo = { .kernel = true, .state_path = SWL_DEFAULT_STATE_PATH,
 				      .listen = SWL_HTTP_DEFAULT_LISTEN };
+	const char *web_config = NULL;
+	bool host_label = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
 		int want = -1;
+		if (omprog && (c == O_JOURNAL || c == O_JDIR || c == O_JFILE || c == O_FILE || c == O_IDENT ||
+			       c == O_NOKERNEL || c == O_FROM || c == O_TZ))
+			return usage_error(usage, "%s", "omprog reads stdin: no source options");
+		if (!omprog && c == O_HOSTLABEL)
+			return usage_error(usage, "%s", "--host-label goes with omprog");
 		switch (c) {
+		case O_WEBCONFIG:
+			web_config = optarg;
+			break;
+		case O_LIFECYCLE:
+			fo.lifecycle = true;
+			break;
+		case O_TEXTFILE:
+			if (!*optarg)
+				return usage_error(usage, "%s", "--textfile wants a path");
+			fo.textfile = optarg;
+			break;
+		case O_HOSTLABEL:
+			host_label = true;
+			break;
 		case O_JOURNAL:
 			want = SWL_FOLLOW_JOURNAL;
 			break;
@@ -365,14 +438,14 @@ static int cmd_follow(int argc, char **argv)
 		case O_FILE:
 			want = c == O_JDIR ? SWL_FOLLOW_JOURNAL_DIR : c == O_JFILE ? SWL_FOLLOW_JOURNAL_FILES : SWL_FOLLOW_FILES;
 			if (npaths == MAX_FOLLOW_PATHS)
-				return usage_error(usage_follow, "%s", "at most 64 paths");
+				return usage_error(usage, "%s", "at most 64 paths");
 			if (c == O_JDIR && npaths)
-				return usage_error(usage_follow, "%s", "--journal-dir takes one directory");
+				return usage_error(usage, "%s", "--journal-dir takes one directory");
 			paths[npaths++] = optarg;
 			break;
 		case O_IDENT:
 			if (nidents == MAX_IDENTIFIERS)
-				return usage_error(usage_follow, "%s", "at most 64 identifiers");
+				return usage_error(usage, "%s", "at most 64 identifiers");
 			idents[nidents++] = optarg;
 			break;
 		case O_NOKERNEL:
@@ -380,12 +453,12 @@ static int cmd_follow(int argc, char **argv)
 			break;
 		case O_FROM:
 			if (strcmp(optarg, "head") != 0 && strcmp(optarg, "tail") != 0)
-				return usage_error(usage_follow, "--from wants head or tail, not '%s'", optarg);
+				return usage_error(usage, "--from wants head or tail, not '%s'", optarg);
 			fo.from_head = strcmp(optarg, "head") == 0;
 			break;
 		case O_STATE:
 			if (!*optarg)
-				return usage_error(usage_follow, "%s", "--state wants a path");
+				return usage_error(usage, "%s", "--state wants a path");
 			fo.state_path = optarg;
 			break;
 		case O_RESET:
@@ -399,32 +472,32 @@ static int cmd_follow(int argc, char **argv)
 			break;
 		case O_MAXSERIES:
 			if (!parse_long(optarg, 1, 100000000L, &max_series))
-				return usage_error(usage_follow, "--max-series wants 1 to 100000000, not '%s'", optarg);
+				return usage_error(usage, "--max-series wants 1 to 100000000, not '%s'", optarg);
 			break;
 		case O_MAXLINE:
 			if (!parse_long(optarg, 256, 64L << 20, &max_line))
-				return usage_error(usage_follow, "--max-line wants 256 to 67108864 bytes, not '%s'", optarg);
+				return usage_error(usage, "--max-line wants 256 to 67108864 bytes, not '%s'", optarg);
 			break;
 		case O_TZ:
 			if (set_timezone(optarg) < 0)
-				return usage_error(usage_follow, "cannot set timezone '%s'", optarg);
+				return usage_error(usage, "cannot set timezone '%s'", optarg);
 			break;
 		case 'h':
-			fputs(usage_follow, stdout);
+			fputs(usage, stdout);
 			return 0;
 		default:
-			fputs(usage_follow, stderr);
+			fputs(usage, stderr);
 			return EXIT_USAGE;
 		}
 		if (want >= 0) {
 			if (kind >= 0 && kind != want)
-				return usage_error(usage_follow, "%s", "one kind of source: --journal, --journal-dir, --journal-file or --file");
+				return usage_error(usage, "%s", "one kind of source: --journal, --journal-dir, --journal-file or --file");
 			kind = want;
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_follow, "unexpected argument '%s'", argv[optind]);
-	fo.source = kind < 0 ? SWL_FOLLOW_JOURNAL : (enum swl_follow_source)kind;
+		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	fo.source = omprog ? SWL_FOLLOW_OMPROG : kind < 0 ? SWL_FOLLOW_JOURNAL : (enum swl_follow_source)kind;
 	fo.paths = paths;
 	fo.npaths = npaths;
 	fo.identifiers = nidents ? idents : default_idents;
@@ -432,12 +505,20 @@ static int cmd_follow(int argc, char **argv)
 	fo.max_line = (size_t)max_line;
 	fo.rules_path = rules_path;
 
-	struct swl_registry *reg = swl_registry_create((size_t)max_series);
-	struct swl_ruleset *rs;
 	struct swl_err err;
+	struct swl_webconfig *wc = NULL;
+	if (web_config && swl_webconfig_load(web_config, &wc, &err) < 0) {
+		fprintf(stderr, "swanlog: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	fo.web = wc;
+	struct swl_registry *reg = swl_registry_create((size_t)max_series);
+	reg->host_label = host_label; /* before the rules declare their families */
+	struct swl_ruleset *rs;
 	if (swl_rules_load(rules_path, reg, &rs, &err) < 0) {
 		fprintf(stderr, "swanlog: %s\n", err.msg);
 		swl_registry_destroy(reg);
+		swl_webconfig_destroy(wc);
 		return EXIT_USAGE;
 	}
 	struct swl_context *ctx = context_for(rs);
@@ -447,8 +528,9 @@ static int cmd_follow(int argc, char **argv)
 	if (r < 0)
 		fprintf(stderr, "swanlog: %s\n", err.msg);
 	swl_context_destroy(ctx);
-	swl_rules_destroy(pipe.rules); /* a SIGHUP reload may have replaced rs */
+	swl_rules_destroy(pipe.rules); /* a reload may have replaced rs */
 	swl_registry_destroy(reg);
+	swl_webconfig_destroy(wc); /* after the HTTP server that used it is gone */
 	return r == 0 ? 0 : r == -EBADMSG ? EXIT_USAGE : 1;
 }
 
@@ -522,7 +604,7 @@ int main(int argc, char **argv)
 {
 	/* follow is the default: no command, or options only */
 	if (argc < 2)
-		return cmd_follow(argc, argv);
+		return cmd_follow(argc, argv, false);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
 		fputs(usage_main, stdout);
@@ -537,9 +619,11 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "follow") == 0)
-		return cmd_follow(argc - 1, argv + 1);
+		return cmd_follow(argc - 1, argv + 1, false);
+	if (strcmp(cmd, "omprog") == 0)
+		return cmd_follow(argc - 1, argv + 1, true);
 	if (cmd[0] == '-')
-		return cmd_follow(argc, argv);
+		return cmd_follow(argc, argv, false);
 	fprintf(stderr, "swanlog: unknown command '%s'\n%s", cmd, usage_main);
 	return EXIT_USAGE;
 }

@@ -70,8 +70,11 @@ int swl_lines_open(const char *path, size_t max_line, struct swl_lines **out)
 	gzFile gz = gzdopen(fd, "rb");
 	if (!gz)
 		abort(); /* only fails on a bad fd or mode (both ours) or out of memory */
-	/* zlib's own input buffer: large reads for compressed input too */
-	gzbuffer(gz, SWL_LINES_BLOCK);
+	/* zlib's own input buffer: large reads for compressed input too. A quarter block, because
+	 * gzread reads a plain file straight into the caller's buffer only when what is still
+	 * wanted after its buffered bytes is at least twice its buffer size; with a larger buffer
+	 * every byte of a plain file would be copied once more, through zlib's buffer. */
+	gzbuffer(gz, SWL_LINES_BLOCK / 4);
 
 	struct swl_lines *l = swl_xcalloc(1, sizeof(*l));
 	l->gz = gz;

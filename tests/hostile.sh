@@ -234,6 +234,17 @@ for f in "$rules/strongswan.yaml" "$capture" "$src/tests/hostile/catastrophic.ya
 		done
 	done
 done
+# fuzzing's regression inputs: rules files (check: 0 or 1) and logs (replay: a valid exposition)
+for f in "$src"/tests/fuzz/corpus/fuzz_rules_load/*; do
+	rc=0; "$bin" check -q "$f" > "$tmp/cut.out" 2>&1 || rc=$?
+	runs=$((runs + 1))
+	[ $rc -le 1 ] && ok || bad "$(basename "$f"): check exit $rc: $(head -c 300 "$tmp/cut.out")"
+done
+i=0
+for f in "$src"/tests/fuzz/corpus/fuzz_pipeline/*; do
+	i=$((i + 1))
+	replay "corpus$i" "$rules" "$f"
+done
 echo "broken rules files checked: $runs"
 
 echo "hostile: $pass passed, $fail failed (max RSS KiB: peers $(rss peers), big $(rss big), bomb $(rss bomb)$([ $sanitized -eq 1 ] && echo ', sanitized build: bounds not checked'))"

@@ -19,17 +19,28 @@
 
 struct swl_context;
 
-struct swl_ctx_label {
-	char *name, *value;
+/* An entry of the memory, as swl_context_get and swl_context_foreach show it (borrowed; any
+ * remember or forget may move or free it). One allocation holds the entry, its key and its
+ * labels: "key\0name\0value\0name\0value\0...", so a remembered SA costs one malloc. */
+struct swl_ctx_entry {
+	char *key;                      /* NUL-terminated; the labels follow in the same storage */
+	int64_t seen_us;                /* log time of the last remember */
+	uint16_t keylen, nlabels;
+	uint16_t used, cap;             /* bytes of the storage at key in use / allocated */
+	uint16_t off[SWL_CTX_MAX_LABELS];  /* label i's name is at key + off[i], its value after the NUL */
+	uint16_t nlen[SWL_CTX_MAX_LABELS], vlen[SWL_CTX_MAX_LABELS];
 };
 
-/* An entry of the memory, as swl_context_get and swl_context_foreach show it (borrowed). */
-struct swl_ctx_entry {
-	char *key;
-	int64_t seen_us;                /* log time of the last remember */
-	size_t nlabels;
-	struct swl_ctx_label labels[SWL_CTX_MAX_LABELS];
-};
+/* Label i (< nlabels) of e: its name and value (NUL-terminated slices). */
+static inline struct swl_str swl_ctx_entry_name(const struct swl_ctx_entry *e, size_t i)
+{
+	return (struct swl_str){ e->key + e->off[i], e->nlen[i] };
+}
+
+static inline struct swl_str swl_ctx_entry_value(const struct swl_ctx_entry *e, size_t i)
+{
+	return (struct swl_str){ e->key + e->off[i] + e->nlen[i] + 1, e->vlen[i] };
+}
 
 struct swl_context *swl_context_create(size_t max_entries, int64_t max_age_us);
 void swl_context_destroy(struct swl_context *c);
@@ -38,9 +49,14 @@ void swl_context_destroy(struct swl_context *c);
 const struct swl_ctx_entry *swl_context_get(struct swl_context *c, struct swl_str key, int64_t now_us);
 /* The value of label name in e, or an empty slice (p == NULL). */
 struct swl_str swl_ctx_entry_label(const struct swl_ctx_entry *e, struct swl_str name);
-/* Set label name = value under key (creating the entry; values are copied and bounded). */
+/* Set label name = value under key (creating the entry; names, values are copied up to a NUL
+ * byte and bounded: values to SWL_LABEL_VALUE_MAX, names to SWL_CTX_KEY_MAX). Setting a label
+ * to the value it has costs no copy. remember_labels sets n labels under key with one lookup,
+ * as n calls of remember would. */
 void swl_context_remember(struct swl_context *c, struct swl_str key, struct swl_str name, struct swl_str value,
 			  int64_t now_us);
+void swl_context_remember_labels(struct swl_context *c, struct swl_str key, const struct swl_str *names,
+				 const struct swl_str *values, size_t n, int64_t now_us);
 /* Forget key and every key under it (keys are paths: "moon" holds "moon|3"). */
 void swl_context_forget(struct swl_context *c, struct swl_str key);
 void swl_context_forget_all(struct swl_context *c);

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <libgen.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -437,6 +439,9 @@ static void reply(struct follower *fl, const char *s)
 
 static size_t omprog_message(struct follower *fl, const char *line, size_t len, bool oversized)
 {
+	/* rsyslog is gone: what it cannot be told it will send again to the next swanlog */
+	if (fl->reply_failed)
+		return 0;
 	if (fl->resend_check) {
 		fl->resend_check = false;
 		if (swl_wal_is_last(fl->wal, line, len)) {
@@ -590,7 +595,7 @@ static int loop(struct follower *fl, struct swl_err *err)
 		size_t n = fl->wal ? read_omprog(fl, &more) : fl->j ? read_journal(fl, &more) : read_files(fl, &more);
 		if (n)
 			fl->dirty_render = fl->dirty_save = true;
-		if (fl->wal && (fl->in_eof || fl->reply_failed) && !fl->inlen)
+		if (fl->wal && (fl->reply_failed || (fl->in_eof && !fl->inlen)))
 			return 0;
 		int64_t now = mono_us();
 		if (fl->dirty_save && now - fl->last_save_us >= (int64_t)save_ms * 1000) {
@@ -657,6 +662,35 @@ static int loop(struct follower *fl, struct swl_err *err)
 	}
 }
 
+/* One process per state file: a second one (a second rsyslog worker running omprog, or a
+ * restart while the old process still saves) would overwrite the other's saves and cut its
+ * write-ahead log. The lock is on PATH.lock and goes away with the process. */
+static int lock_state(const char *state_path, struct swl_err *err)
+{
+	size_t n = strlen(state_path) + 6;
+	char *path = swl_xmalloc(n);
+	snprintf(path, n, "%s.lock", state_path);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		/* a first start: create the directory (one level), as the state save does */
+		char *copy = swl_xstrdup(state_path);
+		if (mkdir(dirname(copy), 0755) == 0)
+			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		free(copy);
+	}
+	int r = fd < 0 ? -errno : 0;
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+	}
+	if (r == -EBUSY)
+		errf(err, "%s: another swanlog is using this state file", state_path);
+	else if (r < 0)
+		errf(err, "%s: %s", path, strerror(-r));
+	free(path);
+	return r < 0 ? r : fd;
+}
+
 int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, struct swl_err *err)
 {
 	struct follower fl = { .o = o, .p = p, .sigfd = -1, .jfd = -1, .infd = -1 };
@@ -664,6 +698,9 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 	int r;
 	p->wall_clock = true; /* entries carrying no time are stamped with now */
 	declare_metrics(&fl);
+	int lockfd = r = lock_state(o->state_path, err);
+	if (r < 0)
+		goto out;
 
 	if (!o->reset_state) {
 		size_t dropped;
@@ -736,6 +773,8 @@ out:
 		close(fl.sigfd);
 	if (fl.infd >= 0)
 		close(fl.infd);
+	if (lockfd >= 0)
+		close(lockfd);
 	swl_state_pos_fini(&saved);
 	return r;
 }

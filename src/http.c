@@ -330,7 +330,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (deny)
 			return queue_text(c, deny, "forbidden\n");
 	}
-	if (strcmp(url, "/-/reload") == 0 && h->lifecycle) {
+	if (strcmp(url, "/-/reload") == 0) {
+		if (!h->lifecycle)
+			return queue_text(c, MHD_HTTP_NOT_FOUND, "not found (--web.enable-lifecycle is off)\n");
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0 && strcmp(method, MHD_HTTP_METHOD_PUT) != 0)
 			return queue_static(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
 					    "text/plain; charset=utf-8", "POST, PUT");
@@ -346,6 +348,38 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (strcmp(url, "/") == 0)
 		return queue_static(c, MHD_HTTP_OK, landing, "text/html; charset=utf-8", NULL);
 	return queue_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* libmicrohttpd's own messages (failed TLS handshakes from scanners, plain HTTP on the TLS
+ * port...): to stderr with our prefix, at most LOG_BURST a minute so a client cannot flood
+ * the log. */
+#define LOG_BURST 10
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t window;
+	static unsigned n, dropped;
+	time_t now = time(NULL);
+	pthread_mutex_lock(&lock);
+	if (now - window >= 60) {
+		if (dropped)
+			fprintf(stderr, "swanlog: http: %u more messages in the last minute were not logged\n", dropped);
+		window = now;
+		n = dropped = 0;
+	}
+	bool show = n++ < LOG_BURST;
+	if (!show)
+		dropped++;
+	pthread_mutex_unlock(&lock);
+	if (show) {
+		char msg[512];
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		size_t l = strlen(msg);
+		while (l && msg[l - 1] == '\n')
+			msg[--l] = '\0';
+		fprintf(stderr, "swanlog: http: %s\n", msg);
+	}
 }
 
 /* "ADDR:PORT", "[V6]:PORT", ":PORT" -> a socket address. */
@@ -395,6 +429,7 @@ static size_t daemon_options(const struct swl_http_config *cfg, struct sockaddr_
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SWL_HTTP_CONNECTION_MEMORY, NULL);
 	OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, SWL_HTTP_THREADS, NULL);
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL); /* the function in value, its cls in ptr_value */
 #undef OPT
 	if (cfg->web && n + SWL_WEBCONFIG_MHD_OPTIONS < cap)
 		n += swl_webconfig_mhd_options(cfg->web, opts + n, cap - 1 - n, flags);

@@ -62,6 +62,8 @@ static const char usage_replay[] =
 
 /* The serving options and notes follow and omprog share. */
 #define SERVE_OPTIONS \
+	"      --host-label          add a host label (the host an entry names) to every metric of\n" \
+	"                            the rules, for a central collector of many gateways\n" \
 	"      --web-config FILE     TLS and basic auth for HTTP, in the Prometheus exporter-toolkit\n" \
 	"                            web-config.yml format (tls_server_config, basic_auth_users)\n" \
 	"      --web.enable-lifecycle  serve POST /-/reload (reload the rules, answer the result)\n" \
@@ -129,8 +131,6 @@ static const char usage_omprog[] =
 	"      --reset-state         ignore the state file and start over (it is overwritten)\n"
 	"      --listen ADDR:PORT    HTTP address (default " SWL_HTTP_DEFAULT_LISTEN ")\n"
 	"  -r, --rules PATH          rules file or directory (default " SWL_RULES_DIR ")\n"
-	"      --host-label          add a host label (the sending host) to every metric of the\n"
-	"                            rules, for a central collector of many gateways\n"
 	"      --max-series N        series per metric before the overflow series (default 10000)\n"
 	"      --max-line BYTES      cut longer lines (default 65536)\n"
 	SERVE_OPTIONS
@@ -207,6 +207,12 @@ struct replay {
 	bool lines_started; /* a log file was opened: the parser's year is set */
 };
 
+/* Boundaries recorded in one gap between entries, at most. A forged or broken timestamp (2099
+ * after 2026) would otherwise record every boundary of a 73-year gap: gigabytes from one line.
+ * Nothing changes between two entries, so the rest of a longer gap is skipped (the series have
+ * no samples there, as the log says nothing): one entry costs at most this many. */
+#define STEP_GAP_MAX 10000
+
 /* Before an entry at t: record every series at each step boundary passed. */
 static void replay_step(struct replay *rp, int64_t t)
 {
@@ -215,7 +221,11 @@ static void replay_step(struct replay *rp, int64_t t)
 	/* a sample at boundary B shows every entry up to and including B */
 	if (!rp->next_step_us)
 		rp->next_step_us = (t + rp->step_us - 1) / rp->step_us * rp->step_us;
-	while (t > rp->next_step_us) {
+	for (int n = 0; t > rp->next_step_us; n++) {
+		if (n == STEP_GAP_MAX) { /* on to the first boundary at or after t */
+			rp->next_step_us += (t - rp->next_step_us + rp->step_us - 1) / rp->step_us * rp->step_us;
+			break;
+		}
 		swl_registry_record(rp->pipe.reg, rp->next_step_us);
 		rp->next_step_us += rp->step_us;
 	}
@@ -374,7 +384,7 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 {
 	enum { O_JOURNAL = 256, O_JDIR, O_JFILE, O_FILE, O_IDENT, O_NOKERNEL, O_FROM, O_STATE, O_RESET, O_LISTEN,
 	       O_MAXSERIES, O_MAXLINE, O_TZ, O_WEBCONFIG, O_LIFECYCLE, O_TEXTFILE, O_HOSTLABEL };
-	const char *usage = omprog ? usage_omprog : usage;
+	const char *usage = omprog ? usage_omprog : usage_follow;
 	static const struct option opts[] = {
 		{ "journal", no_argument, NULL, O_JOURNAL },
 		{ "journal-dir", required_argument, NULL, O_JDIR },
@@ -413,8 +423,6 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 		if (omprog && (c == O_JOURNAL || c == O_JDIR || c == O_JFILE || c == O_FILE || c == O_IDENT ||
 			       c == O_NOKERNEL || c == O_FROM || c == O_TZ))
 			return usage_error(usage, "%s", "omprog reads stdin: no source options");
-		if (!omprog && c == O_HOSTLABEL)
-			return usage_error(usage, "%s", "--host-label goes with omprog");
 		switch (c) {
 		case O_WEBCONFIG:
 			web_config = optarg;

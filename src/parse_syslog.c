@@ -377,10 +377,14 @@ void swl_parse_charon_prefix(struct swl_event *ev)
 
 /* A syslog tag at s[i]: "prog[pid]: " or "prog: " (a colon at the end of the line will do).
  * The colon must be followed by a space or the end, so an IPv6 host ("fe80::1") is no tag. */
+/* Bytes that end a program name: one table lookup per byte instead of four comparisons
+ * (this scan runs over the host and the program of every line). */
+static const bool tag_stop[256] = { [':'] = true, ['['] = true, [' '] = true, [']'] = true };
+
 static bool parse_tag(const char *s, size_t n, size_t i, struct swl_event *ev, size_t *msg_at)
 {
 	size_t j = i;
-	while (j < n && s[j] != ':' && s[j] != '[' && s[j] != ' ' && s[j] != ']')
+	while (j < n && !tag_stop[(unsigned char)s[j]])
 		j++;
 	if (j == i || j >= n)
 		return false;
@@ -423,9 +427,8 @@ static int after_time(const char *s, size_t n, size_t i, struct swl_event *ev)
 		ev->msg = (struct swl_str){ s + m, n - m };
 		return 0;
 	}
-	size_t h = i;
-	while (h < n && s[h] != ' ')
-		h++;
+	const char *sp = memchr(s + i, ' ', n - i);
+	size_t h = sp ? (size_t)(sp - s) : n;
 	if (h == i || h >= n)
 		return -EINVAL; /* no host, or a host and nothing after it */
 	ev->host = (struct swl_str){ s + i, h - i };

@@ -31,7 +31,11 @@ void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
 	if (ev->time_us)
 		p->last_time_us = ev->time_us;
 	swl_series_add(p->lines_read, 1, ev->time_us);
+	/* --host-label: the registry labels the rules' series with this entry's host */
+	p->reg->event_host = ev->host;
+	p->reg->in_event = true;
 	swl_rules_apply(p->rules, p->ctx, ev);
+	p->reg->in_event = false;
 }
 
 void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized)

@@ -191,7 +191,14 @@ struct swl_series *swl_family_series(struct swl_family *f, const struct swl_str 
 {
 	/* room to sanitize values that are too long or not UTF-8; rarely touched */
 	char scratch[SWL_MAX_LABELS][SWL_LABEL_VALUE_MAX + 1];
-	struct swl_str v[SWL_MAX_LABELS];
+	struct swl_str v[SWL_MAX_LABELS], with_host[SWL_MAX_LABELS];
+
+	if (f->host_label && f->registry->in_event) {
+		with_host[0] = f->registry->event_host;
+		for (size_t i = 1; i < f->nlabels; i++)
+			with_host[i] = values[i - 1];
+		values = with_host;
+	}
 
 	for (size_t i = 0; i < f->nlabels; i++) {
 		v[i] = values[i];
@@ -345,6 +352,18 @@ struct swl_family *swl_registry_family(struct swl_registry *r, const char *name,
 		nbounds = 0;
 	while (nbounds && isinf(bounds[nbounds - 1]) && bounds[nbounds - 1] > 0)
 		nbounds--; /* +Inf is always implied; spelling it out changes nothing */
+	/* --host-label: the rules' families get "host" first (see registry.h) */
+	const char *with_host[SWL_MAX_LABELS];
+	bool host = r->host_label && strncmp(name, "swanlog_", 8) != 0 && nlabels < SWL_MAX_LABELS;
+	for (size_t i = 0; host && i < nlabels; i++)
+		host = strcmp(labels[i], "host") != 0;
+	if (host) {
+		with_host[0] = "host";
+		for (size_t i = 0; i < nlabels; i++)
+			with_host[i + 1] = labels[i];
+		labels = with_host;
+		nlabels++;
+	}
 
 	struct swl_family *old = swl_registry_find(r, name);
 	if (old) {
@@ -371,6 +390,7 @@ struct swl_family *swl_registry_family(struct swl_registry *r, const char *name,
 	if (nbounds)
 		memcpy(f->bounds, bounds, nbounds * sizeof(double));
 	f->max_series = max_series;
+	f->host_label = host;
 	f->tabsize = INITIAL_TABSIZE;
 	f->table = swl_xcalloc(f->tabsize, sizeof(*f->table));
 

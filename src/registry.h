@@ -60,6 +60,7 @@ struct swl_family {
 	struct swl_series *overflow;  /* created when the cap is first hit */
 	struct swl_registry *registry; /* owner: default cap and the drop counter */
 	struct swl_series *dropped;   /* this family's series in registry->dropped, once needed */
+	bool host_label;              /* labels[0] is the "host" the registry added (see below) */
 };
 
 struct swl_registry {
@@ -68,6 +69,15 @@ struct swl_registry {
 	size_t default_max_series;
 	bool record_history;
 	struct swl_family *dropped;    /* swanlog_series_dropped_total{metric} */
+	/* --host-label (a collector of many gateways): set before the rules declare their
+	 * families. Every family not named swanlog_* then gets a first label "host" (unless it
+	 * has one, or already has SWL_MAX_LABELS labels). While in_event is set (the pipeline
+	 * sets it around applying one entry's rules), swl_family_series on such a family takes
+	 * the values of the other labels only and puts event_host first; outside (state restore)
+	 * it takes every value, host included. */
+	bool host_label;
+	bool in_event;
+	struct swl_str event_host;     /* borrowed, valid while in_event */
 };
 
 struct swl_registry *swl_registry_create(size_t default_max_series);

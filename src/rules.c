@@ -156,8 +156,10 @@ static void count_down(struct swl_series *gauge_series, void *arg)
 	const struct swl_update *u = ca->u;
 	struct swl_str values[SWL_MAX_LABELS];
 	ca->sc->used = 0;
-	for (size_t i = 0; i < u->count->nlabels; i++)
-		values[i] = u->count_from[i] >= 0 ? swl_str_c(gauge_series->values[u->count_from[i]])
+	/* with --host-label both families carry "host" first, which the registry fills in */
+	size_t gh = gauge_series->family->host_label;
+	for (size_t i = 0; i < u->count->nlabels - u->count->host_label; i++)
+		values[i] = u->count_from[i] >= 0 ? swl_str_c(gauge_series->values[u->count_from[i] + gh])
 						  : tpl_eval(ca->sc, &u->count_labels[i]);
 	swl_series_add(swl_family_series(u->count, values), 1, ca->sc->ev->time_us);
 }
@@ -204,7 +206,7 @@ static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct
 	if (u->value.set && !tpl_number(sc, &u->value, &v))
 		return false;
 	struct swl_str values[SWL_MAX_LABELS];
-	for (size_t i = 0; i < f->nlabels; i++)
+	for (size_t i = 0; i < f->nlabels - f->host_label; i++) /* host: the registry's (--host-label) */
 		values[i] = tpl_eval(sc, &u->labels[i]);
 	struct swl_str key = SWL_STR_NULL;
 	if (u->op == SWL_OP_UP) {
@@ -273,9 +275,6 @@ static bool has_literal(const struct swl_rule *rule, struct swl_str msg)
 static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl_context *ctx,
 		       const struct swl_event *ev)
 {
-	/* the literal every match contains: checking it spares most regex calls */
-	if (rule->litlen && !has_literal(rule, ev->msg))
-		return;
 	int rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx)
 			   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -310,9 +309,12 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 			vlen[l] = v.n < SWL_LABEL_VALUE_MAX ? v.n : SWL_LABEL_VALUE_MAX;
 			memcpy(vals[l], v.p, vlen[l]);
 		}
-		for (size_t l = 0; l < m->nlabels; l++)
-			swl_context_remember(ctx, (struct swl_str){ key, kn }, swl_str_c(m->names[l]),
-					     (struct swl_str){ vals[l], vlen[l] }, ev->time_us);
+		struct swl_str names[SWL_CTX_MAX_LABELS], values[SWL_CTX_MAX_LABELS];
+		for (size_t l = 0; l < m->nlabels; l++) {
+			names[l] = swl_str_c(m->names[l]);
+			values[l] = (struct swl_str){ vals[l], vlen[l] };
+		}
+		swl_context_remember_labels(ctx, (struct swl_str){ key, kn }, names, values, m->nlabels, ev->time_us);
 		/* the entries may have moved: look them up again for what still reads them */
 		if (i + 1 < rule->nremember || rule->forget.set)
 			recall(&sc, rule, ctx);
@@ -341,13 +343,19 @@ static const struct swl_dispatch *dispatch_for(const struct swl_ruleset *rs, str
 }
 
 /* Program first, then the message's first byte: only rules whose anchored pattern can start
- * with that byte run their regex (see build_first_index in rules_load.c). */
+ * with that byte (see build_first_index in rules_load.c) and whose required literal the message
+ * holds run their regex. */
 void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev)
 {
 	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
 	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
-	for (size_t i = dp->slot[b]; i < dp->slot[b + 1]; i++)
-		apply_rule(rs, dp->byfirst[i], ctx, ev);
+	for (size_t i = dp->slot[b]; i < dp->slot[b + 1]; i++) {
+		struct swl_rule *rule = dp->byfirst[i];
+		/* the literal every match contains: checking it here spares most regex calls */
+		if (rule->litlen && !has_literal(rule, ev->msg))
+			continue;
+		apply_rule(rs, rule, ctx, ev);
+	}
 }
 
 /* ---- examples ---- */

@@ -938,7 +938,8 @@ static int load_example(struct loader *ld, struct doc *d, yaml_node_t *n, struct
  * and the rule simply runs its regex on every message its first byte admits. */
 static bool lit_plain(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr(" _-,:;'\"=<>/@%&!~#`", c));
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr(" _-,:;'\"=<>/@%&!~#`", c));
 }
 
 static bool lit_alnum(char c)
@@ -1030,11 +1031,12 @@ static void rule_literal(struct swl_rule *rule, const char *s)
 				if (!*p || (p[0] == '\\' && (p[1] == 'Q' || !p[1])))
 					goto none;
 				if (p[0] == '[' && p[1] == ':') {
-					const char *e = strstr(p + 2, ":]");
-					if (!e)
-						goto none;
-					p = e + 2;
-					continue;
+					/* [:name:] only if ":]" ends it before any other "]", as PCRE2 reads it */
+					const char *e = strchr(p + 2, ']');
+					if (e && e > p + 2 && e[-1] == ':') {
+						p = e + 1;
+						continue;
+					}
 				}
 				p += p[0] == '\\' ? 2 : 1;
 			}

@@ -99,10 +99,10 @@ static void put_ctx(const struct swl_ctx_entry *e, void *arg)
 	struct swl_buf *b = arg;
 	swl_buf_add(b, "ctx", 3);
 	put_str(b, e->key);
-	swl_buf_printf(b, " %" PRId64 " %zu", e->seen_us, e->nlabels);
+	swl_buf_printf(b, " %" PRId64 " %zu", e->seen_us, (size_t)e->nlabels);
 	for (size_t i = 0; i < e->nlabels; i++) {
-		put_str(b, e->labels[i].name);
-		put_str(b, e->labels[i].value);
+		put_str(b, swl_ctx_entry_name(e, i).p);
+		put_str(b, swl_ctx_entry_value(e, i).p);
 	}
 	swl_buf_addc(b, '\n');
 }

@@ -35,7 +35,7 @@ section() {
 		/^\.S[SH] / { on = ($0 ~ ("^\\.SS \"swanlog \\[?" cmd "[] ]")) ; if (on) print; next }
 		on { print }' "$page" | sed 's/\\-/-/g'
 }
-long_opts() { grep -oE -- '--[a-z][a-z0-9-]*' | sort -u; }
+long_opts() { grep -oE -- '--[a-z][a-z0-9.-]*[a-z0-9]' | sort -u; }
 
 # 2. Commands from the main help; omprog is documented even before the binary has it.
 "$bin" --help > "$scratch/main.help" || bad "swanlog --help failed"

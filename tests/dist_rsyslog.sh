@@ -48,5 +48,52 @@ for want in 'confirmMessages="on"' 'action.resumeRetryCount="-1"' 'signalOnClose
 done
 grep -qE '^[[:space:]]*stop[[:space:]]*$' "$snippet" && bad "the snippet stops charon messages from reaching other actions"
 
+# End to end, when the binary has omprog: a real rsyslogd runs the snippet as shipped, with only
+# the program's paths and port changed, and swanlog counts what logger sends through it.
+bin=$(realpath "$1")
+if "$bin" omprog --help > /dev/null 2>&1 && command -v logger > /dev/null && command -v curl > /dev/null; then
+	port=
+	for i in $(seq 0 99); do
+		p=$((19900 + ($$ + i) % 100))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
+	done
+	[ -n "$port" ] || { echo "FAIL: no free port in 19900-19999"; exit 1; }
+	sed "s#binary=\"/usr/bin/swanlog omprog --state /var/lib/swanlog/omprog.state --listen 127.0.0.1:9814\"#binary=\"$bin omprog --state $scratch/omprog.state --listen 127.0.0.1:$port --rules $src/rules\"#" \
+		"$snippet" > "$scratch/live.conf"
+	grep -qF "binary=\"$bin omprog" "$scratch/live.conf" || { echo "FAIL: could not point the snippet at $bin"; exit 1; }
+	main_conf "$scratch/live.conf" > "$scratch/live-main.conf"
+	rsyslogd -n -f "$scratch/live-main.conf" -i "$scratch/rsyslogd.pid" > "$scratch/rsyslogd.out" 2>&1 &
+	rpid=$!
+	trap 'kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; rm -rf "$scratch"' EXIT
+	deadline=$((SECONDS + 10))
+	while [ ! -S "$scratch/log.sock" ] && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+	[ -S "$scratch/log.sock" ] || bad "rsyslogd made no socket: $(cat "$scratch/rsyslogd.out")"
+	msg='09[IKE] IKE_SA site-a[1] established between 192.0.2.1[gw]...198.51.100.7[peer7]'
+	logger --socket "$scratch/log.sock" -t charon "$msg"
+	logger --socket "$scratch/log.sock" -t sshd "Accepted publickey for root from 192.0.2.9 port 4711 ssh2"
+	logger --socket "$scratch/log.sock" -t charon "${msg/site-a\[1\]/site-a[2]}"
+	got=
+	deadline=$((SECONDS + 15))
+	while [ $SECONDS -lt $deadline ]; do
+		got=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null \
+			| sed -n 's/^ipsec_ike_sa_established_total{conn="site-a",peer="198.51.100.7"} //p')
+		[ "$got" = 2 ] && break
+		sleep 0.1
+	done
+	[ "$got" = 2 ] || bad "swanlog omprog under rsyslogd counted '$got' site-a IKE_SAs, want 2"
+	# The filter: only the two charon lines reached swanlog, not the sshd one.
+	lines=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" | sed -n 's/^swanlog_lines_read_total \([0-9]*\)$/\1/p')
+	[ "$lines" = 2 ] || bad "swanlog read '$lines' lines, want 2 (the charon ones only)"
+	# rsyslog closes the program's stdin on shutdown (signalOnClose="off"): state saved.
+	kill "$rpid"
+	wait "$rpid"
+	[ -s "$scratch/omprog.state" ] || bad "no omprog state after rsyslogd stopped (stdin closed)"
+	grep -q 'sshd' "$scratch/other.log" 2>/dev/null || bad "other messages did not reach the other action"
+	grep -q 'charon' "$scratch/other.log" 2>/dev/null || bad "charon messages were stopped from reaching other actions"
+	[ $fail -eq 0 ] && echo "rsyslogd -> swanlog omprog: 2 of 2 IKE_SAs counted, sshd filtered out, state saved on close"
+else
+	echo "note: no omprog in this binary (or no logger/curl): the snippet was only validated"
+fi
+
 [ $fail -eq 0 ] && echo "dist_rsyslog: ok"
 exit $fail

@@ -75,18 +75,21 @@ start() {
 		umask 0077
 		exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
 			--no-new-privs "$1" "$2" "$3" -- "$4" follow --journal-dir "$5" --from head \
-			--state "$6" --listen "127.0.0.1:$7" --rules "$8"' \
+			--state "$6" --listen "127.0.0.1:$7" --rules "$8" "${@:9}"' \
 		sandbox "$PYTHON" "$scratch/seccomp-exec.py" "$scratch/swanlog.service" "$scratch/swanlog" \
-		"$scratch/journal" "$scratch/state/state" "$PORT" "$scratch/rules" >> "$scratch/swanlog.log" 2>&1 &
+		"$scratch/journal" "$scratch/state/state" "$PORT" "$scratch/rules" "$@" >> "$scratch/swanlog.log" 2>&1 &
 	pid=$!
 }
 
 # Poll /metrics until the site-a counter equals $1 (10 s deadline, process must stay alive).
+# CURL_URL and CURL_OPTS say how to reach it (plain HTTP, or HTTPS with credentials).
+CURL_URL="http://127.0.0.1:$PORT/metrics"
+CURL_OPTS=()
 wait_count() {
 	local want=$1 deadline=$((SECONDS + 10)) got=
 	while [ $SECONDS -lt $deadline ]; do
 		kill -0 "$pid" 2>/dev/null || break
-		got=$(curl -sf --max-time 2 "http://127.0.0.1:$PORT/metrics" 2>/dev/null \
+		got=$(curl -sf --max-time 2 "${CURL_OPTS[@]}" "$CURL_URL" 2>/dev/null \
 			| sed -n 's/^ipsec_ike_sa_established_total{conn="site-a",peer="198.51.100.7"} //p')
 		[ "$got" = "$want" ] && return 0
 		sleep 0.1
@@ -131,6 +134,37 @@ wait_count 2
 add_entry
 wait_count 3
 stop
+
+# Serving over TLS with basic auth inside the sandbox: GnuTLS and bcrypt under the filter.
+if command -v openssl >/dev/null && "$bin" follow --help 2>&1 | grep -q -- --web-config; then
+	(cd "$scratch" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj /CN=localhost -addext subjectAltName=DNS:localhost -days 1 -keyout web.key -out web.crt) \
+		> "$scratch/openssl.log" 2>&1 || { bad "openssl req failed"; cat "$scratch/openssl.log"; }
+	hash=$($PYTHON - <<'PY'
+import ctypes
+lib = ctypes.CDLL("libcrypt.so.1")
+lib.crypt_gensalt.restype = ctypes.c_char_p
+lib.crypt_gensalt.argtypes = [ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p, ctypes.c_int]
+lib.crypt.restype = ctypes.c_char_p
+lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+print(lib.crypt(b"scrape-pw", lib.crypt_gensalt(b"$2b$", 5, None, 0)).decode())
+PY
+)
+	printf 'tls_server_config:\n  cert_file: web.crt\n  key_file: web.key\nbasic_auth_users:\n  prom: %s\n' \
+		"$hash" > "$scratch/web.yml"
+	chmod a+r "$scratch/web.yml" "$scratch/web.crt" "$scratch/web.key"
+	CURL_URL="https://localhost:$PORT/metrics"
+	CURL_OPTS=(--cacert "$scratch/web.crt" --resolve "localhost:$PORT:127.0.0.1" -u prom:scrape-pw)
+	start --web-config "$scratch/web.yml"
+	wait_count 3
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$scratch/web.crt" \
+		--resolve "localhost:$PORT:127.0.0.1" -u prom:wrong "$CURL_URL")
+	[ "$code" = 401 ] || bad "a wrong password got HTTP $code, want 401"
+	echo "TLS and basic auth: served in the sandbox"
+	stop
+else
+	echo "note: no openssl or no --web-config; the TLS step is skipped"
+fi
 
 [ $fail -eq 0 ] && echo "dist_sandbox: ok (syscall filter from the unit, /proc subset=pid, uid 65534 without capabilities)"
 exit $fail

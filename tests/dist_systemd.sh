@@ -28,6 +28,19 @@ elif [ -s "$scratch/verify.out" ]; then
 	bad "systemd-analyze verify printed warnings:"; cat "$scratch/verify.out"
 fi
 
+# 1b. the credentials drop-in documented in the unit's comments is valid too.
+mkdir -p "$scratch/web"
+{
+	cat "$scratch/swanlog.service"
+	sed -n 's/^#   //p' "$unit" | sed "s#^ExecStart=/usr/bin/swanlog #ExecStart=$bin #"
+} > "$scratch/web/swanlog.service"
+grep -q '^LoadCredential=web-config.yml:' "$scratch/web/swanlog.service" || bad "no LoadCredential= drop-in in the unit's comments"
+grep -q -- '--web-config %d/web-config.yml$' "$scratch/web/swanlog.service" || bad "the drop-in's ExecStart lacks --web-config %d/..."
+if ! MANPATH="$scratch/man" systemd-analyze verify "$scratch/web/swanlog.service" > "$scratch/verify-web.out" 2>&1 \
+	|| [ -s "$scratch/verify-web.out" ]; then
+	bad "systemd-analyze verify of the unit with the credentials drop-in:"; cat "$scratch/verify-web.out"
+fi
+
 # 2. the offline security review, on the unit exactly as shipped.
 systemd-analyze security --offline=true "$unit" > "$scratch/security.out" 2>&1
 score=$(sed -n 's/.*Overall exposure level for swanlog.service: \([0-9.]*\).*/\1/p' "$scratch/security.out")

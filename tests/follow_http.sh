@@ -41,13 +41,13 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/nope"); [ "$code" = 404 ] ||
 code=$(curl -s -o /dev/null -D "$T/h" -w '%{http_code}' -X POST -d x=1 "$URL/metrics"); [ "$code" = 405 ] || fail "POST: $code"
 grep -qi '^allow: GET, HEAD' "$T/h" || fail "405 without Allow"
 
-# the connection limit (64): with 64 idle connections open, one more is turned away,
+# the connection limit (512): with 512 idle connections open, one more is turned away,
 # and once they are gone /metrics answers again
 python3 - "$PORT" <<'PY' || fail "connection limit"
 import socket, sys, time
 port = int(sys.argv[1])
 held = []
-for _ in range(64):
+for _ in range(512):
     s = socket.create_connection(("127.0.0.1", port)); held.append(s)
 time.sleep(0.3)  # let the server accept them all
 extra = socket.create_connection(("127.0.0.1", port))
@@ -58,7 +58,7 @@ try:
 except (ConnectionResetError, socket.timeout):
     data = b""
 if data.startswith(b"HTTP/1.1 200"):
-    sys.exit("a 65th connection was served")
+    sys.exit("a 513th connection was served")
 for s in held: s.close()
 PY
 deadline=$((SECONDS + 10))

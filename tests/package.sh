@@ -45,7 +45,7 @@ grep -q '^Maintainer: .*<.*@.*>' "$scratch/control" || bad "no Maintainer with a
 grep -q '^Description: .*IPsec' "$scratch/control" || bad "no Description"
 depends=$(sed -n 's/^Depends: //p' "$scratch/control")
 has_dep() { grep -qE "(^|, )$1( |,|$)" <<< "$depends"; }
-for pkg in libc6 libsystemd0 libpcre2-8-0 libmicrohttpd12 libyaml-0-2 zlib1g; do
+for pkg in libc6 libsystemd0 libpcre2-8-0 libmicrohttpd12 libyaml-0-2 zlib1g libgnutls30 libcrypt1; do
 	has_dep "$pkg" || bad "Depends lacks $pkg: $depends"
 done
 dpkg-deb -e "$deb" "$scratch/control.d" || die "dpkg-deb -e"
@@ -56,8 +56,7 @@ done
 # Unpacked: the binary runs, its version is the package's, the rules check out.
 root="$scratch/root"
 dpkg -x "$deb" "$root" || die "dpkg -x"
-# Every shared library the binary needs comes from a package named in Depends (libcrypt1
-# and libgnutls30 too, once the binary uses the web config).
+# Every shared library the binary needs comes from a package named in Depends.
 needed=$(objdump -p "$root/usr/bin/swanlog" | awk '$1 == "NEEDED" { print $2 }')
 [ -n "$needed" ] || bad "objdump found no NEEDED libraries"
 for so in $needed; do

@@ -47,7 +47,8 @@ static const char rules_yaml[] =
 	"  - {name: option, match: '^pre(?i)FIX', inc: m}\n"
 	"  - {name: escaped-punct, match: 'cost \\$5\\.00', inc: m}\n"
 	"  - {name: verb, match: '(*NOTEMPTY)qq', inc: m}\n"
-	"  - {name: ctrl, match: 'ab\\c[cd|ef]gh', inc: m}\n";
+	"  - {name: ctrl, match: 'ab\\c[cd|ef]gh', inc: m}\n"
+	"  - {name: not-posix, match: 'mn[[:]|op:]qr', inc: m}\n";
 
 static char dir[64];
 static char path[128];
@@ -110,7 +111,7 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 		"r",
 		"abd", "abcd", "xyyz", "qABC", "kAz", "ababcd", "oAp", "]x", "|x", "yz", "3 apples",
 		"| apples", "foo", "bar", "ey", "a|b", "preFIX", "prefix", "cost $5.00", "qq", "ef]gh",
-		"ab\x1b" "cd",
+		"ab\x1b" "cd", "mn[", "op:]qr",
 	};
 	static const char *const programs[] = { "charon", "kernel", "sshd", NULL };
 	size_t n = rs->nrules;
@@ -224,7 +225,8 @@ Test(dispatch, required_literals, .init = write_rules, .fini = cleanup)
 	expect_lit(rs, "quoted", "", false);
 	expect_lit(rs, "option", "", false);
 	expect_lit(rs, "verb", "", false);
-	expect_lit(rs, "ctrl", "", false); /* \\c[ is ESC: the | after it is top-level */
+	expect_lit(rs, "ctrl", "", false);
+	expect_lit(rs, "not-posix", "", false); /* [[:] is a class of [ and :, then | is top-level */ /* \\c[ is ESC: the | after it is top-level */
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 }

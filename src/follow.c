@@ -52,7 +52,7 @@ struct follower {
 	size_t ntails;
 	struct src *srcs;             /* one per file, or one for the journal */
 	struct swl_series *saves, *save_errors;
-	struct swl_series *reload_ok, *reload_ts;
+	struct swl_series *reload_ok, *reload_ts, *load_errors;
 	struct swl_http *http;
 	/* omprog */
 	struct swl_wal *wal;
@@ -131,6 +131,9 @@ static void declare_metrics(struct follower *fl)
 				NULL);
 	fl->reload_ts = series1(reg, "swanlog_config_last_reload_success_timestamp_seconds", SWL_GAUGE,
 				"Wall-clock time of the last successful rules (re)load.", NULL);
+	fl->load_errors = series1(reg, "swanlog_rules_load_errors_total", SWL_COUNTER,
+				  "Rules reloads refused because a rules file was bad (the old rules kept running).",
+				  NULL);
 	if (fl->o->source == SWL_FOLLOW_OMPROG) {
 		fl->omprog_errors = series1(reg, "swanlog_omprog_errors_total", SWL_COUNTER,
 					    "Messages answered with an error (not applied; rsyslog sends them again), "
@@ -409,6 +412,7 @@ static bool reload(struct follower *fl, char *msg, size_t cap)
 		snprintf(msg, cap, "reload failed, keeping the old rules: %s", e.msg);
 		fprintf(stderr, "swanlog: %s\n", msg);
 		swl_series_set(fl->reload_ok, 0, fl->p->last_time_us);
+		swl_series_add(fl->load_errors, 1, fl->p->last_time_us);
 		return false;
 	}
 	swl_rules_destroy(fl->p->rules);

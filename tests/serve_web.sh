@@ -162,6 +162,7 @@ code=$("${C[@]}" "${A[@]}" -X POST -o "$T/b" -w '%{http_code}' "$URL/-/reload");
 grep -qE "$T/rules.yaml:[0-9]+:[0-9]+: " "$T/b" || fail "the reload error names no path:line:col: $(cat "$T/b")"
 grep -qE "reload failed.*$T/rules.yaml:[0-9]+:[0-9]+: " "$T/swanlog.err" || fail "the reload error is not logged"
 hwait "$RELOAD_OK" 0
+hwait swanlog_rules_load_errors_total 1
 est 3 >> "$L"
 echo "Nov 29 17:52:11 moon charon: 11[IKE] <site-a|3> giving up after 5 retransmits" >> "$L"
 hwait "$EST" 3
@@ -171,6 +172,7 @@ kill -HUP "$SWL_PID"
 deadline=$((SECONDS + 10))
 until [ "$(grep -c 'reload failed' "$T/swanlog.err")" -ge 2 ]; do [ $SECONDS -lt $deadline ] || fail "SIGHUP (broken) not logged"; sleep 0.05; done
 hwait "$RELOAD_OK" 0
+hwait swanlog_rules_load_errors_total 2
 ts1=$(hmetric swanlog_config_last_reload_success_timestamp_seconds)
 cp "$T/rules.good" "$T/rules.yaml"
 kill -HUP "$SWL_PID"

@@ -4,22 +4,29 @@
  * are remembered on a busy gateway: one malloc each keeps both the time and the heap small). */
 #include "context.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
-/* A node of a bounded map: hashed by key, kept in least-recently-used order. */
+/* A node of a bounded map: hashed by key, kept in least-recently-used order. 40 bytes: the
+ * key (at most SWL_CTX_KEY_MAX bytes) is in the same allocation, keyoff bytes from its start. */
 struct node {
-	char *key;
-	size_t keylen;
 	const void *scope; /* live sets: the gauge family; memory: NULL */
-	uint64_t hash;
 	struct node *hnext;
 	struct node *older, *newer;
+	uint32_t hash;
+	uint16_t keylen, keyoff;
 };
+
+static inline const char *node_key(const struct node *n)
+{
+	return (const char *)n + n->keyoff;
+}
 
 struct lru {
 	size_t n, max, tabsize;
 	struct node **table;
 	struct node *oldest, *newest;
+	struct node *last; /* the last node found or inserted: a rule recalls, then remembers, one key */
 };
 
 struct mem_entry {
@@ -42,10 +49,11 @@ struct swl_context {
 	uint64_t evictions;
 };
 
-static uint64_t node_hash(const void *scope, struct swl_str key)
+static uint32_t node_hash(const void *scope, struct swl_str key)
 {
 	uint64_t h = swl_hash(SWL_HASH_INIT, &scope, sizeof(scope));
-	return swl_hash(h, key.p, key.n);
+	h = swl_hash(h, key.p, key.n);
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static void lru_init(struct lru *m, size_t max)
@@ -80,10 +88,13 @@ static void list_push_newest(struct lru *m, struct node *n)
 
 static struct node *lru_find(struct lru *m, const void *scope, struct swl_str key)
 {
-	uint64_t h = node_hash(scope, key);
-	for (struct node *n = m->table[h & (m->tabsize - 1)]; n; n = n->hnext)
-		if (n->hash == h && n->scope == scope && n->keylen == key.n && memcmp(n->key, key.p, key.n) == 0)
-			return n;
+	struct node *n = m->last;
+	if (n && n->scope == scope && n->keylen == key.n && (!key.n || memcmp(node_key(n), key.p, key.n) == 0))
+		return n; /* no hashing, and no walk through a bucket that is not in the cache */
+	uint32_t h = node_hash(scope, key);
+	for (n = m->table[h & (m->tabsize - 1)]; n; n = n->hnext)
+		if (n->hash == h && n->scope == scope && n->keylen == key.n && memcmp(node_key(n), key.p, key.n) == 0)
+			return m->last = n;
 	return NULL;
 }
 
@@ -103,10 +114,10 @@ static void lru_grow(struct lru *m)
 	m->tabsize = size;
 }
 
-/* Link a new node into table and list; n->key holds key (bounded by the caller) already. */
+/* Link a new node into table and list; its key (bounded by the caller) is at n->keyoff already. */
 static void lru_insert(struct lru *m, struct node *n, const void *scope, struct swl_str key)
 {
-	n->keylen = key.n;
+	n->keylen = (uint16_t)key.n;
 	n->scope = scope;
 	n->hash = node_hash(scope, key);
 	if (m->n + 1 > m->tabsize)
@@ -116,6 +127,7 @@ static void lru_insert(struct lru *m, struct node *n, const void *scope, struct 
 	*slot = n;
 	list_push_newest(m, n);
 	m->n++;
+	m->last = n;
 }
 
 static void lru_remove(struct lru *m, struct node *n)
@@ -126,6 +138,8 @@ static void lru_remove(struct lru *m, struct node *n)
 	*p = n->hnext;
 	list_unlink(m, n);
 	m->n--;
+	if (m->last == n)
+		m->last = NULL;
 }
 
 /* Put to in from's place in table and list (an entry moved to a larger allocation). */
@@ -135,6 +149,8 @@ static void lru_replace(struct lru *m, struct node *from, struct node *to)
 	while (*p != from)
 		p = &(*p)->hnext;
 	*p = to;
+	if (m->last == from)
+		m->last = to;
 	if (to->older)
 		to->older->newer = to;
 	else
@@ -194,7 +210,7 @@ const struct swl_ctx_entry *swl_context_get(struct swl_context *c, struct swl_st
 struct swl_str swl_ctx_entry_label(const struct swl_ctx_entry *e, struct swl_str name)
 {
 	for (size_t i = 0; i < e->nlabels; i++)
-		if (e->nlen[i] == name.n && memcmp(e->key + e->off[i], name.p, name.n) == 0)
+		if (e->nlen[i] == name.n && (!name.n || memcmp(e->key + e->off[i], name.p, name.n) == 0))
 			return swl_ctx_entry_value(e, i);
 	return SWL_STR_NULL;
 }
@@ -226,7 +242,6 @@ static struct mem_entry *mem_grow(struct swl_context *c, struct mem_entry *me, s
 {
 	struct mem_entry *ne = mem_alloc(mem_content(&me->e) + need + MEM_SLACK);
 	ne->node = me->node;
-	ne->node.key = ne->buf;
 	ne->e.key = ne->buf;
 	ne->e.seen_us = me->e.seen_us;
 	ne->e.keylen = me->e.keylen;
@@ -321,7 +336,7 @@ void swl_context_remember_labels(struct swl_context *c, struct swl_str key, cons
 		if (key.n)
 			memcpy(me->buf, key.p, key.n);
 		me->buf[key.n] = '\0';
-		me->node.key = me->buf;
+		me->node.keyoff = (uint16_t)offsetof(struct mem_entry, buf);
 		me->e.key = me->buf;
 		me->e.keylen = (uint16_t)key.n;
 		me->e.nlabels = 0;
@@ -357,7 +372,7 @@ void swl_context_forget(struct swl_context *c, struct swl_str key)
 		return;
 	for (struct node *n = c->mem.oldest, *next; n; n = next) {
 		next = n->newer;
-		if (under(n->key, n->keylen, key)) {
+		if (under(node_key(n), n->keylen, key)) {
 			lru_remove(&c->mem, n);
 			mem_free((struct mem_entry *)n);
 		}
@@ -403,7 +418,7 @@ static struct live_entry *live_new(struct swl_context *c, struct swl_family *f, 
 	if (key.n)
 		memcpy(le->buf, key.p, key.n);
 	le->buf[key.n] = '\0';
-	le->node.key = le->buf;
+	le->node.keyoff = (uint16_t)offsetof(struct live_entry, buf);
 	lru_insert(&c->live, &le->node, f, key);
 	le->grouplen = le->groupcap = (uint16_t)group.n;
 	char *g = live_group(le);
@@ -498,8 +513,7 @@ void swl_context_regroup(struct swl_context *c, struct swl_family *f, struct swl
 			size_t head = sizeof(*le) + le->node.keylen + 1;
 			struct live_entry *ne = swl_xmalloc(head + g.n + 1);
 			memcpy(ne, le, head);
-			ne->node.key = ne->buf;
-			ne->groupcap = (uint16_t)g.n;
+					ne->groupcap = (uint16_t)g.n;
 			lru_replace(&c->live, &le->node, &ne->node);
 			free(le);
 			le = ne;
@@ -550,6 +564,6 @@ void swl_context_foreach_live(const struct swl_context *c,
 {
 	for (const struct node *n = c->live.oldest; n; n = n->newer) {
 		const struct live_entry *le = (const struct live_entry *)n;
-		fn(le->family, n->key, le->buf + n->keylen + 1, le->series, arg);
+		fn(le->family, node_key(n), le->buf + n->keylen + 1, le->series, arg);
 	}
 }

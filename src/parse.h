@@ -30,6 +30,11 @@ struct swl_parser {
 	/* internal: ref_time's local year and wall clock (seconds, as if UTC), for the year rule */
 	int ref_year;
 	int64_t ref_wall;
+	/* internal: the last classic timestamp taken (its bytes and the space after them) and its
+	 * time: consecutive lines mostly share their second, so most lines skip the date. */
+	size_t ts_len;
+	char ts[40];
+	int64_t ts_us;
 };
 
 /* Start a new file or stream. year: pinned year or 0; ref_time: see above (0 = now). Local time

@@ -286,3 +286,72 @@ Test(context, live_sets_per_family_groups_regroup_reset)
 	swl_context_destroy(c);
 	swl_registry_destroy(r);
 }
+
+/* Entries are one allocation each: a changed value is rewritten in place, a longer one or a new
+ * label moves the entry; the entry last looked up is remembered for the next lookup of the
+ * same key. None of this may show: every label reads back, and what was forgotten, evicted
+ * or moved is never found again (ASan and valgrind check the freed memory). */
+Test(context, entries_change_move_and_are_found_again)
+{
+	struct swl_context *c = swl_context_create(3, 0);
+	swl_context_remember(c, S("moon|1"), S("conn"), S("home"), 1);
+	swl_context_remember(c, S("moon|1"), S("conn"), S("home"), 2); /* the same value */
+	swl_context_remember(c, S("moon|1"), S("conn"), S("lab"), 3);  /* shorter: in place */
+	const struct swl_ctx_entry *e = swl_context_get(c, S("moon|1"), 0);
+	cr_assert(swl_str_eqc(swl_ctx_entry_label(e, S("conn")), "lab"));
+	cr_assert_eq(e->seen_us, 3);
+	/* longer values and new labels, enough to outgrow the entry several times */
+	char v[300];
+	memset(v, 'x', sizeof(v));
+	swl_context_remember(c, S("moon|1"), S("peer"), (struct swl_str){ v, 40 }, 4);
+	swl_context_remember(c, S("moon|1"), S("conn"), (struct swl_str){ v, 200 }, 5);
+	for (unsigned long i = 0; i < 6; i++) {
+		char name[8];
+		swl_context_remember(c, S("moon|1"), keyf(name, sizeof(name), "l%lu", i), (struct swl_str){ v, 100 + i }, 6);
+	}
+	e = swl_context_get(c, S("moon|1"), 0);
+	cr_assert_eq(e->nlabels, SWL_CTX_MAX_LABELS);
+	cr_assert_eq(swl_ctx_entry_label(e, S("conn")).n, 200);
+	cr_assert_eq(swl_ctx_entry_label(e, S("peer")).n, 40);
+	cr_assert_eq(swl_ctx_entry_label(e, S("l5")).n, 105);
+	cr_assert_str_eq(swl_ctx_entry_name(e, 0).p, "conn");
+	cr_assert_eq(strlen(swl_ctx_entry_value(e, 0).p), 200);
+	cr_assert_str_eq(e->key, "moon|1");
+	/* a value that shrinks back is read back as it is now */
+	swl_context_remember(c, S("moon|1"), S("conn"), S("c"), 7);
+	cr_assert(swl_str_eqc(swl_ctx_entry_label(swl_context_get(c, S("moon|1"), 0), S("conn")), "c"));
+	/* forgotten right after a lookup: not found again */
+	swl_context_forget(c, S("moon|1"));
+	cr_assert_null(swl_context_get(c, S("moon|1"), 0));
+	/* evicted right after being looked up */
+	swl_context_remember(c, S("a"), S("conn"), S("1"), 1);
+	swl_context_remember(c, S("b"), S("conn"), S("2"), 1);
+	swl_context_remember(c, S("c"), S("conn"), S("3"), 1);
+	cr_assert_not_null(swl_context_get(c, S("b"), 0));
+	cr_assert_not_null(swl_context_get(c, S("c"), 0));
+	swl_context_remember(c, S("d"), S("conn"), S("4"), 1); /* evicts a, the oldest */
+	cr_assert_null(swl_context_get(c, S("a"), 0));
+	cr_assert_eq(swl_context_evictions(c), 1);
+	/* a key equal to the last one up to its length is another key */
+	cr_assert_null(swl_context_get(c, S("dd"), 0));
+	cr_assert_null(swl_context_get(c, S(""), 0));
+	swl_context_destroy(c);
+
+	/* live entries: a longer group moves the entry, which is then found and taken down once */
+	struct swl_registry *r = swl_registry_create(0);
+	static const char *const labels[] = { "conn" };
+	struct swl_family *f = swl_registry_family(r, "child_up", SWL_GAUGE, "", labels, 1, NULL, 0, 0);
+	struct swl_str home = S("home");
+	struct swl_series *s = swl_family_series(f, &home);
+	c = swl_context_create(10, 0);
+	cr_assert(swl_context_up(c, f, S("moon|1|7"), S("moon|1"), s, 1));
+	cr_assert_not(swl_context_up(c, f, S("moon|1|7"), S("moon|1"), s, 2));
+	swl_context_regroup(c, f, S("moon|1"), S("moon|123456789012345678901234567890"));
+	cr_assert_str_eq(live_keys(c), "child_up:moon|1|7@moon|123456789012345678901234567890=home");
+	cr_assert_not(swl_context_up(c, f, S("moon|1|7"), S("x"), s, 3));
+	cr_assert_eq(swl_context_down_group(c, f, S("moon|123456789012345678901234567890"), 4, NULL, NULL), 1);
+	cr_assert_eq(s->value, 0);
+	cr_assert_null(swl_context_down(c, f, S("moon|1|7"), 5));
+	swl_context_destroy(c);
+	swl_registry_destroy(r);
+}

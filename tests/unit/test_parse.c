@@ -659,6 +659,83 @@ Test(year, pinned_and_rollover)
 	cr_assert_eq(ev.time_us, 1798761603LL * US);
 }
 
+/* A line repeating the previous line's timestamp reuses its time: only when every byte of it
+ * and the space after it are equal, and with the year state where a full parse leaves it. */
+Test(year, repeated_timestamp_same_as_parsed)
+{
+	swl_parser_init(&ps, 2026, 0);
+	cr_assert_eq(parse("Dec 31 23:59:59 moon charon: 09[IKE] a"), 0);
+	cr_assert_eq(parse("Dec 31 23:59:59 moon charon: 09[IKE] a"), 0);
+	cr_assert_eq(ev.time_us, 1798761599LL * US);
+	/* same bytes, then a fraction: not the same time */
+	cr_assert_eq(parse("Dec 31 23:59:59.250000 moon charon: 09[IKE] a"), 0);
+	cr_assert_eq(ev.time_us, 1798761599LL * US + 250000);
+	cr_assert_eq(parse("Dec 31 23:59:59.250000 sun sshd[7]: b"), 0);
+	cr_assert_eq(ev.time_us, 1798761599LL * US + 250000);
+	assert_slice(ev.host, "sun");
+	assert_slice(ev.program, "sshd");
+	cr_assert_eq(ev.pid, 7);
+	/* a shorter fraction sharing the prefix */
+	cr_assert_eq(parse("Dec 31 23:59:59.2500001 moon x: y"), 0);
+	cr_assert_eq(ev.time_us, 1798761599LL * US + 250000);
+	cr_assert_eq(parse("Dec 31 23:59:59.25 moon x: y"), 0);
+	cr_assert_eq(ev.time_us, 1798761599LL * US + 250000);
+	/* the same timestamp without what follows it is still no header, nor a state change */
+	cr_assert_eq(parse("Dec 31 23:59:59.25"), -EINVAL);
+	cr_assert_eq(parse("Dec 31 23:59:59.25 "), -EINVAL);
+	cr_assert_eq(ev.time_us, 0);
+	/* across New Year: the repeated line is in the new year too */
+	cr_assert_eq(parse("Jan  1 00:00:01 moon charon: 09[IKE] c"), 0);
+	cr_assert_eq(ev.time_us, 1798761601LL * US);
+	cr_assert_eq(parse("Jan  1 00:00:01 moon charon: 09[IKE] c"), 0);
+	cr_assert_eq(ev.time_us, 1798761601LL * US);
+	/* another second in between, then this one again */
+	cr_assert_eq(parse("Jan  1 00:00:05 moon charon: 09[IKE] c"), 0);
+	cr_assert_eq(ev.time_us, 1798761605LL * US);
+	cr_assert_eq(parse("Jan  1 00:00:01 moon charon: 09[IKE] c"), 0);
+	cr_assert_eq(ev.time_us, 1798761601LL * US);
+	/* an RFC 3339 line in between changes nothing */
+	cr_assert_eq(parse("2026-06-01T00:00:00Z moon x: y"), 0);
+	cr_assert_eq(parse("Jan  1 00:00:01 moon charon: 09[IKE] c"), 0);
+	cr_assert_eq(ev.time_us, 1798761601LL * US);
+	/* a new file starts afresh (the next file of a pinned series goes on in 2027) */
+	swl_parser_next_file(&ps, 0);
+	cr_assert_eq(parse("Jan  1 00:00:01 moon charon: 09[IKE] c"), 0);
+	cr_assert_eq(ev.time_us, 1798761601LL * US);
+	swl_parser_init(&ps, 2026, 0);
+	cr_assert_eq(parse("Jan  1 00:00:01 moon charon: 09[IKE] c"), 0);
+	cr_assert_eq(ev.time_us, (1798761601LL - 365 * 86400) * US);
+}
+
+Test(parse, pid_digits_and_more)
+{
+	cr_assert_eq(parse("Nov 29 17:51:52 moon charon[12a]: x"), 0);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "x");
+	cr_assert_eq(parse("Nov 29 17:51:52 moon charon[123456789012345678]: x"), 0);
+	cr_assert_eq(ev.pid, 123456789012345678L);
+	cr_assert_eq(parse("Nov 29 17:51:52 moon charon[1234567890123456789]: x"), 0);
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "x");
+	cr_assert_eq(parse("Nov 29 17:51:52 moon charon[-1]: x"), 0);
+	cr_assert_eq(ev.pid, -1);
+	/* a space in the brackets: no tag */
+	cr_assert_eq(parse("Nov 29 17:51:52 moon charon[1 ]: x"), 0);
+	assert_none(ev.program);
+	/* digits to the end of the line: no tag either */
+	cr_assert_eq(parse("Nov 29 17:51:52 moon charon[123"), 0);
+	assert_none(ev.program);
+	assert_slice(ev.msg, "charon[123");
+	/* the host ends at its first space, wherever the name scan stopped */
+	cr_assert_eq(parse("Nov 29 17:51:52 fe80::1 sshd[5]: y"), 0);
+	assert_slice(ev.host, "fe80::1");
+	assert_slice(ev.program, "sshd");
+	cr_assert_eq(parse("Nov 29 17:51:52 a[b]c sshd: y"), 0);
+	assert_slice(ev.host, "a[b]c");
+	assert_slice(ev.program, "sshd");
+}
+
 Test(year, from_ref_time)
 {
 	/* file mtime 2026-11-29 18:00 UTC: a November line is this year */

@@ -191,6 +191,29 @@ static int set_timezone(const char *tz)
 	return 0;
 }
 
+/* The options replay and follow share, checked in one place. Returns 0, or EXIT_USAGE after
+ * saying why. */
+static int max_line_option(const char *usage, const char *arg, long *out)
+{
+	if (!parse_long(arg, 256, 64L << 20, out))
+		return usage_error(usage, "--max-line wants 256 to 67108864 bytes, not '%s'", arg);
+	return 0;
+}
+
+static int max_series_option(const char *usage, const char *arg, long *out)
+{
+	if (!parse_long(arg, 1, 100000000L, out))
+		return usage_error(usage, "--max-series wants 1 to 100000000, not '%s'", arg);
+	return 0;
+}
+
+static int timezone_option(const char *usage, const char *arg)
+{
+	if (set_timezone(arg) < 0)
+		return usage_error(usage, "cannot set timezone '%s'", arg);
+	return 0;
+}
+
 static struct swl_context *context_for(const struct swl_ruleset *rs)
 {
 	size_t entries = swl_rules_context_entries(rs);
@@ -311,16 +334,16 @@ static int cmd_replay(int argc, char **argv)
 				return usage_error(usage_replay, "--year wants a year from 1970 to 9999, not '%s'", optarg);
 			break;
 		case 'z':
-			if (set_timezone(optarg) < 0)
-				return usage_error(usage_replay, "cannot set timezone '%s'", optarg);
+			if (timezone_option(usage_replay, optarg))
+				return EXIT_USAGE;
 			break;
 		case 'L':
-			if (!parse_long(optarg, 256, 64L << 20, &max_line))
-				return usage_error(usage_replay, "--max-line wants 256 to 67108864 bytes, not '%s'", optarg);
+			if (max_line_option(usage_replay, optarg, &max_line))
+				return EXIT_USAGE;
 			break;
 		case 'S':
-			if (!parse_long(optarg, 1, 100000000L, &max_series))
-				return usage_error(usage_replay, "--max-series wants 1 to 100000000, not '%s'", optarg);
+			if (max_series_option(usage_replay, optarg, &max_series))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(usage_replay, stdout);
@@ -479,16 +502,16 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 			rules_path = optarg;
 			break;
 		case O_MAXSERIES:
-			if (!parse_long(optarg, 1, 100000000L, &max_series))
-				return usage_error(usage, "--max-series wants 1 to 100000000, not '%s'", optarg);
+			if (max_series_option(usage, optarg, &max_series))
+				return EXIT_USAGE;
 			break;
 		case O_MAXLINE:
-			if (!parse_long(optarg, 256, 64L << 20, &max_line))
-				return usage_error(usage, "--max-line wants 256 to 67108864 bytes, not '%s'", optarg);
+			if (max_line_option(usage, optarg, &max_line))
+				return EXIT_USAGE;
 			break;
 		case O_TZ:
-			if (set_timezone(optarg) < 0)
-				return usage_error(usage, "cannot set timezone '%s'", optarg);
+			if (timezone_option(usage, optarg))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -18,40 +18,9 @@
 #include <unistd.h>
 
 #include "webconfig.h"
+#define SWL_SCRATCH_TAG "webconfig"
+#include "scratch.h"
 
-/* ---- scratch ---- */
-
-static char scratch[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void scratch_init(void)
-{
-	strcpy(scratch, "/tmp/swl_test_webconfig_XXXXXX");
-	cr_assert_not_null(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
-}
-
-static void scratch_fini(void)
-{
-	if (scratch[0])
-		nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	scratch[0] = '\0';
-}
-
-static const char *spath(const char *name)
-{
-	static char bufs[4][256];
-	static int next;
-	char *b = bufs[next++ % 4];
-	snprintf(b, sizeof(bufs[0]), "%s/%s", scratch, name);
-	return b;
-}
 
 static void write_file(const char *name, const char *text)
 {

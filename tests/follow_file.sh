@@ -10,14 +10,6 @@ BIN=$(realpath "$1"); SRC=$(realpath "$2")
 mkdir -p "$T/log"
 L="$T/log/charon.log"
 n=0
-# gen COUNT [FILE]: COUNT charon lines, each a new IKE_SA of site-a
-gen() {
-	local f=${2:-$L}
-	for _ in $(seq "$1"); do
-		n=$((n + 1))
-		echo "Nov 29 17:51:52 moon charon: 09[IKE] <site-a|$n> IKE_SA site-a[$n] established between 192.0.2.1[moon]...198.51.100.7[sun]" >> "$f"
-	done
-}
 EST='test_ike_established_total{conn="site-a",peer="198.51.100.7"}'
 READ="swanlog_source_entries_read_total{source=\"$L\"}"
 ROT="swanlog_source_rotations_total{source=\"$L\"}"

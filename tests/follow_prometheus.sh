@@ -13,12 +13,6 @@ trap '[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/
 mkdir -p "$T/log" "$T/state"
 L="$T/log/charon.log"
 n=0
-gen() {
-	for _ in $(seq "$1"); do
-		n=$((n + 1))
-		echo "Nov 29 17:51:52 moon charon: 09[IKE] <site-a|$n> IKE_SA site-a[$n] established between 192.0.2.1[moon]...198.51.100.7[sun]" >> "$L"
-	done
-}
 gen 3
 start_swanlog --file "$L" --from head --rules "$SRC/tests/follow/rules.yaml" --state "$T/state/s"
 wait_metric 'test_ike_established_total{conn="site-a",peer="198.51.100.7"}' 3

@@ -12,12 +12,6 @@ mkdir -p "$T/log" "$T/state"
 L="$T/log/charon.log"
 S="$T/state/state"
 n=0
-gen() {
-	for _ in $(seq "$1"); do
-		n=$((n + 1))
-		echo "Nov 29 17:51:52 moon charon: 09[IKE] <site-a|$n> IKE_SA site-a[$n] established between 192.0.2.1[moon]...198.51.100.7[sun]" >> "$L"
-	done
-}
 EST='test_ike_established_total{conn="site-a",peer="198.51.100.7"}'
 UP='test_ike_up{conn="site-a",peer="198.51.100.7"}'
 ARGS=(--file "$L" --rules "$SRC/tests/follow/rules.yaml" --state "$S")

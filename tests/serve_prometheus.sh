@@ -17,12 +17,6 @@ trap '[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/
 mkdir -p "$T/log" "$T/state"
 L="$T/log/charon.log"
 n=0
-gen() {
-	for _ in $(seq "$1"); do
-		n=$((n + 1))
-		echo "Nov 29 17:51:52 moon charon: 09[IKE] <site-a|$n> IKE_SA site-a[$n] established between 192.0.2.1[moon]...198.51.100.7[sun]" >> "$L"
-	done
-}
 gen 3
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=swanlog-test \
 	-addext subjectAltName=IP:127.0.0.1 -keyout "$T/srv.key" -out "$T/srv.crt" 2> "$T/openssl.err" \

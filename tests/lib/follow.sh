@@ -74,3 +74,13 @@ assert_metric() {
 	v=$(metric "$1")
 	[ "$v" = "$2" ] || fail "$1 is $v, expected $2"
 }
+
+# gen COUNT [FILE]: append COUNT charon lines to FILE (default $L), each a new IKE_SA of
+# site-a numbered by the caller's counter n.
+gen() {
+	local f=${2:-$L}
+	for _ in $(seq "$1"); do
+		n=$((n + 1))
+		echo "Nov 29 17:51:52 moon charon: 09[IKE] <site-a|$n> IKE_SA site-a[$n] established between 192.0.2.1[moon]...198.51.100.7[sun]" >> "$f"
+	done
+}

@@ -7,11 +7,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Output sink that remembers the first error, so the render code needs no check per append. */
+/* Output sink that remembers the first error, so the render code needs no check per append.
+ * With a stream, the buffer is written out whenever it holds a chunk: memory stays bounded
+ * however many series there are. */
 struct sink {
 	struct swl_buf *b;
+	FILE *stream;
 	int err;
 };
+
+#define SWL_EXPO_CHUNK (64u * 1024u)
+
+static void drain(struct sink *o)
+{
+	if (o->err || !o->stream || !o->b->len)
+		return;
+	if (fwrite(o->b->p, 1, o->b->len, o->stream) != o->b->len)
+		o->err = errno ? -errno : -EIO;
+	o->b->len = 0;
+}
 
 static void put(struct sink *o, const char *p, size_t n)
 {
@@ -267,8 +281,11 @@ static void render_family(struct sink *o, const struct swl_family *f, enum swl_f
 	}
 	size_t n;
 	struct swl_series **series = swl_family_sorted_series(f, &n);
-	for (size_t i = 0; i < n && !o->err; i++)
+	for (size_t i = 0; i < n && !o->err; i++) {
 		render_series(&c, series[i], flags);
+		if (o->b->len >= SWL_EXPO_CHUNK)
+			drain(o);
+	}
 	free(series);
 	free(c.le);
 	swl_buf_fini(&c.labels);
@@ -276,22 +293,41 @@ static void render_family(struct sink *o, const struct swl_family *f, enum swl_f
 	free(sample_name);
 }
 
+static void render_all(struct sink *o, const struct swl_registry *r, enum swl_format fmt, unsigned flags)
+{
+	size_t n;
+	struct swl_family **fams = swl_registry_sorted_families(r, &n);
+	for (size_t i = 0; i < n && !o->err; i++)
+		render_family(o, fams[i], fmt, flags);
+	free(fams);
+	if (fmt == SWL_FORMAT_OPENMETRICS)
+		put_str(o, "# EOF\n");
+}
+
 int swl_expo_render(const struct swl_registry *r, enum swl_format fmt, unsigned flags, struct swl_buf *out)
 {
 	struct sink o = { .b = out };
 	size_t start = out->len;
-	size_t n;
-	struct swl_family **fams = swl_registry_sorted_families(r, &n);
-	for (size_t i = 0; i < n && !o.err; i++)
-		render_family(&o, fams[i], fmt, flags);
-	free(fams);
-	if (fmt == SWL_FORMAT_OPENMETRICS)
-		put_str(&o, "# EOF\n");
+	render_all(&o, r, fmt, flags);
 	if (o.err) {
 		/* half an exposition is worse than none: leave out as it was */
 		out->len = start;
 		if (out->p)
 			out->p[start] = '\0';
 	}
+	return o.err;
+}
+
+int swl_expo_write(const struct swl_registry *r, enum swl_format fmt, unsigned flags, FILE *out)
+{
+	struct swl_buf b;
+	swl_buf_init(&b, 0);
+	struct sink o = { .b = &b, .stream = out };
+	errno = 0;
+	render_all(&o, r, fmt, flags);
+	drain(&o);
+	swl_buf_fini(&b);
+	if (!o.err && fflush(out) != 0)
+		o.err = errno ? -errno : -EIO;
 	return o.err;
 }

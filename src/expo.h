@@ -3,6 +3,8 @@
 #ifndef SWL_EXPO_H
 #define SWL_EXPO_H
 
+#include <stdio.h>
+
 #include "registry.h"
 
 enum swl_format { SWL_FORMAT_PROMETHEUS, SWL_FORMAT_OPENMETRICS };
@@ -18,6 +20,11 @@ enum swl_format { SWL_FORMAT_PROMETHEUS, SWL_FORMAT_OPENMETRICS };
 /* Append the exposition of every live family to out. Families with no series are rendered
  * with HELP and TYPE only. Returns 0 or -ENOSPC when out's maximum was reached. */
 int swl_expo_render(const struct swl_registry *r, enum swl_format fmt, unsigned flags, struct swl_buf *out);
+
+/* The same exposition written to out as it is rendered, in chunks of 64 KiB (replay's output:
+ * no buffer the size of the whole text). Returns 0, or a negative errno when writing failed
+ * (what was written before stays written). */
+int swl_expo_write(const struct swl_registry *r, enum swl_format fmt, unsigned flags, FILE *out);
 
 /* Escaping helpers (exported for tests): label values escape \ " and newline; Prometheus HELP
  * escapes \ and newline; OpenMetrics HELP also escapes ". */

@@ -18,6 +18,7 @@
 #include "registry.h"
 #include "rules.h"
 #include "source.h"
+#include "source_ahead.h"
 #include "webconfig.h"
 
 #define EXIT_USAGE 2
@@ -282,19 +283,19 @@ static int replay_lines(struct replay *rp, const char *path, int year, size_t ma
 	else
 		swl_parser_next_file(&rp->pipe.parser, swl_lines_mtime(l));
 	rp->lines_started = true;
-	const char *line;
-	size_t len;
-	bool oversized;
-	while ((r = swl_lines_next(l, &line, &len, &oversized)) > 0) {
-		if (rp->step_us) {
-			/* Step boundaries need the entry's time before it is applied. */
-			struct swl_parser peek = rp->pipe.parser;
-			struct swl_event ev;
-			swl_parse_line(&peek, line, len, &ev);
-			replay_step(rp, ev.time_us);
-		}
-		swl_pipeline_line(&rp->pipe, line, len, oversized);
+	/* a second thread reads and parses while this one applies the rules */
+	struct swl_ahead *a;
+	r = swl_ahead_start(l, &rp->pipe.parser, &a);
+	if (r < 0) {
+		swl_lines_close(l);
+		return r;
 	}
+	struct swl_ahead_line al;
+	while ((r = swl_ahead_next(a, &al)) > 0) {
+		replay_step(rp, al.ev->time_us);
+		swl_pipeline_parsed(&rp->pipe, al.ev, al.parsed, al.oversized);
+	}
+	swl_ahead_stop(a);
 	swl_lines_close(l);
 	return r;
 }
@@ -382,15 +383,12 @@ static int cmd_replay(int argc, char **argv)
 		}
 	}
 
-	struct swl_buf out;
-	swl_buf_init(&out, 0);
 	unsigned flags = fmt == SWL_FORMAT_OPENMETRICS ? SWL_EXPO_TIMESTAMPS | (step ? SWL_EXPO_HISTORY : 0) : 0;
-	swl_expo_render(reg, fmt, flags, &out);
-	if (fwrite(out.p, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
-		fprintf(stderr, "swanlog: writing the metrics: %s\n", strerror(errno));
+	int w = swl_expo_write(reg, fmt, flags, stdout);
+	if (w < 0) {
+		fprintf(stderr, "swanlog: writing the metrics: %s\n", strerror(-w));
 		status = 1;
 	}
-	swl_buf_fini(&out);
 	swl_context_destroy(ctx);
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);

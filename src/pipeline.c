@@ -38,12 +38,18 @@ void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
 	p->reg->in_event = false;
 }
 
+void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized)
+{
+	if (!parsed)
+		swl_series_add(p->lines_unparsed, 1, p->last_time_us);
+	if (oversized)
+		swl_series_add(p->lines_oversized, 1, ev->time_us ? ev->time_us : p->last_time_us);
+	swl_pipeline_event(p, ev);
+}
+
 void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized)
 {
 	struct swl_event ev;
-	if (swl_parse_line(&p->parser, line, len, &ev) < 0)
-		swl_series_add(p->lines_unparsed, 1, p->last_time_us);
-	if (oversized)
-		swl_series_add(p->lines_oversized, 1, ev.time_us ? ev.time_us : p->last_time_us);
-	swl_pipeline_event(p, &ev);
+	bool parsed = swl_parse_line(&p->parser, line, len, &ev) == 0;
+	swl_pipeline_parsed(p, &ev, parsed, oversized);
 }

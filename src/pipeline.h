@@ -23,6 +23,8 @@ void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct 
 		       struct swl_context *ctx);
 /* A raw syslog line (no newline); oversized: the source cut it. */
 void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized);
+/* A line parsed elsewhere (replay's reader thread): parsed is swl_parse_line's success. */
+void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized);
 /* An entry a source already parsed (journal). The event may be completed (time). */
 void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev);
 

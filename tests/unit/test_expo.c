@@ -418,6 +418,48 @@ Test(expo, out_of_space_leaves_buffer_unchanged)
 	swl_registry_destroy(r);
 }
 
+/* Written in chunks to a stream, the text is the rendered one, byte for byte: a registry big
+ * enough for many chunks, in both formats, with and without timestamps. */
+Test(expo, write_streams_what_render_renders)
+{
+	struct swl_registry *r = sample_registry();
+	struct swl_family *f = swl_registry_family(r, "big_total", SWL_COUNTER, "Many.", conn_peer, 2, NULL, 0, 20000);
+	char a[32], p[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(a, sizeof(a), "conn-%d", i % 7);
+		snprintf(p, sizeof(p), "198.51.%d.%d", i / 250, i % 250);
+		swl_series_add(get2(f, a, p), i + 1, 1000000 + i);
+	}
+	const unsigned flags[] = { 0, SWL_EXPO_TIMESTAMPS };
+	for (int fmt = SWL_FORMAT_PROMETHEUS; fmt <= SWL_FORMAT_OPENMETRICS; fmt++) {
+		for (size_t k = 0; k < 2; k++) {
+			char *want = render(r, (enum swl_format)fmt, flags[k]);
+			char *got = NULL;
+			size_t n = 0;
+			FILE *mem = open_memstream(&got, &n);
+			cr_assert_not_null(mem);
+			cr_assert_eq(swl_expo_write(r, (enum swl_format)fmt, flags[k], mem), 0);
+			fclose(mem);
+			cr_assert_gt(n, 3 * 64 * 1024, "only %zu bytes: too few chunks to test", n);
+			cr_assert_eq(n, strlen(want));
+			cr_assert(memcmp(got, want, n) == 0, "format %d flags %u: the streamed text differs", fmt, flags[k]);
+			free(got);
+			free(want);
+		}
+	}
+	swl_registry_destroy(r);
+}
+
+Test(expo, write_reports_a_full_device)
+{
+	struct swl_registry *r = sample_registry();
+	FILE *full = fopen("/dev/full", "w");
+	cr_assert_not_null(full);
+	cr_assert_eq(swl_expo_write(r, SWL_FORMAT_PROMETHEUS, 0, full), -ENOSPC);
+	fclose(full);
+	swl_registry_destroy(r);
+}
+
 /* ---- promtool ---- */
 
 static char tmp_file[64], tmp_log[64], tmp_dir[64];

@@ -1,0 +1,224 @@
+/* source_ahead.c - a reader thread that fills batches of parsed lines; see source_ahead.h.
+ *
+ * The batches form a ring. The reader fills batch `produced % N` and publishes it; the caller
+ * reads batch `released % N` and gives it back when it moves on, so a batch is written only
+ * while the caller cannot see it. One mutex guards the two counters, held for no I/O and no
+ * parsing; each side sleeps on its condition variable only when the ring is full or empty.
+ * The reader is usually the faster side: once the ring is full it sleeps until half of it is
+ * free, so the caller pays for a wake-up every few batches rather than for every batch.
+ */
+#include "source_ahead.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+/* A line parsed into the fields an event needs. swl_parse_line adds at most the four
+ * fields of charon's prefix (THREAD, GROUP, IKE_SA_NAME, IKE_SA_UNIQUE_ID). */
+#define AHEAD_FIELDS 4
+
+struct rec {
+	int64_t time_us;
+	struct swl_str host, program, msg;
+	long pid;
+	uint8_t nfields;
+	bool parsed, oversized;
+	struct swl_field fields[AHEAD_FIELDS];
+};
+
+struct batch {
+	char *text;          /* the lines' bytes: every slice of recs points in here */
+	size_t used, cap;
+	struct rec recs[SWL_AHEAD_LINES];
+	size_t nrecs;
+	bool last;           /* the input ends after this batch, with status */
+	int status;          /* 0 or a negative errno */
+};
+
+struct swl_ahead {
+	struct swl_lines *lines;
+	struct swl_parser *parser;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t filled, freed;
+	size_t produced, released; /* batches published / given back (guarded by lock) */
+	bool stopping;             /* swl_ahead_stop: the reader quits (guarded by lock) */
+	bool reader_waits;         /* the reader sleeps until half the ring is free (guarded by lock) */
+	struct batch *cur;         /* caller: the batch it reads, NULL before the first */
+	size_t pos;                /* caller: the next rec of cur */
+	bool done;                 /* caller: the last batch was read out */
+	int status;
+	struct swl_event ev;       /* caller: the current line, rebuilt from its rec */
+	struct batch batches[SWL_AHEAD_BATCHES];
+};
+
+/* Reader: wait for a free batch; NULL when stopping. */
+static struct batch *take_free(struct swl_ahead *a)
+{
+	pthread_mutex_lock(&a->lock);
+	if (a->produced - a->released == SWL_AHEAD_BATCHES) {
+		a->reader_waits = true;
+		while (!a->stopping && a->reader_waits)
+			pthread_cond_wait(&a->freed, &a->lock);
+	}
+	struct batch *b = a->stopping ? NULL : &a->batches[a->produced % SWL_AHEAD_BATCHES];
+	pthread_mutex_unlock(&a->lock);
+	if (b) {
+		b->used = 0;
+		b->nrecs = 0;
+		b->last = false;
+		b->status = 0;
+	}
+	return b;
+}
+
+static void publish(struct swl_ahead *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->produced++;
+	pthread_cond_signal(&a->filled);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Copy the line into b and parse it there. */
+static void add_line(struct swl_ahead *a, struct batch *b, const char *line, size_t len, bool oversized)
+{
+	char *copy = b->text + b->used;
+	memcpy(copy, line, len);
+	b->used += len;
+	struct swl_event ev;
+	struct rec *r = &b->recs[b->nrecs++];
+	r->parsed = swl_parse_line(a->parser, copy, len, &ev) == 0;
+	r->oversized = oversized;
+	r->time_us = ev.time_us;
+	r->host = ev.host;
+	r->program = ev.program;
+	r->msg = ev.msg;
+	r->pid = ev.pid;
+	r->nfields = (uint8_t)(ev.nfields < AHEAD_FIELDS ? ev.nfields : AHEAD_FIELDS);
+	memcpy(r->fields, ev.fields, r->nfields * sizeof(r->fields[0]));
+}
+
+static void *reader(void *arg)
+{
+	struct swl_ahead *a = arg;
+	struct batch *b = take_free(a);
+	while (b) {
+		const char *line;
+		size_t len;
+		bool oversized;
+		int r = swl_lines_next(a->lines, &line, &len, &oversized);
+		if (r <= 0) {
+			b->last = true;
+			b->status = r;
+			publish(a);
+			break;
+		}
+		if (b->nrecs == SWL_AHEAD_LINES || (b->nrecs && len > b->cap - b->used)) {
+			publish(a);
+			if (!(b = take_free(a)))
+				break;
+		}
+		if (len > b->cap) { /* a line longer than a batch's text: bounded by max_line */
+			free(b->text);
+			b->text = swl_xcalloc(1, len);
+			b->cap = len;
+		}
+		add_line(a, b, line, len, oversized);
+	}
+	return NULL;
+}
+
+int swl_ahead_start(struct swl_lines *l, struct swl_parser *ps, struct swl_ahead **out)
+{
+	struct swl_ahead *a = swl_xcalloc(1, sizeof(*a));
+	a->lines = l;
+	a->parser = ps;
+	for (size_t i = 0; i < SWL_AHEAD_BATCHES; i++) {
+		/* zeroed: PCRE2's JIT may read a few bytes past the end of a subject */
+		a->batches[i].text = swl_xcalloc(1, SWL_AHEAD_TEXT);
+		a->batches[i].cap = SWL_AHEAD_TEXT;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->filled, NULL);
+	pthread_cond_init(&a->freed, NULL);
+	int r = pthread_create(&a->thread, NULL, reader, a);
+	a->started = r == 0;
+	if (r != 0) {
+		swl_ahead_stop(a);
+		*out = NULL;
+		return -r;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Caller: the batch it reads now, waiting until the reader has published it. */
+static struct batch *current(struct swl_ahead *a)
+{
+	pthread_mutex_lock(&a->lock);
+	while (a->produced == a->released)
+		pthread_cond_wait(&a->filled, &a->lock);
+	struct batch *b = &a->batches[a->released % SWL_AHEAD_BATCHES];
+	pthread_mutex_unlock(&a->lock);
+	return b;
+}
+
+static void give_back(struct swl_ahead *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->released++;
+	if (a->reader_waits && a->produced - a->released <= SWL_AHEAD_BATCHES / 2) {
+		a->reader_waits = false;
+		pthread_cond_signal(&a->freed);
+	}
+	pthread_mutex_unlock(&a->lock);
+	a->pos = 0;
+}
+
+int swl_ahead_next(struct swl_ahead *a, struct swl_ahead_line *line)
+{
+	if (a->done)
+		return a->status;
+	if (!a->cur)
+		a->cur = current(a);
+	while (a->pos == a->cur->nrecs) {
+		if (a->cur->last) {
+			a->done = true;
+			a->status = a->cur->status;
+			return a->status;
+		}
+		give_back(a);
+		a->cur = current(a);
+	}
+	const struct rec *r = &a->cur->recs[a->pos++];
+	struct swl_event *ev = &a->ev;
+	ev->time_us = r->time_us;
+	ev->host = r->host;
+	ev->program = r->program;
+	ev->msg = r->msg;
+	ev->pid = r->pid;
+	ev->nfields = r->nfields;
+	memcpy(ev->fields, r->fields, r->nfields * sizeof(r->fields[0]));
+	*line = (struct swl_ahead_line){ .ev = ev, .parsed = r->parsed, .oversized = r->oversized };
+	return 1;
+}
+
+void swl_ahead_stop(struct swl_ahead *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stopping = true;
+	pthread_cond_signal(&a->freed);
+	pthread_mutex_unlock(&a->lock);
+	if (a->started)
+		pthread_join(a->thread, NULL);
+	pthread_cond_destroy(&a->filled);
+	pthread_cond_destroy(&a->freed);
+	pthread_mutex_destroy(&a->lock);
+	for (size_t i = 0; i < SWL_AHEAD_BATCHES; i++)
+		free(a->batches[i].text);
+	free(a);
+}

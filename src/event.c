@@ -4,9 +4,12 @@
 struct swl_str swl_event_field(const struct swl_event *ev, struct swl_str name)
 {
 	size_t n = ev->nfields < SWL_EVENT_MAX_FIELDS ? ev->nfields : SWL_EVENT_MAX_FIELDS;
-	for (size_t i = 0; i < n; i++)
-		if (swl_str_eq(ev->fields[i].name, name))
+	/* length and first byte tell most names apart without a call to memcmp */
+	for (size_t i = 0; i < n; i++) {
+		struct swl_str f = ev->fields[i].name;
+		if (f.n == name.n && (!f.n || (f.p[0] == name.p[0] && memcmp(f.p, name.p, f.n) == 0)))
 			return ev->fields[i].value;
+	}
 	return SWL_STR_NULL;
 }
 

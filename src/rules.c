@@ -14,15 +14,56 @@
 
 /* What a template can see while one rule handles one event. */
 struct scope {
+	struct swl_ruleset *rs;      /* its per-event memo of fields and the pid's text */
 	const struct swl_event *ev;
 	PCRE2_SIZE *ov;
 	uint32_t ncaptures;          /* pairs in ov that the match set */
 	const struct swl_ctx_entry *recalled[SWL_MAX_RECALL]; /* NULL where a key found nothing */
 	size_t nrecalled;
-	char pid[24];
 	char *scratch;               /* rendered templates of the current step */
 	size_t used, cap;
 };
+
+/* The event's field of that name, looked up once per event whatever the number of refs. */
+static struct swl_str field_value(struct scope *sc, const struct swl_ref *ref)
+{
+	struct swl_memo *m = &sc->rs->fields[ref->name_id];
+	if (m->gen != sc->rs->gen) {
+		m->value = swl_event_field(sc->ev, (struct swl_str){ ref->name, ref->namelen });
+		m->gen = sc->rs->gen;
+	}
+	return m->value;
+}
+
+/* The pid as text, formatted once per event. */
+static struct swl_str pid_value(struct scope *sc)
+{
+	struct swl_ruleset *rs = sc->rs;
+	if (sc->ev->pid < 0)
+		return SWL_STR_NULL;
+	if (rs->pid_gen != rs->gen) {
+		snprintf(rs->pid_text, sizeof(rs->pid_text), "%ld", sc->ev->pid);
+		rs->pid_gen = rs->gen;
+	}
+	return swl_str_c(rs->pid_text);
+}
+
+static struct swl_str builtin_value(struct scope *sc, enum swl_builtin b)
+{
+	switch (b) {
+	case SWL_B_HOST:
+		return sc->ev->host;
+	case SWL_B_PROGRAM:
+		return sc->ev->program;
+	case SWL_B_MESSAGE:
+		return sc->ev->msg;
+	case SWL_B_PID:
+		return pid_value(sc);
+	case SWL_B_NONE:
+		break;
+	}
+	return SWL_STR_NULL;
+}
 
 static struct swl_str ref_value(struct scope *sc, const struct swl_ref *ref)
 {
@@ -32,33 +73,13 @@ static struct swl_str ref_value(struct scope *sc, const struct swl_ref *ref)
 		if (n < sc->ncaptures && sc->ov[2 * n] != PCRE2_UNSET && sc->ov[2 * n + 1] > sc->ov[2 * n])
 			return (struct swl_str){ sc->ev->msg.p + sc->ov[2 * n], sc->ov[2 * n + 1] - sc->ov[2 * n] };
 	}
-	struct swl_str v = SWL_STR_NULL;
-	switch (ref->builtin) {
-	case SWL_B_HOST:
-		v = sc->ev->host;
-		break;
-	case SWL_B_PROGRAM:
-		v = sc->ev->program;
-		break;
-	case SWL_B_MESSAGE:
-		v = sc->ev->msg;
-		break;
-	case SWL_B_PID:
-		if (sc->ev->pid >= 0) {
-			snprintf(sc->pid, sizeof(sc->pid), "%ld", sc->ev->pid);
-			v = swl_str_c(sc->pid);
-		}
-		break;
-	case SWL_B_NONE:
-		break;
-	}
-	if (v.n)
+	struct swl_str v;
+	if (ref->builtin != SWL_B_NONE && (v = builtin_value(sc, ref->builtin)).n)
 		return v;
-	struct swl_str name = { ref->name, ref->namelen };
-	v = swl_event_field(sc->ev, name);
+	v = field_value(sc, ref);
 	for (size_t i = 0; !v.n && i < sc->nrecalled; i++)
 		if (sc->recalled[i])
-			v = swl_ctx_entry_label(sc->recalled[i], name);
+			v = swl_ctx_entry_label(sc->recalled[i], (struct swl_str){ ref->name, ref->namelen });
 	return v;
 }
 
@@ -83,8 +104,9 @@ static struct swl_str tpl_render(struct scope *sc, const struct swl_tpl *t, bool
 		return part_value(sc, &t->parts[0]);
 	char *start = sc->scratch + sc->used;
 	for (size_t i = 0; i < t->nparts; i++) {
-		struct swl_str v = part_value(sc, &t->parts[i]);
-		if (strict && t->parts[i].nalts && !v.n) {
+		const struct swl_part *p = &t->parts[i];
+		struct swl_str v = p->nalts ? part_value(sc, p) : (struct swl_str){ p->lit, p->litlen };
+		if (strict && p->nalts && !v.n) {
 			sc->used = (size_t)(start - sc->scratch);
 			return (struct swl_str){ "", 0 };
 		}
@@ -252,12 +274,18 @@ static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_con
 /* Does msg contain the rule's literal? A prefix is compared in place; elsewhere memchr
  * (vectorised) finds candidates by the literal's least common byte. glibc's memmem costs more
  * than the regex on lines this short. */
-static bool has_literal(const struct swl_rule *rule, struct swl_str msg)
+static bool literal_in(const struct swl_rule *rule, struct swl_str msg)
 {
 	size_t n = rule->litlen, k = rule->litpick;
 	if (msg.n < n)
 		return false;
 	if (rule->lit_at_start) {
+		/* the first eight bytes in one compare: most candidates differ there */
+		if (msg.n >= 8) {
+			uint64_t w;
+			memcpy(&w, msg.p, 8);
+			return (w & rule->litmask) == rule->litword && (n <= 8 || memcmp(msg.p + 8, rule->lit + 8, n - 8) == 0);
+		}
 		for (size_t i = 0; i < n; i++)
 			if (msg.p[i] != rule->lit[i])
 				return false;
@@ -272,6 +300,19 @@ static bool has_literal(const struct swl_rule *rule, struct swl_str msg)
 	return false;
 }
 
+/* literal_in, once per event for a literal that several rules share */
+static bool has_literal(struct swl_ruleset *rs, const struct swl_rule *rule, struct swl_str msg)
+{
+	if (rule->lit_shared == SIZE_MAX)
+		return literal_in(rule, msg);
+	struct swl_memo *m = &rs->literals[rule->lit_shared];
+	if (m->gen != rs->gen) {
+		m->found = literal_in(rule, msg);
+		m->gen = rs->gen;
+	}
+	return m->found;
+}
+
 static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl_context *ctx,
 		       const struct swl_event *ev)
 {
@@ -283,10 +324,12 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 		swl_series_add(rule->errors, 1, ev->time_us);
 		return;
 	}
-	struct scope sc = { .ev = ev, .ov = pcre2_get_ovector_pointer(rs->md), .ncaptures = (uint32_t)rc,
+	struct scope sc = { .rs = rs, .ev = ev, .ov = pcre2_get_ovector_pointer(rs->md), .ncaptures = (uint32_t)rc,
 			    .scratch = rs->scratch, .cap = sizeof(rs->scratch) };
-	recall(&sc, rule, ctx);
-	if (!conds_hold(&sc, rule->ifs, rule->nif, true) || conds_hold(&sc, rule->unless, rule->nunless, false))
+	if (rule->nrecall)
+		recall(&sc, rule, ctx);
+	if ((rule->nif && !conds_hold(&sc, rule->ifs, rule->nif, true)) ||
+	    (rule->nunless && conds_hold(&sc, rule->unless, rule->nunless, false)))
 		return;
 	swl_series_add(rule->matches, 1, ev->time_us);
 	bool ok = true;
@@ -311,7 +354,7 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 		}
 		struct swl_str names[SWL_CTX_MAX_LABELS], values[SWL_CTX_MAX_LABELS];
 		for (size_t l = 0; l < m->nlabels; l++) {
-			names[l] = swl_str_c(m->names[l]);
+			names[l] = (struct swl_str){ m->names[l], m->namelens[l] };
 			values[l] = (struct swl_str){ vals[l], vlen[l] };
 		}
 		swl_context_remember_labels(ctx, (struct swl_str){ key, kn }, names, values, m->nlabels, ev->time_us);
@@ -349,10 +392,11 @@ void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const stru
 {
 	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
 	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
+	rs->gen++; /* a new event: what the memo knows is of the last one */
 	for (size_t i = dp->slot[b]; i < dp->slot[b + 1]; i++) {
 		struct swl_rule *rule = dp->byfirst[i];
 		/* the literal every match contains: checking it here spares most regex calls */
-		if (rule->litlen && !has_literal(rule, ev->msg))
+		if (rule->litlen && !has_literal(rs, rule, ev->msg))
 			continue;
 		apply_rule(rs, rule, ctx, ev);
 	}

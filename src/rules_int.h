@@ -24,6 +24,7 @@ struct swl_ref {
 	size_t ngroups;
 	uint32_t *groups;
 	enum swl_builtin builtin;
+	size_t name_id;        /* the name's index in the ruleset's names: its field is looked up once per event */
 };
 
 /* A template part: literal text (nalts == 0) or the first non-empty of nalts names, else
@@ -71,6 +72,7 @@ struct swl_remember {
 	struct swl_tpl key;
 	size_t nlabels;
 	char *names[SWL_CTX_MAX_LABELS];
+	size_t namelens[SWL_CTX_MAX_LABELS];
 	struct swl_tpl values[SWL_CTX_MAX_LABELS];
 };
 
@@ -124,6 +126,11 @@ struct swl_rule {
 	size_t litlen;
 	size_t litpick;        /* lit[litpick]: its least common byte, which memchr looks for */
 	bool lit_at_start;
+	/* lit_at_start: the literal's first min(8, litlen) bytes as one word, and the mask of them */
+	uint64_t litword, litmask;
+	/* Index of the literal among those that several rules share (each is searched once per
+	 * event, see struct swl_memo), or SIZE_MAX when no other rule has the same. */
+	size_t lit_shared;
 };
 
 /* Rules that see one program name, for dispatch before any regex runs. */
@@ -139,6 +146,14 @@ struct swl_dispatch {
 	struct swl_rule **byfirst;
 };
 
+/* What is known of the current event, valid while gen is the ruleset's: a field's value (by
+ * name_id) or whether a shared literal is in the message (by lit_shared). */
+struct swl_memo {
+	uint64_t gen;
+	struct swl_str value;
+	bool found;
+};
+
 struct swl_ruleset {
 	struct swl_registry *reg;
 	size_t nrules;
@@ -152,6 +167,15 @@ struct swl_ruleset {
 	pcre2_jit_stack *jit_stack;
 	size_t context_entries;
 	int64_t context_age_us;
+	/* Distinct names of all templates' ${...}, and per name its field in the current event. */
+	size_t nnames;
+	char **names;
+	struct swl_memo *fields;
+	size_t nshared;                /* literals that several rules share */
+	struct swl_memo *literals;
+	uint64_t gen;                  /* increased per event: older memo entries are stale */
+	uint64_t pid_gen;              /* pid_text holds the event's pid when pid_gen == gen */
+	char pid_text[24];
 	char scratch[SWL_SCRATCH_SIZE];
 };
 

@@ -469,9 +469,23 @@ static int load_metric(struct loader *ld, struct doc *d, yaml_node_t *kn, yaml_n
 
 /* ---- templates ---- */
 
-/* Fill a ref's capture group numbers from the pattern's name table (several with (?J)). */
-static void ref_bind(struct swl_ref *ref, const pcre2_code *re)
+/* The index of name in the ruleset's names, added if new: refs to one name share the
+ * per-event memo of its field. */
+static size_t name_intern(struct swl_ruleset *rs, const char *name)
 {
+	for (size_t i = 0; i < rs->nnames; i++)
+		if (strcmp(rs->names[i], name) == 0)
+			return i;
+	rs->names = swl_xrealloc(rs->names, (rs->nnames + 1) * sizeof(*rs->names));
+	rs->names[rs->nnames] = swl_xstrdup(name);
+	return rs->nnames++;
+}
+
+/* Fill a ref's capture group numbers from the pattern's name table (several with (?J)), its
+ * builtin and its name's index. */
+static void ref_bind(struct swl_ruleset *rs, struct swl_ref *ref, const pcre2_code *re)
+{
+	ref->name_id = name_intern(rs, ref->name);
 	static const char *const builtins[] = { [SWL_B_HOST] = "host", [SWL_B_PROGRAM] = "program",
 						[SWL_B_PID] = "pid", [SWL_B_MESSAGE] = "message" };
 	for (size_t b = SWL_B_HOST; b <= SWL_B_MESSAGE; b++)
@@ -564,7 +578,7 @@ static int tpl_compile(struct loader *ld, struct doc *d, yaml_node_t *n, const c
 			}
 			struct swl_ref *ref = &part->alts[part->nalts++];
 			*ref = (struct swl_ref){ .name = name, .namelen = strlen(name) };
-			ref_bind(ref, re);
+			ref_bind(ld->rs, ref, re);
 			q = stop + 1;
 		}
 		p = (dflt ? strchr(dflt, '}') : close) + 1;
@@ -655,6 +669,7 @@ static int load_remember(struct loader *ld, struct doc *d, yaml_node_t *n, const
 				char ref[300];
 				snprintf(ref, sizeof(ref), "${%s}", l);
 				m->names[m->nlabels] = swl_xstrdup(l);
+				m->namelens[m->nlabels] = strlen(l);
 				if ((r = tpl_compile(ld, d, e, ref, re, false, &m->values[m->nlabels++])) < 0)
 					return r;
 			}
@@ -667,6 +682,7 @@ static int load_remember(struct loader *ld, struct doc *d, yaml_node_t *n, const
 				if (m->nlabels == SWL_CTX_MAX_LABELS)
 					return fail(ld, d->path, lk, "remember keeps at most %d labels", SWL_CTX_MAX_LABELS);
 				m->names[m->nlabels] = swl_xstrdup(l);
+				m->namelens[m->nlabels] = strlen(l);
 				if ((r = tpl_node(ld, d, lv, re, false, "remembered label", &m->values[m->nlabels++])) < 0)
 					return r;
 			}
@@ -1361,6 +1377,38 @@ static void rule_first_bytes(struct swl_rule *rule)
 	}
 }
 
+/* The prefilter's precomputed parts: a leading literal's first word, and an index for each
+ * literal that several rules share, so that an event is searched for it once. */
+static void rule_prefilters(struct swl_ruleset *rs)
+{
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct swl_rule *r = &rs->rules[i];
+		uint8_t word[8] = { 0 }, mask[8] = { 0 };
+		size_t n = r->litlen < 8 ? r->litlen : 8;
+		memcpy(word, r->lit, n);
+		memset(mask, 0xff, n);
+		memcpy(&r->litword, word, 8);
+		memcpy(&r->litmask, mask, 8);
+		r->lit_shared = SIZE_MAX;
+	}
+	for (size_t i = 0; i < rs->nrules; i++) {
+		struct swl_rule *r = &rs->rules[i];
+		if (!r->litlen || r->lit_shared != SIZE_MAX)
+			continue;
+		for (size_t j = i + 1; j < rs->nrules; j++) {
+			struct swl_rule *o = &rs->rules[j];
+			if (o->litlen == r->litlen && o->lit_at_start == r->lit_at_start &&
+			    memcmp(o->lit, r->lit, r->litlen) == 0) {
+				if (r->lit_shared == SIZE_MAX)
+					r->lit_shared = rs->nshared++;
+				o->lit_shared = r->lit_shared;
+			}
+		}
+	}
+	rs->literals = swl_xcalloc(rs->nshared ? rs->nshared : 1, sizeof(*rs->literals));
+	rs->fields = swl_xcalloc(rs->nnames ? rs->nnames : 1, sizeof(*rs->fields));
+}
+
 /* Index dp's rules by first byte (see struct swl_dispatch); file order is kept per slot. */
 static void build_first_index(struct swl_dispatch *dp)
 {
@@ -1404,6 +1452,7 @@ static void build_dispatch(struct swl_ruleset *rs)
 		}
 	}
 	rs->ndispatch++; /* the last entry: programs no rule names */
+	rule_prefilters(rs);
 	for (size_t k = 0; k < rs->ndispatch; k++) {
 		struct swl_dispatch *dp = &rs->dispatch[k];
 		dp->rules = swl_xcalloc(rs->nrules ? rs->nrules : 1, sizeof(*dp->rules));
@@ -1533,6 +1582,9 @@ void swl_rules_destroy(struct swl_ruleset *rs)
 		free(rs->dispatch[k].byfirst);
 	}
 	free(rs->dispatch);
+	free_list(rs->names, rs->nnames);
+	free(rs->fields);
+	free(rs->literals);
 	pcre2_match_data_free(rs->md);
 	pcre2_match_context_free(rs->mctx);
 	pcre2_jit_stack_free(rs->jit_stack);

@@ -48,7 +48,15 @@ static const char rules_yaml[] =
 	"  - {name: escaped-punct, match: 'cost \\$5\\.00', inc: m}\n"
 	"  - {name: verb, match: '(*NOTEMPTY)qq', inc: m}\n"
 	"  - {name: ctrl, match: 'ab\\c[cd|ef]gh', inc: m}\n"
-	"  - {name: not-posix, match: 'mn[[:]|op:]qr', inc: m}\n";
+	"  - {name: not-posix, match: 'mn[[:]|op:]qr', inc: m}\n"
+	/* literals several rules share (searched once per event), and leading literals shorter
+	 * than, as long as and longer than the eight bytes compared at once */
+	"  - {name: shared-start-1, match: '^sending packet: from (?<a>x)', inc: m}\n"
+	"  - {name: shared-start-2, match: '^sending packet: from (?<b>y)', inc: m}\n"
+	"  - {name: shared-inside-1, match: ' with SPIs (?<a>1)', inc: m}\n"
+	"  - {name: shared-inside-2, match: ' with SPIs (?<b>2)', inc: m}\n"
+	"  - {name: eight, match: '^12345678x?$', inc: m}\n"
+	"  - {name: nine, match: '^123456789', inc: m}\n";
 
 static char dir[64];
 static char path[128];
@@ -112,6 +120,9 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 		"abd", "abcd", "xyyz", "qABC", "kAz", "ababcd", "oAp", "]x", "|x", "yz", "3 apples",
 		"| apples", "foo", "bar", "ey", "a|b", "preFIX", "prefix", "cost $5.00", "qq", "ef]gh",
 		"ab\x1b" "cd", "mn[", "op:]qr",
+		"sending packet: from x", "sending packet: from y", "sending packet: fro", "sending packet: frox",
+		"a with SPIs 1", " with SPIs 2", "with SPIs 2", " with SPIs", "12345678", "1234567", "12345678x",
+		"123456789", "12345678 9", "123456789 and more",
 	};
 	static const char *const programs[] = { "charon", "kernel", "sshd", NULL };
 	size_t n = rs->nrules;
@@ -226,7 +237,30 @@ Test(dispatch, required_literals, .init = write_rules, .fini = cleanup)
 	expect_lit(rs, "option", "", false);
 	expect_lit(rs, "verb", "", false);
 	expect_lit(rs, "ctrl", "", false);
+	expect_lit(rs, "eight", "12345678", true);
+	expect_lit(rs, "nine", "123456789", true);
+	expect_lit(rs, "shared-start-1", "sending packet: from ", true);
 	expect_lit(rs, "not-posix", "", false); /* [[:] is a class of [ and :, then | is top-level */ /* \\c[ is ESC: the | after it is top-level */
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+}
+
+/* Rules with the same literal (and place) share one per-event answer; others have their own. */
+Test(dispatch, shared_literals, .init = write_rules, .fini = cleanup)
+{
+	struct swl_registry *reg = swl_registry_create(1000);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	size_t start = rule_named(rs, "shared-start-1")->lit_shared, inside = rule_named(rs, "shared-inside-1")->lit_shared;
+	cr_expect_neq(start, SIZE_MAX);
+	cr_expect_neq(inside, SIZE_MAX);
+	cr_expect_neq(start, inside);
+	cr_expect_eq(rule_named(rs, "shared-start-2")->lit_shared, start);
+	cr_expect_eq(rule_named(rs, "shared-inside-2")->lit_shared, inside);
+	cr_expect_eq(rule_named(rs, "eight")->lit_shared, SIZE_MAX);
+	cr_expect_eq(rule_named(rs, "unanchored")->lit_shared, SIZE_MAX);
+	cr_expect_eq(rs->nshared, 2);
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 }

@@ -217,6 +217,89 @@ Test(rules, empty_capture_falls_through)
 	done();
 }
 
+/* A field is looked up once per event and shared by every ref to its name: the next event
+ * must see its own fields, and a capture of the same name still comes first. */
+Test(rules, field_refs_are_per_event_and_captures_come_first)
+{
+	load("metrics:\n"
+	     "  a_total: {type: counter, labels: [sa, pid]}\n"
+	     "  b_total: {type: counter, labels: [sa, uid]}\n"
+	     "rules:\n"
+	     "  - name: captured\n"
+	     "    match: '^x(?<IKE_SA_NAME>\\d*)'\n"
+	     "    inc: a_total\n"
+	     "    labels: {sa: '${IKE_SA_NAME:-none}', pid: '${pid}'}\n"
+	     "  - name: field\n"
+	     "    match: '^x'\n"
+	     "    inc: b_total\n"
+	     "    labels: {sa: '${IKE_SA_NAME:-none}', uid: '${IKE_SA_UNIQUE_ID}|${pid}'}\n");
+	feed("Nov 29 17:51:52 moon charon[10]: 09[IKE] <home|7> x");
+	assert_value(1, "a_total", "home", "10");
+	assert_value(1, "b_total", "home", "7|10");
+	feed("Nov 29 17:51:52 moon charon[11]: 09[IKE] <office|8> x5");
+	assert_value(1, "a_total", "5", "11");
+	assert_value(1, "b_total", "office", "8|11");
+	feed("Nov 29 17:51:52 moon charon: 09[IKE] x");
+	assert_value(1, "a_total", "none", "");
+	assert_value(1, "b_total", "none", "|");
+	feed("Nov 29 17:51:52 moon charon[10]: 09[IKE] <home|7> x");
+	assert_value(2, "a_total", "home", "10");
+	assert_value(2, "b_total", "home", "7|10");
+	done();
+}
+
+/* A recalled label is the last source: a field of the same name shadows it, on the events
+ * that carry the field only. */
+Test(rules, recalled_label_shadowed_by_a_field)
+{
+	load("metrics:\n"
+	     "  r_total: {type: counter, labels: [sa]}\n"
+	     "rules:\n"
+	     "  - name: learn\n"
+	     "    match: '^learn (?<k>\\S+) (?<v>\\S+)'\n"
+	     "    remember: {key: '${k}', labels: {IKE_SA_NAME: '${v}'}}\n"
+	     "  - name: use\n"
+	     "    match: '^use (?<k>\\S+)'\n"
+	     "    recall: '${k}'\n"
+	     "    inc: r_total\n"
+	     "    labels: {sa: '${IKE_SA_NAME}'}\n");
+	feed("Nov 29 17:51:52 moon charon: 09[IKE] learn k1 remembered");
+	feed("Nov 29 17:51:52 moon charon: 09[IKE] <home|7> use k1");
+	assert_value(1, "r_total", "home");
+	feed("Nov 29 17:51:52 moon charon: 09[IKE] use k1");
+	assert_value(1, "r_total", "remembered");
+	feed("Nov 29 17:51:52 moon charon: 09[IKE] <home|7> use k2");
+	assert_value(2, "r_total", "home");
+	feed("Nov 29 17:51:52 moon charon: 09[IKE] use k2");
+	assert_value(1, "r_total", "");
+	done();
+}
+
+/* Every ${...} name gets one index in the ruleset, whatever the rule or template. */
+Test(rules, template_names_are_interned)
+{
+	load("metrics:\n"
+	     "  m_total: {type: counter, labels: [a, b]}\n"
+	     "rules:\n"
+	     "  - name: r1\n"
+	     "    match: '^x'\n"
+	     "    inc: m_total\n"
+	     "    labels: {a: '${host|program}', b: '${program}'}\n"
+	     "  - name: r2\n"
+	     "    match: '^y'\n"
+	     "    inc: m_total\n"
+	     "    labels: {a: '${program}-${host}'}\n");
+	const struct swl_tpl *t1 = &rs->rules[0].updates[0].labels[0], *t2 = &rs->rules[1].updates[0].labels[0];
+	size_t host = t1->parts[0].alts[0].name_id, program = t1->parts[0].alts[1].name_id;
+	cr_expect_neq(host, program);
+	cr_expect_eq(rs->rules[0].updates[0].labels[1].parts[0].alts[0].name_id, program);
+	cr_expect_eq(t2->parts[0].alts[0].name_id, program);
+	cr_expect_eq(t2->parts[2].alts[0].name_id, host);
+	cr_expect_eq(strcmp(rs->names[host], "host"), 0);
+	cr_expect_eq(strcmp(rs->names[program], "program"), 0);
+	done();
+}
+
 Test(rules, journal_fields_and_message_less_entries)
 {
 	load("metrics:\n"

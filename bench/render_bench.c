@@ -4,7 +4,8 @@
  * Fills one counter family with labels conn and peer (as ipsec_ike_sa_established_total has,
  * with realistic value lengths), then renders the whole registry as Prometheus text RUNS
  * times. Memory per series is the heap growth (glibc's mallinfo2: bytes in use) while the
- * series were created, divided by their number: struct, values, hash table and index.
+ * series were created, divided by their number: series (in their family's arena, so whole
+ * chunks count), values, hash table and index.
  * Prints one line of key=value pairs for bench/run.sh.
  */
 #include <malloc.h>

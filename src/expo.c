@@ -213,20 +213,20 @@ static void render_series(struct fam_ctx *c, const struct swl_series *s, unsigne
 	bool ts = c->om && (flags & (SWL_EXPO_TIMESTAMPS | SWL_EXPO_HISTORY));
 	/* never changed: it has no log time, and a sample without one is refused by backfilling
 	 * (promtool tsdb create-blocks-from openmetrics), so with timestamps it is left out */
-	if (ts && !s->updated_us && !s->npoints)
+	if (ts && !s->updated_us && !swl_series_npoints(s))
 		return;
 	series_labels(c, s);
 	bool hist = c->f->type == SWL_HISTOGRAM;
 	bool history = c->om && (flags & SWL_EXPO_HISTORY);
 	int64_t last = INT64_MIN;
 	if (history) {
-		for (size_t i = 0; i < s->npoints; i++) {
-			const struct swl_point *p = &s->points[i];
+		for (size_t i = 0; i < swl_series_npoints(s); i++) {
+			const struct swl_point *p = &s->history->points[i];
 			point(c, p->value, p->buckets, hist ? (uint64_t)p->value : 0, p->sum, p->t_us, true);
 			last = p->t_us;
 		}
 		/* the current value adds nothing unless it changed after the last point */
-		if (s->npoints && !(s->updated_us && s->updated_us > last))
+		if (swl_series_npoints(s) && !(s->updated_us && s->updated_us > last))
 			return;
 	}
 	point(c, s->value, hist ? s->buckets : NULL, s->count, s->sum, s->updated_us, ts);

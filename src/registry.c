@@ -93,13 +93,77 @@ size_t swl_label_sanitize(char *dst, size_t cap, struct swl_str src)
 
 /* ---- series lookup ---- */
 
-static uint64_t hash_values(const struct swl_str *v, size_t n)
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+/* slot refs and table positions are 32-bit; no heap could hold this many series anyway */
+#define SERIES_LIMIT ((size_t)UINT32_MAX / 4)
+#define ARENA_FIRST 512        /* bytes; most families hold few series */
+#define ARENA_MAX (64 * 1024)
+
+struct swl_arena_chunk {
+	struct swl_arena_chunk *next;
+	uint64_t data[];       /* 8-byte aligned, as every series field needs */
+};
+
+static uint64_t hash_mix(uint64_t h, uint64_t w)
 {
-	uint64_t h = SWL_HASH_INIT;
+	h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+	return h ^ (h >> 32);
+}
+
+/* True when none of the 8 bytes of w is NUL or above 0x7F. */
+static bool word_plain(uint64_t w)
+{
+	return !((w | ((w - ONES) & ~w)) & HIGHS);
+}
+
+/* Hashes the label values a word at a time into *hash and returns whether every byte was
+ * plain ASCII (no NUL, nothing above 0x7F): then each value is valid as it stands. The length
+ * of each value goes in too, which keeps ("ab","c") apart from ("a","bc"). */
+static bool hash_values(const struct swl_str *v, size_t n, uint32_t *hash)
+{
+	uint64_t h = 0x243F6A8885A308D3ULL;
+	bool plain = true;
 	for (size_t i = 0; i < n; i++) {
-		h = swl_hash(h, v[i].p, v[i].n);
-		h = swl_hash(h, "\xff", 1); /* 0xFF never occurs in UTF-8: keeps ("ab","c") apart from ("a","bc") */
+		const char *p = v[i].p;
+		size_t len = v[i].n, k = 0;
+		if (len > SWL_LABEL_VALUE_MAX)
+			plain = false;
+		for (; k + 8 <= len; k += 8) {
+			uint64_t w;
+			memcpy(&w, p + k, 8);
+			plain &= word_plain(w);
+			h = hash_mix(h, w);
+		}
+		if (k < len) {
+			uint64_t tail = 0;
+			if (len >= 8) {
+				/* the last 8 bytes, overlapping some already hashed: harmless */
+				memcpy(&tail, p + len - 8, 8);
+				plain &= word_plain(tail);
+			} else {
+				for (size_t j = 0; j < len; j++)
+					tail |= (uint64_t)(unsigned char)p[j] << (8 * j);
+				/* the zero bytes past the value are padding, not NULs: test them as 0x01 */
+				plain &= word_plain(tail | ONES << (8 * len));
+			}
+			h = hash_mix(h, tail);
+		}
+		h = hash_mix(h, len);
 	}
+	h ^= h >> 33; /* murmur3's finalizer: every output bit depends on every input bit */
+	h *= 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 33;
+	*hash = (uint32_t)(h ^ (h >> 32));
+	return plain;
+}
+
+uint32_t swl_series_hash(const struct swl_str *values, size_t nlabels)
+{
+	uint32_t h;
+	hash_values(values, nlabels, &h);
 	return h;
 }
 
@@ -113,63 +177,94 @@ static bool values_eq(const struct swl_series *s, const struct swl_str *v, size_
 	return true;
 }
 
-static struct swl_series *table_find(const struct swl_family *f, const struct swl_str *v, uint64_t h)
+static struct swl_series *table_find(const struct swl_family *f, const struct swl_str *v, uint32_t h)
 {
-	for (struct swl_series *s = f->table[h & (f->tabsize - 1)]; s; s = s->next)
-		if (s->hash == h && values_eq(s, v, f->nlabels))
-			return s;
-	return NULL;
+	size_t mask = f->tabsize - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		const struct swl_slot *slot = &f->table[i];
+		if (!slot->ref)
+			return NULL; /* never full: some slot is empty */
+		if (slot->hash == h) {
+			struct swl_series *s = f->series[slot->ref - 1];
+			if (values_eq(s, v, f->nlabels))
+				return s;
+		}
+	}
 }
 
+static void table_put(struct swl_slot *table, size_t size, struct swl_slot slot)
+{
+	size_t i = slot.hash & (size - 1);
+	while (table[i].ref)
+		i = (i + 1) & (size - 1);
+	table[i] = slot;
+}
+
+/* Rehashing needs only the slots: the hash is kept there, so no series is touched. */
 static void table_grow(struct swl_family *f)
 {
 	size_t size = f->tabsize * 2;
-	struct swl_series **t = swl_xcalloc(size, sizeof(*t));
-	for (size_t i = 0; i < f->nseries; i++) {
-		struct swl_series *s = f->series[i];
-		s->next = t[s->hash & (size - 1)];
-		t[s->hash & (size - 1)] = s;
-	}
+	struct swl_slot *t = swl_xcalloc(size, sizeof(*t));
+	for (size_t i = 0; i < f->tabsize; i++)
+		if (f->table[i].ref)
+			table_put(t, size, f->table[i]);
 	free(f->table);
 	f->table = t;
 	f->tabsize = size;
 }
 
-/* One allocation per series: the struct, the value pointers, the histogram buckets and the
- * value bytes, which keeps the per-series overhead small and lookups cache-friendly. */
-static struct swl_series *series_insert(struct swl_family *f, const struct swl_str *v, uint64_t h)
+/* Zeroed memory for a series: bump allocation in chunks that double up to ARENA_MAX, so a
+ * series costs no malloc header and the family frees them all at once. */
+static void *arena_alloc(struct swl_family *f, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (n > f->arena_cap - f->arena_used) {
+		size_t cap = f->arena_cap ? f->arena_cap * 2 : ARENA_FIRST;
+		if (cap > ARENA_MAX)
+			cap = ARENA_MAX;
+		if (cap < n)
+			cap = n;
+		struct swl_arena_chunk *c = swl_xcalloc(1, sizeof(*c) + cap);
+		c->next = f->arena;
+		f->arena = c;
+		f->arena_cap = cap;
+		f->arena_used = 0;
+	}
+	void *p = (char *)f->arena->data + f->arena_used;
+	f->arena_used += n;
+	return p;
+}
+
+/* One block per series: the struct, the value pointers, the histogram buckets and the value
+ * bytes, back to back in label order (swl_family_sorted_series relies on that). */
+static struct swl_series *series_insert(struct swl_family *f, const struct swl_str *v, uint32_t h)
 {
 	size_t nb = f->type == SWL_HISTOGRAM ? f->nbuckets + 1 : 0;
 	size_t bytes = 0;
 	for (size_t i = 0; i < f->nlabels; i++)
 		bytes += v[i].n + 1;
 	struct swl_series *s =
-		swl_xcalloc(1, sizeof(*s) + f->nlabels * sizeof(char *) + nb * sizeof(uint64_t) + bytes);
-	char **values = (char **)(s + 1);
-	uint64_t *buckets = (uint64_t *)(values + f->nlabels);
+		arena_alloc(f, sizeof(*s) + f->nlabels * sizeof(char *) + nb * sizeof(uint64_t) + bytes);
+	uint64_t *buckets = (uint64_t *)(s->values + f->nlabels);
 	char *p = (char *)(buckets + nb);
 
 	for (size_t i = 0; i < f->nlabels; i++) {
-		values[i] = p;
+		s->values[i] = p;
 		if (v[i].n)
 			memcpy(p, v[i].p, v[i].n);
 		p[v[i].n] = '\0';
 		p += v[i].n + 1;
 	}
 	s->family = f;
-	s->values = values;
-	s->buckets = nb ? buckets : NULL;
-	s->hash = h;
+	if (nb)
+		s->buckets = buckets;
 
 	if ((f->nseries & (f->nseries - 1)) == 0) /* 0, 1, 2, 4, ...: double the array */
 		f->series = swl_xrealloc(f->series, (f->nseries ? f->nseries * 2 : 1) * sizeof(*f->series));
 	f->series[f->nseries++] = s;
-	if (f->nseries > f->tabsize) {
-		table_grow(f); /* rehashes every series, the new one included */
-	} else {
-		s->next = f->table[h & (f->tabsize - 1)];
-		f->table[h & (f->tabsize - 1)] = s;
-	}
+	if (f->nseries * 4 > f->tabsize * 3)
+		table_grow(f); /* at most 3/4 full: misses stay short */
+	table_put(f->table, f->tabsize, (struct swl_slot){ h, (uint32_t)f->nseries });
 	return s;
 }
 
@@ -179,7 +274,8 @@ static struct swl_series *overflow_series(struct swl_family *f)
 		struct swl_str v[SWL_MAX_LABELS];
 		for (size_t i = 0; i < f->nlabels; i++)
 			v[i] = swl_str_c(OVERFLOW_VALUE);
-		uint64_t h = hash_values(v, f->nlabels);
+		uint32_t h;
+		hash_values(v, f->nlabels, &h);
 		/* a log line may have spelled these labels already: reuse it, never duplicate */
 		struct swl_series *s = table_find(f, v, h);
 		f->overflow = s ? s : series_insert(f, v, h);
@@ -200,20 +296,27 @@ struct swl_series *swl_family_series(struct swl_family *f, const struct swl_str 
 		values = with_host;
 	}
 
-	for (size_t i = 0; i < f->nlabels; i++) {
-		v[i] = values[i];
-		if (!label_ok(v[i]))
-			v[i] = (struct swl_str){ scratch[i], swl_label_sanitize(scratch[i], sizeof(scratch[i]), v[i]) };
+	uint32_t h;
+	if (!hash_values(values, f->nlabels, &h)) { /* some value needs a closer look */
+		for (size_t i = 0; i < f->nlabels; i++) {
+			v[i] = values[i];
+			if (!label_ok(v[i]))
+				v[i] = (struct swl_str){ scratch[i],
+							 swl_label_sanitize(scratch[i], sizeof(scratch[i]), v[i]) };
+		}
+		values = v;
+		hash_values(values, f->nlabels, &h);
 	}
-	uint64_t h = hash_values(v, f->nlabels);
-	struct swl_series *s = table_find(f, v, h);
+	struct swl_series *s = table_find(f, values, h);
 	if (s)
 		return s;
 	/* checked every time rather than latched, so a cap raised by a redeclaration takes effect */
 	size_t cap = f->max_series ? f->max_series : f->registry->default_max_series;
+	if (cap > SERIES_LIMIT)
+		cap = SERIES_LIMIT;
 	if (f->nseries - (f->overflow != NULL) >= cap)
 		return overflow_series(f);
-	return series_insert(f, v, h);
+	return series_insert(f, values, h);
 }
 
 /* ---- updates ---- */
@@ -295,31 +398,38 @@ void swl_series_observe(struct swl_series *s, double v, int64_t t_us)
 
 void swl_registry_record(struct swl_registry *r, int64_t t_us)
 {
+	r->recorded = true;
 	for (size_t i = 0; i < r->nfamilies; i++) {
 		struct swl_family *f = r->families[i];
 		if (f->retired)
 			continue;
-		size_t nb = f->type == SWL_HISTOGRAM ? f->nbuckets + 1 : 0;
+		bool hist = f->type == SWL_HISTOGRAM;
+		size_t nb = hist ? f->nbuckets + 1 : 0;
 		for (size_t j = 0; j < f->nseries; j++) {
 			struct swl_series *s = f->series[j];
+			struct swl_history *hs = s->history;
 			struct swl_point *p;
-			if (s->npoints && s->points[s->npoints - 1].t_us >= t_us) {
+			if (hs && hs->npoints && hs->points[hs->npoints - 1].t_us >= t_us) {
 				/* history stays strictly increasing in time, as OpenMetrics requires:
 				 * the same instant again keeps the newest values, an earlier one is dropped */
-				p = &s->points[s->npoints - 1];
+				p = &hs->points[hs->npoints - 1];
 				if (p->t_us > t_us)
 					continue;
 			} else {
-				if (s->npoints == s->cappoints) {
-					s->cappoints = s->cappoints ? s->cappoints * 2 : 4;
-					s->points = swl_xrealloc(s->points, s->cappoints * sizeof(*s->points));
+				if (!hs || hs->npoints == hs->cappoints) {
+					size_t cap = hs ? hs->cappoints * 2 : 4;
+					hs = swl_xrealloc(hs, sizeof(*hs) + cap * sizeof(hs->points[0]));
+					if (!s->history)
+						hs->npoints = 0;
+					hs->cappoints = cap;
+					s->history = hs;
 				}
-				p = &s->points[s->npoints++];
+				p = &hs->points[hs->npoints++];
 				p->buckets = nb ? swl_xmalloc(nb * sizeof(uint64_t)) : NULL;
 			}
 			p->t_us = t_us;
-			p->value = f->type == SWL_HISTOGRAM ? (double)s->count : s->value;
-			p->sum = s->sum;
+			p->value = hist ? (double)s->count : s->value;
+			p->sum = hist ? s->sum : 0;
 			if (nb)
 				memcpy(p->buckets, s->buckets, nb * sizeof(uint64_t));
 		}
@@ -419,12 +529,16 @@ struct swl_registry *swl_registry_create(size_t default_max_series)
 
 static void family_free(struct swl_family *f)
 {
-	for (size_t i = 0; i < f->nseries; i++) {
-		struct swl_series *s = f->series[i];
-		for (size_t j = 0; j < s->npoints; j++)
-			free(s->points[j].buckets);
-		free(s->points);
-		free(s); /* values and buckets live in the same block */
+	/* the series live in the arena: only their histories, if any, are separate blocks */
+	for (size_t i = 0; f->registry->recorded && i < f->nseries; i++) {
+		struct swl_history *hs = f->series[i]->history;
+		for (size_t j = 0; hs && j < hs->npoints; j++)
+			free(hs->points[j].buckets);
+		free(hs);
+	}
+	for (struct swl_arena_chunk *c = f->arena, *next; c; c = next) {
+		next = c->next;
+		free(c);
 	}
 	for (size_t i = 0; i < f->nlabels; i++)
 		free(f->labels[i]);
@@ -455,17 +569,6 @@ static int cmp_family(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int cmp_series(const void *a, const void *b)
-{
-	const struct swl_series *x = *(const struct swl_series *const *)a, *y = *(const struct swl_series *const *)b;
-	for (size_t i = 0; i < x->family->nlabels; i++) {
-		int c = strcmp(x->values[i], y->values[i]);
-		if (c)
-			return c;
-	}
-	return 0;
-}
-
 struct swl_family **swl_registry_sorted_families(const struct swl_registry *r, size_t *n)
 {
 	struct swl_family **v = swl_xcalloc(r->nfamilies, sizeof(*v));
@@ -478,12 +581,111 @@ struct swl_family **swl_registry_sorted_families(const struct swl_registry *r, s
 	return v;
 }
 
+/* Sorting series by label values, label by label as strcmp orders them, is sorting their keys:
+ * the values back to back with their NULs (each key has nlabels NULs, so none is a prefix of
+ * another). Keys are sorted 8 bytes at a time: past the prefix they all share, by the chunk at
+ * off, then each run that shares it by the chunks after, so comparisons read the entries only,
+ * never a series. */
+struct sort_entry {
+	uint64_t chunk;    /* key bytes [off, off + 8), big-endian, zero past the end */
+	const char *key;
+	uint32_t len;
+	uint32_t index;    /* in f->series */
+};
+
+static uint64_t key_chunk(const struct sort_entry *e, size_t off)
+{
+	uint64_t c = 0;
+	for (size_t i = off; i < off + 8; i++)
+		c = c << 8 | (i < e->len ? (unsigned char)e->key[i] : 0);
+	return c;
+}
+
+/* Stable sort of e by chunk: insertion sort when short, else LSD radix sort a byte at a time,
+ * skipping the bytes all chunks share. tmp has room for n entries. */
+static void sort_by_chunk(struct sort_entry *e, struct sort_entry *tmp, size_t n)
+{
+	if (n < 64) {
+		for (size_t i = 1; i < n; i++) {
+			struct sort_entry x = e[i];
+			size_t j = i;
+			for (; j && e[j - 1].chunk > x.chunk; j--)
+				e[j] = e[j - 1];
+			e[j] = x;
+		}
+		return;
+	}
+	struct sort_entry *from = e, *to = tmp;
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		size_t start[256] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			start[from[i].chunk >> shift & 0xFF]++;
+		if (start[from[0].chunk >> shift & 0xFF] == n)
+			continue; /* the same byte everywhere: nothing to reorder */
+		for (size_t b = 0, sum = 0; b < 256; b++) {
+			size_t c = start[b];
+			start[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[start[from[i].chunk >> shift & 0xFF]++] = from[i];
+		struct sort_entry *t = from;
+		from = to;
+		to = t;
+	}
+	if (from != e)
+		memcpy(e, from, n * sizeof(*e));
+}
+
+/* Where the keys of e first differ, from off on: the bytes before are the same in all. */
+static size_t common_prefix(const struct sort_entry *e, size_t n, size_t off)
+{
+	size_t end = e[0].len;
+	for (size_t i = 1; i < n && end > off; i++) {
+		size_t k = off, lim = end < e[i].len ? end : e[i].len;
+		while (k < lim && e[i].key[k] == e[0].key[k])
+			k++;
+		end = k;
+	}
+	return end > off ? end : off;
+}
+
+static void sort_keys(struct sort_entry *e, struct sort_entry *tmp, size_t n, size_t off)
+{
+	if (n < 2)
+		return;
+	off = common_prefix(e, n, off); /* a shared prefix would tie every comparison */
+	for (size_t i = 0; i < n; i++)
+		e[i].chunk = key_chunk(&e[i], off);
+	sort_by_chunk(e, tmp, n);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && e[j].chunk == e[i].chunk; j++)
+			;
+		/* equal chunks: both keys go on past it (or they would be equal keys) */
+		if (j - i > 1 && e[i].len > off + 8)
+			sort_keys(e + i, tmp, j - i, off + 8);
+	}
+}
+
 struct swl_series **swl_family_sorted_series(const struct swl_family *f, size_t *n)
 {
 	struct swl_series **v = swl_xcalloc(f->nseries, sizeof(*v));
-	if (f->nseries)
-		memcpy(v, f->series, f->nseries * sizeof(*v));
-	qsort(v, f->nseries, sizeof(*v), cmp_series);
+	struct sort_entry *e = swl_xcalloc(f->nseries, sizeof(*e));
+	for (size_t i = 0; i < f->nseries; i++) {
+		const struct swl_series *s = f->series[i];
+		e[i].index = (uint32_t)i;
+		if (f->nlabels) {
+			const char *last = s->values[f->nlabels - 1];
+			e[i].key = s->values[0];
+			e[i].len = (uint32_t)(last + strlen(last) + 1 - e[i].key);
+		}
+	}
+	struct sort_entry *tmp = swl_xcalloc(f->nseries, sizeof(*tmp));
+	sort_keys(e, tmp, f->nseries, 0);
+	free(tmp);
+	for (size_t i = 0; i < f->nseries; i++)
+		v[i] = f->series[e[i].index];
+	free(e);
 	*n = f->nseries;
 	return v;
 }

@@ -29,20 +29,44 @@ struct swl_point {            /* one recorded sample for --step output */
 	uint64_t *buckets;    /* histogram only: non-cumulative counts, nbuckets + 1 (+Inf) */
 };
 
+struct swl_history {           /* --step points of one series, oldest first */
+	size_t npoints, cappoints;
+	struct swl_point points[];
+};
+
+/* Kept small: a counter's series is 56 bytes plus its labels. The value, or a histogram's
+ * sum, count and buckets, share one union; the label values follow the struct, back to back
+ * in label order, each NUL-terminated (so a series' labels form one string that sorts as they
+ * do: see swl_family_sorted_series). Series live in their family's arena: never freed alone. */
 struct swl_series {
 	struct swl_family *family;
-	char **values;            /* nlabels NUL-terminated values, owned */
-	uint64_t hash;
-	struct swl_series *next;  /* hash chain */
-	double value;             /* counter / gauge */
-	double sum;               /* histogram */
-	uint64_t count;           /* histogram */
-	uint64_t *buckets;        /* histogram: non-cumulative counts, nbuckets + 1 (+Inf) */
+	struct swl_history *history; /* NULL until the registry records history */
 	int64_t updated_us;       /* log time of the last change with a known time; 0 = none */
 	uint64_t updates;         /* number of updates applied (examples diff this) */
-	size_t npoints, cappoints;
-	struct swl_point *points; /* history, only when the registry records it */
+	union {
+		double value;     /* counter / gauge */
+		struct {          /* histogram (value is not used: it shares sum's bytes) */
+			double sum;
+			uint64_t count;
+			uint64_t *buckets; /* non-cumulative counts, nbuckets + 1 (+Inf) */
+		};
+	};
+	char *values[];           /* nlabels NUL-terminated values */
 };
+
+static inline size_t swl_series_npoints(const struct swl_series *s)
+{
+	return s->history ? s->history->npoints : 0;
+}
+
+/* One open-addressing slot of a family's series table: a 32-bit hash of the label values and
+ * the series' index in creation order + 1 (0: empty). A probe that misses reads slots only. */
+struct swl_slot {
+	uint32_t hash;
+	uint32_t ref;
+};
+
+struct swl_arena_chunk;
 
 struct swl_family {
 	char *name, *help;
@@ -55,8 +79,10 @@ struct swl_family {
 	bool retired;             /* redeclared incompatibly: kept alive, no longer rendered */
 	size_t nseries;
 	struct swl_series **series;   /* in creation order, nseries entries */
-	size_t tabsize;
-	struct swl_series **table;    /* hash buckets */
+	size_t tabsize;               /* a power of two, at most 3/4 full */
+	struct swl_slot *table;       /* linear probing */
+	struct swl_arena_chunk *arena; /* where the series live; freed with the family */
+	size_t arena_used, arena_cap;
 	struct swl_series *overflow;  /* created when the cap is first hit */
 	struct swl_registry *registry; /* owner: default cap and the drop counter */
 	struct swl_series *dropped;   /* this family's series in registry->dropped, once needed */
@@ -68,6 +94,7 @@ struct swl_registry {
 	struct swl_family **families;  /* in declaration order */
 	size_t default_max_series;
 	bool record_history;
+	bool recorded;                 /* swl_registry_record ran: series may hold history */
 	struct swl_family *dropped;    /* swanlog_series_dropped_total{metric} */
 	/* --host-label (a collector of many gateways): set before the rules declare their
 	 * families. Every family not named swanlog_* then gets a first label "host" (unless it
@@ -96,6 +123,9 @@ struct swl_family *swl_registry_find(const struct swl_registry *r, const char *n
 /* Find or create the series with these label values (borrowed; nlabels of them).
  * Never NULL: past the cap it is the overflow series. */
 struct swl_series *swl_family_series(struct swl_family *f, const struct swl_str *values);
+
+/* The 32-bit hash the series table keys these (sanitized) label values by; for tests. */
+uint32_t swl_series_hash(const struct swl_str *values, size_t nlabels);
 
 /* Updates set updated_us (unless t_us is 0: time unknown) and count in updates; one on the
  * overflow series also counts in swanlog_series_dropped_total. Refused (no effect at all): a

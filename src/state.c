@@ -84,8 +84,9 @@ static const char *type_name(enum swl_metric_type t)
 static void put_series(struct swl_buf *b, const struct swl_family *f, const struct swl_series *s)
 {
 	swl_buf_printf(b, "series %" PRId64, s->updated_us);
-	put_double(b, s->value);
-	put_double(b, s->sum);
+	bool hist = f->type == SWL_HISTOGRAM; /* value and sum share their bytes */
+	put_double(b, hist ? 0 : s->value);
+	put_double(b, hist ? s->sum : 0);
 	swl_buf_printf(b, " %" PRIu64 " %zu", s->count, s->buckets ? f->nbuckets + 1 : (size_t)0);
 	for (size_t i = 0; s->buckets && i <= f->nbuckets; i++)
 		swl_buf_printf(b, " %" PRIu64, s->buckets[i]);
@@ -406,7 +407,7 @@ static int rd_series(struct reader *rd, struct cur_family *cf, bool apply, size_
 	/* add, not set: the series may be the overflow one, already holding other values */
 	if (f->type == SWL_GAUGE)
 		s->value = value;
-	else
+	else if (f->type == SWL_COUNTER)
 		s->value += value;
 	if (f->type == SWL_HISTOGRAM) {
 		s->sum += sum;

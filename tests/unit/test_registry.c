@@ -119,29 +119,150 @@ Test(registry, many_series_all_distinct)
 		cr_assert_eq(seen[i]->value, 1);
 		cr_assert_eq(f->series[i], seen[i], "creation order");
 	}
-	cr_assert(f->tabsize >= N);
+	cr_assert(f->tabsize * 3 >= N * 4);
 	cr_assert_eq(f->tabsize & (f->tabsize - 1), 0);
 	swl_registry_destroy(r);
 }
 
-Test(registry, forced_hash_collision)
+struct tagged {
+	uint32_t hash;
+	int i;
+};
+
+static int cmp_tagged(const void *a, const void *b)
 {
-	/* give two series the same hash and chain: lookups must still tell them apart by value */
+	const struct tagged *x = a, *y = b;
+	return (x->hash > y->hash) - (x->hash < y->hash);
+}
+
+/* Two different values with the same 32-bit table hash, found by the birthday paradox. */
+static bool equal_hash_pair(char *a, char *b, size_t cap)
+{
+	enum { M = 400000 }; /* ~1 - e^-18 odds of a pair among 2^32 hashes */
+	struct tagged *t = malloc(M * sizeof(*t));
+	char buf[32];
+	for (int i = 0; i < M; i++) {
+		struct swl_str v = { buf, (size_t)snprintf(buf, sizeof(buf), "v%d", i) };
+		t[i] = (struct tagged){ swl_series_hash(&v, 1), i };
+	}
+	qsort(t, M, sizeof(*t), cmp_tagged);
+	bool found = false;
+	for (int i = 1; i < M && !found; i++) {
+		if (t[i].hash == t[i - 1].hash) {
+			snprintf(a, cap, "v%d", t[i - 1].i);
+			snprintf(b, cap, "v%d", t[i].i);
+			found = true;
+		}
+	}
+	free(t);
+	return found;
+}
+
+Test(registry, equal_hashes_told_apart_by_value)
+{
+	char a[32], b[32];
+	cr_assert(equal_hash_pair(a, b, sizeof(a)));
+	struct swl_str va = swl_str_c(a), vb = swl_str_c(b);
+	cr_assert_eq(swl_series_hash(&va, 1), swl_series_hash(&vb, 1));
 	struct swl_registry *r = swl_registry_create(0);
 	struct swl_family *f = swl_registry_family(r, "c", SWL_GAUGE, "c", conn_only, 1, NULL, 0, 0);
-	struct swl_series *a = get1(f, "alpha");
-	struct swl_series *b = get1(f, "beta");
-	size_t mask = f->tabsize - 1;
-	/* unlink b, then rehang it under a's hash in a's bucket */
-	struct swl_series **pp = &f->table[b->hash & mask];
-	while (*pp != b)
-		pp = &(*pp)->next;
-	*pp = b->next;
-	b->hash = a->hash;
-	b->next = f->table[a->hash & mask];
-	f->table[a->hash & mask] = b;
-	cr_assert_eq(get1(f, "alpha"), a);
-	cr_assert_eq(f->nseries, 2);
+	struct swl_series *sa = get1(f, a), *sb = get1(f, b);
+	cr_assert_neq(sa, sb);
+	cr_assert_str_eq(sa->values[0], a);
+	cr_assert_str_eq(sb->values[0], b);
+	/* grow the table past them: both move, neither is lost or merged */
+	char name[32];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "x%d", i);
+		get1(f, name);
+	}
+	cr_assert_eq(get1(f, a), sa);
+	cr_assert_eq(get1(f, b), sb);
+	cr_assert_eq(f->nseries, 1002);
+	swl_registry_destroy(r);
+}
+
+Test(registry, table_stays_sparse_and_finds_all)
+{
+	/* misses end at an empty slot: the table must never fill up */
+	struct swl_registry *r = swl_registry_create(0);
+	struct swl_family *f = swl_registry_family(r, "g", SWL_GAUGE, "g", conn_only, 1, NULL, 0, 0);
+	char name[32];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		get1(f, name);
+		cr_assert(f->nseries * 4 <= f->tabsize * 3, "%zu series in %zu slots", f->nseries, f->tabsize);
+		size_t used = 0;
+		for (size_t k = 0; i % 500 == 0 && k < f->tabsize; k++)
+			used += f->table[k].ref != 0;
+		cr_assert(i % 500 != 0 || used == f->nseries);
+	}
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		cr_assert_eq(get1(f, name), f->series[i]);
+	}
+	swl_registry_destroy(r);
+}
+
+Test(registry, values_differing_only_in_length)
+{
+	struct swl_registry *r = swl_registry_create(0);
+	struct swl_family *f = swl_registry_family(r, "m", SWL_GAUGE, "m", conn_peer, 2, NULL, 0, 0);
+	const char *vals[][2] = { { "", "" }, { "a", "" }, { "", "a" }, { "aa", "" }, { "a", "a" },
+				  { "abcdefgh", "" }, { "abcdefg", "h" }, { "abcdefghi", "" }, { "abcdefgh", "i" } };
+	enum { NV = sizeof(vals) / sizeof(vals[0]) };
+	struct swl_series *s[NV];
+	for (size_t i = 0; i < NV; i++)
+		s[i] = get2(f, vals[i][0], vals[i][1]);
+	cr_assert_eq(f->nseries, NV);
+	for (size_t i = 0; i < NV; i++) {
+		cr_assert_eq(get2(f, vals[i][0], vals[i][1]), s[i], "series %zu", i);
+		cr_assert_str_eq(s[i]->values[0], vals[i][0]);
+		cr_assert_str_eq(s[i]->values[1], vals[i][1]);
+	}
+	/* a value given by length, not NUL: the bytes past it do not count */
+	struct swl_str v[2] = { { "abcdefghXYZ", 8 }, { "", 0 } };
+	cr_assert_eq(swl_family_series(f, v), s[5]);
+	swl_registry_destroy(r);
+}
+
+Test(registry, bad_byte_found_at_every_position)
+{
+	/* the word-at-a-time check must see a NUL or a stray byte wherever it sits: in a full
+	 * word, in a short value's tail, in a long value's overlapping tail */
+	struct swl_registry *r = swl_registry_create(0);
+	struct swl_family *f = swl_registry_family(r, "b", SWL_GAUGE, "b", conn_peer, 2, NULL, 0, 0);
+	const char bad[] = { '\0', (char)0x80, (char)0xFF };
+	char buf[32], want[64];
+	for (size_t len = 1; len <= 20; len++) {
+		for (size_t pos = 0; pos < len; pos++) {
+			for (size_t b = 0; b < sizeof(bad); b++) {
+				memset(buf, 'a' + (char)(len % 26), len);
+				buf[pos] = bad[b];
+				struct swl_str v[2] = { { "ok", 2 }, { buf, len } };
+				struct swl_series *s = swl_family_series(f, v);
+				swl_label_sanitize(want, sizeof(want), v[1]);
+				cr_assert_str_eq(s->values[1], want, "len %zu pos %zu byte %zu", len, pos, b);
+				cr_assert_str_eq(s->values[0], "ok");
+			}
+		}
+	}
+	swl_registry_destroy(r);
+}
+
+Test(registry, long_ascii_values_are_truncated)
+{
+	/* plain ASCII but too long: the fast path must still truncate */
+	struct swl_registry *r = swl_registry_create(0);
+	struct swl_family *f = swl_registry_family(r, "t", SWL_GAUGE, "t", conn_only, 1, NULL, 0, 0);
+	char longv[SWL_LABEL_VALUE_MAX + 40];
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	struct swl_series *a = get1(f, longv);
+	cr_assert_eq(strlen(a->values[0]), SWL_LABEL_VALUE_MAX);
+	longv[SWL_LABEL_VALUE_MAX] = '\0';
+	cr_assert_eq(get1(f, longv), a, "the truncated spelling is the same series");
+	cr_assert_eq(f->nseries, 1);
 	swl_registry_destroy(r);
 }
 
@@ -529,31 +650,31 @@ Test(registry, record_history)
 	swl_registry_record(r, 1500); /* back in time: ignored */
 	swl_series_set(s, 4, 2500);
 
-	cr_assert_eq(s->npoints, 2);
-	cr_assert_eq(s->points[0].t_us, 1000);
-	cr_assert_eq(s->points[0].value, 1);
-	cr_assert_eq(s->points[1].t_us, 2000);
-	cr_assert_eq(s->points[1].value, 3);
+	cr_assert_eq(swl_series_npoints(s), 2);
+	cr_assert_eq(s->history->points[0].t_us, 1000);
+	cr_assert_eq(s->history->points[0].value, 1);
+	cr_assert_eq(s->history->points[1].t_us, 2000);
+	cr_assert_eq(s->history->points[1].value, 3);
 	cr_assert_eq(s->value, 4);
-	cr_assert_eq(late->npoints, 1);
-	cr_assert_eq(late->points[0].t_us, 2000);
+	cr_assert_eq(swl_series_npoints(late), 1);
+	cr_assert_eq(late->history->points[0].t_us, 2000);
 
-	cr_assert_eq(hs->npoints, 2);
-	cr_assert_eq(hs->points[0].value, 1);
-	cr_assert_eq(hs->points[0].sum, 0.5);
-	cr_assert_eq(hs->points[0].buckets[0], 1);
-	cr_assert_eq(hs->points[0].buckets[1], 0, "a copy, not the live buckets");
-	cr_assert_eq(hs->points[1].value, 2);
-	cr_assert_eq(hs->points[1].sum, 2.5);
-	cr_assert_eq(hs->points[1].buckets[1], 1);
-	cr_assert_neq(hs->points[1].buckets, hs->buckets);
+	cr_assert_eq(swl_series_npoints(hs), 2);
+	cr_assert_eq(hs->history->points[0].value, 1);
+	cr_assert_eq(hs->history->points[0].sum, 0.5);
+	cr_assert_eq(hs->history->points[0].buckets[0], 1);
+	cr_assert_eq(hs->history->points[0].buckets[1], 0, "a copy, not the live buckets");
+	cr_assert_eq(hs->history->points[1].value, 2);
+	cr_assert_eq(hs->history->points[1].sum, 2.5);
+	cr_assert_eq(hs->history->points[1].buckets[1], 1);
+	cr_assert_neq(hs->history->points[1].buckets, hs->buckets);
 
 	/* retired families are not recorded */
 	struct swl_family *g2 = swl_registry_family(r, "g", SWL_COUNTER, "g", conn_only, 1, NULL, 0, 0);
 	swl_registry_record(r, 3000);
-	cr_assert_eq(s->npoints, 2);
+	cr_assert_eq(swl_series_npoints(s), 2);
 	cr_assert_eq(g2->nseries, 0);
-	cr_assert_eq(hs->npoints, 3);
+	cr_assert_eq(swl_series_npoints(hs), 3);
 	swl_registry_destroy(r);
 }
 
@@ -591,6 +712,107 @@ Test(registry, sorted_accessors)
 	s = swl_family_sorted_series(e, &n);
 	cr_assert_eq(n, 0);
 	free(s);
+	swl_registry_destroy(r);
+}
+
+/* The order the old comparator gave: label by label, strcmp. */
+static const struct swl_family *cmp_fam;
+static int cmp_strcmp(const void *a, const void *b)
+{
+	const struct swl_series *x = *(const struct swl_series *const *)a, *y = *(const struct swl_series *const *)b;
+	for (size_t i = 0; i < cmp_fam->nlabels; i++) {
+		int c = strcmp(x->values[i], y->values[i]);
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static void assert_sorted_like_strcmp(const struct swl_family *f)
+{
+	size_t n;
+	struct swl_series **s = swl_family_sorted_series(f, &n);
+	cr_assert_eq(n, f->nseries);
+	struct swl_series **want = malloc((n ? n : 1) * sizeof(*want));
+	memcpy(want, f->series, n * sizeof(*want));
+	cmp_fam = f;
+	qsort(want, n, sizeof(*want), cmp_strcmp);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(s[i], want[i], "position %zu: %s/%s", i, s[i]->values[0],
+			     f->nlabels > 1 ? s[i]->values[1] : "");
+	free(want);
+	free(s);
+}
+
+Test(registry, sort_order_long_shared_prefixes)
+{
+	struct swl_registry *r = swl_registry_create(100000);
+	struct swl_family *f = swl_registry_family(r, "m", SWL_GAUGE, "m", conn_peer, 2, NULL, 0, 0);
+	/* values sharing 40+ bytes, differing in length only, empty ones, bytes above 0x7F,
+	 * and boundaries between labels that fall at every offset of an 8-byte chunk */
+	const char *pre = "a-very-long-connection-name-shared-by-all";
+	char a[128], b[128];
+	unsigned seed = 12345;
+	for (int i = 0; i < 5000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		int k = (int)(seed >> 16) % 23;
+		snprintf(a, sizeof(a), "%.*s%s", k + 19, pre, i % 3 ? "" : "\xc3\xa9");
+		snprintf(b, sizeof(b), "%d%s", (int)(seed >> 8) % 977, i % 7 ? "" : "z");
+		if (i % 11 == 0)
+			b[0] = '\0';
+		get2(f, a, b);
+	}
+	get2(f, "", "");
+	get2(f, "", "a");
+	get2(f, "a", "");
+	assert_sorted_like_strcmp(f);
+	swl_registry_destroy(r);
+}
+
+Test(registry, sort_order_small_and_unlabelled)
+{
+	struct swl_registry *r = swl_registry_create(0);
+	struct swl_family *f = swl_registry_family(r, "m", SWL_GAUGE, "m", conn_peer, 2, NULL, 0, 0);
+	get2(f, "abcdefgh", "b");
+	get2(f, "abcdefg", "hb");
+	get2(f, "abcdefgh", "");
+	get2(f, "abcdefghi", "");
+	get2(f, "abcdefg", "");
+	assert_sorted_like_strcmp(f);
+	size_t n;
+	struct swl_series **s = swl_family_sorted_series(f, &n);
+	cr_assert_str_eq(s[0]->values[0], "abcdefg");
+	cr_assert_str_eq(s[0]->values[1], "");
+	cr_assert_str_eq(s[1]->values[1], "hb");
+	cr_assert_str_eq(s[2]->values[1], "");
+	cr_assert_str_eq(s[3]->values[1], "b");
+	cr_assert_str_eq(s[4]->values[0], "abcdefghi");
+	free(s);
+	struct swl_family *u = swl_registry_family(r, "u", SWL_GAUGE, "u", NULL, 0, NULL, 0, 0);
+	swl_series_set(swl_family_series(u, NULL), 3, 1);
+	s = swl_family_sorted_series(u, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(s[0]->value, 3);
+	free(s);
+	swl_registry_destroy(r);
+}
+
+Test(registry, cap_overflow_after_many_misses)
+{
+	/* the benchmark's shape: past the cap, every new value misses, then lands on overflow */
+	struct swl_registry *r = swl_registry_create(0);
+	struct swl_family *f = swl_registry_family(r, "c_total", SWL_COUNTER, "c", conn_peer, 2, NULL, 0, 1000);
+	char peer[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(peer, sizeof(peer), "10.0.%d.%d", i / 256, i % 256);
+		swl_series_add(get2(f, "c", peer), 1, 1);
+	}
+	cr_assert_eq(f->nseries, 1001);
+	cr_assert_not_null(f->overflow);
+	cr_assert_eq(f->overflow->value, 4000);
+	cr_assert_eq(dropped(r, "c_total"), 4000);
+	cr_assert_eq(get2(f, "c", "10.0.0.5"), f->series[5]);
+	assert_sorted_like_strcmp(f);
 	swl_registry_destroy(r);
 }
 

@@ -288,13 +288,27 @@ void swl_parser_next_file(struct swl_parser *ps, time_t ref_time)
 	}
 }
 
-bool swl_is_charon(struct swl_str program)
+/* The length decides first: most programs are neither 6 nor 14 bytes long, so no compare. */
+static inline bool is_charon_name(struct swl_str program)
 {
-	return swl_str_eqc(program, "charon") || swl_str_eqc(program, "charon-systemd");
+	switch (program.n) {
+	case 6:
+		return memcmp(program.p, "charon", 6) == 0;
+	case 14:
+		return memcmp(program.p, "charon-systemd", 14) == 0;
+	default:
+		return false;
+	}
 }
 
-/* Length of charon's "NN[GRP] " at s (2+ digits, three capitals), or 0 when it is not there. */
-static size_t charon_thread_group(const char *s, size_t n, size_t *ndigits)
+bool swl_is_charon(struct swl_str program)
+{
+	return is_charon_name(program);
+}
+
+/* Length of charon's "NN[GRP] " at s (2+ digits, three capitals), or 0 when it is not there.
+ * Inline: once per charon line, and its call cost as much as the check. */
+static inline size_t charon_thread_group(const char *s, size_t n, size_t *ndigits)
 {
 	size_t k = 0;
 	while (k < n && is_digit(s[k]))
@@ -304,6 +318,13 @@ static size_t charon_thread_group(const char *s, size_t n, size_t *ndigits)
 		return 0;
 	*ndigits = k;
 	return k + 6;
+}
+
+/* charon_thread_group's answer is 0 unless two digits start the span: checked in line, since
+ * after every timestamp the span is mostly a host name. */
+static inline bool may_be_thread_group(const char *s, size_t n)
+{
+	return n >= 8 && is_digit(s[0]) && is_digit(s[1]);
 }
 
 /* Digits only, 1..20 of them (a unique id is an unsigned int in charon). */
@@ -317,11 +338,19 @@ static bool all_digits(const char *s, size_t n)
 	return true;
 }
 
-static void add_missing(struct swl_event *ev, const char *name, struct swl_str value)
+/* Add a field of the prefix unless the event has it already (a journal entry's own fields win).
+ * fresh: the event had no fields before the prefix, so only the prefix's own names (all
+ * different) are there and the lookup is skipped. Every value here points into the message,
+ * so none is the NULL slice swl_event_add_field would have to replace. */
+static void add_missing(struct swl_event *ev, bool fresh, struct swl_str name, struct swl_str value)
 {
-	if (!swl_event_field(ev, swl_str_c(name)).p)
-		swl_event_add_field(ev, name, value);
+	if (!fresh && swl_event_field(ev, name).p)
+		return;
+	if (ev->nfields < SWL_EVENT_MAX_FIELDS)
+		ev->fields[ev->nfields++] = (struct swl_field){ name, value };
 }
+
+#define FIELD_NAME(lit) ((struct swl_str){ lit, sizeof(lit) - 1 })
 
 /* charon truncates " <name|id>" to 127 bytes; a longer candidate is not its prefix. */
 #define SWL_CHARON_SA_MAX 128
@@ -330,19 +359,20 @@ void swl_parse_charon_prefix(struct swl_event *ev)
 {
 	const char *p = ev->msg.p;
 	size_t n = ev->msg.n, nd = 0;
-	if (!p)
+	if (!p || !may_be_thread_group(p, n))
 		return;
 	size_t i = charon_thread_group(p, n, &nd);
 	if (i == 0)
 		return;
+	bool fresh = ev->nfields == 0;
 	/* THREAD as charon-systemd writes it: "%d", so "09" becomes "9" like in the journal. */
 	struct swl_str thread = { p, nd };
 	while (thread.n > 1 && thread.p[0] == '0') {
 		thread.p++;
 		thread.n--;
 	}
-	add_missing(ev, "THREAD", thread);
-	add_missing(ev, "GROUP", (struct swl_str){ p + nd + 1, 3 });
+	add_missing(ev, fresh, FIELD_NAME("THREAD"), thread);
+	add_missing(ev, fresh, FIELD_NAME("GROUP"), (struct swl_str){ p + nd + 1, 3 });
 
 	if (i < n && p[i] == '<') {
 		size_t lim = n - i < SWL_CHARON_SA_MAX ? n : i + SWL_CHARON_SA_MAX;
@@ -367,8 +397,8 @@ void swl_parse_charon_prefix(struct swl_event *ev)
 		/* "> " then the message, or the line ends right after '>' */
 		if (end && all_digits(uid.p, uid.n) && (end + 1 == n || p[end + 1] == ' ')) {
 			if (name.n)
-				add_missing(ev, "IKE_SA_NAME", name);
-			add_missing(ev, "IKE_SA_UNIQUE_ID", uid);
+				add_missing(ev, fresh, FIELD_NAME("IKE_SA_NAME"), name);
+			add_missing(ev, fresh, FIELD_NAME("IKE_SA_UNIQUE_ID"), uid);
 			i = end + 1 < n ? end + 2 : n;
 		}
 	}
@@ -379,6 +409,104 @@ void swl_parse_charon_prefix(struct swl_event *ev)
  * (this scan runs over the host and the program of every line). */
 static const bool tag_stop[256] = { [':'] = true, ['['] = true, [' '] = true, [']'] = true };
 
+/* Index of the first tag_stop byte in s[j..n), or n. Four bytes a round while four are left,
+ * so the bound is checked once per round: hosts and program names are short, a word at a
+ * time would not pay for its setup. */
+static inline size_t name_end(const char *s, size_t n, size_t j)
+{
+	for (; n - j >= 4; j += 4) {
+		if (tag_stop[(unsigned char)s[j]])
+			return j;
+		if (tag_stop[(unsigned char)s[j + 1]])
+			return j + 1;
+		if (tag_stop[(unsigned char)s[j + 2]])
+			return j + 2;
+		if (tag_stop[(unsigned char)s[j + 3]])
+			return j + 3;
+	}
+	while (j < n && !tag_stop[(unsigned char)s[j]])
+		j++;
+	return j;
+}
+
+/* Eight bytes as a little-endian word: byte 0 is the lowest, on any host. */
+static inline uint64_t load_le64(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
+	return w;
+}
+
+#define BYTES8(b) (0x0101010101010101ULL * (uint8_t)(b))
+
+/* How many of the 8 bytes in w (load_le64) are ASCII digits before the first one that is not.
+ * A byte is a digit when its high nibble is 3 and stays 3 when 6 is added. Adding 6 carries
+ * into the next byte only from bytes >= 0xFA, which are no digits themselves, so every byte
+ * up to the first non-digit is judged right. */
+static inline unsigned leading_digits8(uint64_t w)
+{
+	uint64_t high = (w & BYTES8(0xF0)) ^ BYTES8(0x30);
+	uint64_t high6 = ((w + BYTES8(6)) & BYTES8(0xF0)) ^ BYTES8(0x30);
+	uint64_t bad = high | high6;
+	return bad ? (unsigned)__builtin_ctzll(bad) / 8 : 8;
+}
+
+/* The value of the first d (1..7) digits in w: they are moved to the top of the word behind
+ * 8 - d zero digits, then added up in pairs, quads and the whole (three multiplications
+ * instead of a loop with one per digit). */
+static inline unsigned long digits8_value(uint64_t w, unsigned d)
+{
+	uint64_t v = (w & BYTES8(0x0F)) << (8 * (8 - d));
+	v = v * 10 + (v >> 8);                                          /* bytes 0,2,4,6: 2 digits */
+	v = (((v & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) + /* then 4, then 8 */
+	     (((v >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >> 32;
+	return (unsigned long)v;
+}
+
+/* bracket_pid for what the word at a time does not take: pids of 8 and more digits, no ']'
+ * behind the digits, or fewer than 8 bytes left. Out of line: rare, and kept out of the two
+ * inlined copies of parse_tag. */
+static __attribute__((noinline)) size_t bracket_pid_bytewise(const char *s, size_t n, size_t j, long *pid)
+{
+	size_t k = j + 1;
+	size_t lim = n - k > 18 ? k + 18 : n; /* 18 digits fit a long: no check inside the loop */
+	unsigned long v = 0;
+	for (; k < lim; k++) {
+		unsigned d = (unsigned char)s[k] - (unsigned)'0';
+		if (d > 9)
+			break;
+		v = v * 10 + d;
+	}
+	if (k > j + 1 && k < n && s[k] == ']') {
+		*pid = (long)v;
+		return k + 1;
+	}
+	*pid = -1;
+	while (k < n && s[k] != ']' && s[k] != ' ')
+		k++;
+	return k < n && s[k] == ']' ? k + 1 : 0;
+}
+
+/* The pid in "[pid]" at s[j] == '[': 1..18 digits then ']' give their value, anything else
+ * up to ']' gives -1 (no space allowed). Returns the index after ']', or 0 when there is none.
+ * Pids have up to 7 digits: with 8 bytes to read they are taken a word at a time. */
+static inline size_t bracket_pid(const char *s, size_t n, size_t j, long *pid)
+{
+	size_t k = j + 1;
+	if (n - k >= 8) {
+		uint64_t w = load_le64(s + k);
+		unsigned d = leading_digits8(w);
+		if (d >= 1 && d < 8 && s[k + d] == ']') {
+			*pid = (long)digits8_value(w, d);
+			return k + d + 1;
+		}
+	}
+	return bracket_pid_bytewise(s, n, j, pid);
+}
+
 /* A syslog tag at s[i]: "prog[pid]: " or "prog: " (a colon at the end of the line will do).
  * The colon must be followed by a space or the end, so an IPv6 host ("fe80::1") is no tag.
  * *stop: where the name ended (no space before it), also when there is no tag. Inlined into
@@ -386,33 +514,16 @@ static const bool tag_stop[256] = { [':'] = true, ['['] = true, [' '] = true, ['
 static inline __attribute__((always_inline)) bool parse_tag(const char *s, size_t n, size_t i,
 							   struct swl_event *ev, size_t *msg_at, size_t *stop)
 {
-	size_t j = i;
-	while (j < n && !tag_stop[(unsigned char)s[j]])
-		j++;
+	size_t j = name_end(s, n, i);
 	*stop = j;
-	if (j == i || j >= n)
-		return false;
+	if (j == i || j >= n || s[j] == ' ')
+		return false; /* the space: the common way out, after a host name */
 	struct swl_str prog = { s + i, j - i };
 	long pid = -1;
 	if (s[j] == '[') {
-		/* digits up to ']' are the pid (read in the same pass); anything else is no pid */
-		size_t k = j + 1;
-		long v = 0;
-		while (k < n && is_digit(s[k])) {
-			if (k - j <= 18)
-				v = v * 10 + (s[k] - '0');
-			k++;
-		}
-		size_t nd = k - j - 1;
-		if (k < n && s[k] == ']') {
-			pid = nd >= 1 && nd <= 18 ? v : -1;
-		} else {
-			while (k < n && s[k] != ']' && s[k] != ' ')
-				k++;
-			if (k >= n || s[k] != ']')
-				return false;
-		}
-		j = k + 1;
+		j = bracket_pid(s, n, j, &pid);
+		if (j == 0)
+			return false;
 	}
 	if (j >= n || s[j] != ':' || (j + 1 < n && s[j + 1] != ' '))
 		return false;
@@ -425,15 +536,12 @@ static inline __attribute__((always_inline)) bool parse_tag(const char *s, size_
 	return true;
 }
 
-/* What follows a timestamp (3164 or 3339): " 09[IKE] ..." (charon's file logger),
- * " prog[pid]: msg" (no host), " host prog[pid]: msg", or " host msg" (no tag). */
-static int after_time(const char *s, size_t n, size_t i, struct swl_event *ev)
+/* What follows a timestamp and its space (3164 or 3339), from s[i]: "09[IKE] ..." (charon's
+ * file logger), "prog[pid]: msg" (no host), "host prog[pid]: msg", or "host msg" (no tag). */
+static int after_space(const char *s, size_t n, size_t i, struct swl_event *ev)
 {
-	if (i >= n || s[i] != ' ')
-		return -EINVAL;
-	i++;
 	size_t nd, m, stop;
-	if (charon_thread_group(s + i, n - i, &nd)) {
+	if (may_be_thread_group(s + i, n - i) && charon_thread_group(s + i, n - i, &nd)) {
 		ev->program = swl_str_c("charon");
 		ev->msg = (struct swl_str){ s + i, n - i };
 		return 0;
@@ -457,6 +565,14 @@ static int after_time(const char *s, size_t n, size_t i, struct swl_event *ev)
 	else
 		ev->msg = (struct swl_str){ s + i, n - i };
 	return 0;
+}
+
+/* A timestamp ended at s[i]: a space must follow it. */
+static int after_time(const char *s, size_t n, size_t i, struct swl_event *ev)
+{
+	if (i >= n || s[i] != ' ')
+		return -EINVAL;
+	return after_space(s, n, i + 1, ev);
 }
 
 /* A space-separated RFC 5424 header field at s[*i]; NILVALUE "-" gives an empty slice. */
@@ -545,51 +661,64 @@ static size_t skip_pri(const char *s, size_t n)
 	return j + 1;
 }
 
+/* memcmp(a, b, len) == 0 for len >= 8 (a cached timestamp: 15 bytes and more), a word at a
+ * time, the last word overlapping the one before: two compares for "Nov 29 17:51:52 ". */
+static inline bool same_span(const char *a, const char *b, size_t len)
+{
+	if (load_le64(a) != load_le64(b) || load_le64(a + len - 8) != load_le64(b + len - 8))
+		return false;
+	for (size_t k = 8; len > 16 && k < len - 8; k += 8) /* a fraction makes it longer */
+		if (load_le64(a + k) != load_le64(b + k))
+			return false;
+	return true;
+}
+
 static int parse_header(struct swl_parser *ps, const char *s, size_t n, struct swl_event *ev)
 {
 	size_t i = skip_pri(s, n);
 	if (i && n - i >= 2 && s[i] == '1' && s[i + 1] == ' ')
 		return parse_5424(s, n, i + 2, ev);
+	int64_t t = 0;
+	struct classic c;
+	bool classic = false;
+	size_t t0 = i;
 	if (i < n && is_digit(s[i])) {
-		int64_t t;
-		if (parse_rfc3339(s, n, &i, &t)) {
-			ev->time_us = t;
-			return after_time(s, n, i, ev);
-		}
-		size_t nd;
-		if (i == 0 && charon_thread_group(s, n, &nd)) {
+		if (!parse_rfc3339(s, n, &i, &t)) {
+			size_t nd;
+			if (i != 0 || !charon_thread_group(s, n, &nd))
+				return -EINVAL;
 			/* charon's file logger without time_format: the bare "NN[GRP] msg" */
 			ev->program = swl_str_c("charon");
 			ev->msg = (struct swl_str){ s, n };
 			return 0;
 		}
+	} else if (ps->ts_len && n - i > ps->ts_len && same_span(s + i, ps->ts, ps->ts_len + 1)) {
+		/* The same timestamp as the last classic line taken (bytes and the space after them):
+		 * the same time, and the year state is already where this line would leave it. */
+		t = ps->ts_us;
+		i += ps->ts_len;
+	} else if (parse_classic(s, n, &i, &c)) {
+		classic = true;
+	} else {
 		return -EINVAL;
 	}
-	/* The same timestamp as the last classic line taken (bytes and the space after them): the
-	 * same time, and the year state is already where this line would leave it. */
-	if (ps->ts_len && n - i > ps->ts_len && memcmp(s + i, ps->ts, ps->ts_len + 1) == 0) {
-		int r = after_time(s, n, i + ps->ts_len, ev);
-		if (r == 0)
-			ev->time_us = ps->ts_us;
-		return r;
-	}
-	struct classic c;
-	size_t t0 = i;
-	if (!parse_classic(s, n, &i, &c))
-		return -EINVAL;
-	/* Check the shape first: the year state (rollover) must only see real header lines. */
+	/* One call for every form, so it is inlined here. The shape is checked before the year
+	 * state is touched: the rollover rule must only see real header lines. */
 	int r = after_time(s, n, i, ev);
-	if (r == 0) {
-		ev->time_us = classic_time_us(ps, &c);
+	if (r < 0)
+		return r;
+	if (classic) {
+		t = classic_time_us(ps, &c);
 		/* after_time saw a space at s[i], so the bytes to compare next time are all read */
 		ps->ts_len = 0;
 		if (i - t0 < sizeof(ps->ts)) {
 			memcpy(ps->ts, s + t0, i - t0 + 1);
 			ps->ts_len = i - t0;
-			ps->ts_us = ev->time_us;
+			ps->ts_us = t;
 		}
 	}
-	return r;
+	ev->time_us = t;
+	return 0;
 }
 
 int swl_parse_line(struct swl_parser *ps, const char *line, size_t len, struct swl_event *ev)
@@ -612,7 +741,7 @@ int swl_parse_line(struct swl_parser *ps, const char *line, size_t len, struct s
 		ev->msg = (struct swl_str){ line, len };
 		return -EINVAL;
 	}
-	if (swl_is_charon(ev->program))
+	if (is_charon_name(ev->program))
 		swl_parse_charon_prefix(ev);
 	return 0;
 }

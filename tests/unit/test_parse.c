@@ -965,3 +965,243 @@ Test(parse, truncated_at_every_length)
 		}
 	}
 }
+
+/* --- fast paths: each must answer what the byte-by-byte parse answers ----------------------- */
+
+/* Parse from a heap buffer of exactly the line's size, so the sanitizer sees any word read
+ * past the end. */
+static int parse_exact(const char *line, size_t len)
+{
+	static char *buf;
+	free(buf);
+	buf = malloc(len ? len : 1);
+	cr_assert_not_null(buf);
+	memcpy(buf, line, len);
+	return swl_parse_line(&ps, buf, len, &ev);
+}
+
+/* The reused timestamp is compared a word at a time: first and last word, and the middle ones
+ * of timestamps longer than 16 bytes. A difference in any one byte is a miss. */
+Test(year, repeated_timestamp_every_byte_counts)
+{
+	static const char *const stamps[] = {
+		"Dec 31 23:59:59",              /* 16 bytes with the space: two words */
+		"Dec  1 23:59:59",              /* padded day */
+		"Dec 1 23:59:59",               /* 15 bytes: the words overlap */
+		"Dec 31 23:59:59.123456",       /* 23: one middle word */
+		"Dec 31 23:59:59.12345678901",  /* 28: two middle words */
+	};
+	for (size_t k = 0; k < sizeof(stamps) / sizeof(stamps[0]); k++) {
+		swl_parser_init(&ps, 2026, 0);
+		size_t tl = strlen(stamps[k]);
+		char line[96], other[96];
+		snprintf(line, sizeof(line), "%s moon sshd[7]: x", stamps[k]);
+		cr_assert_eq(parse_exact(line, strlen(line)), 0, "%s", line);
+		int64_t want = ev.time_us;
+		cr_assert_eq(parse_exact(line, strlen(line)), 0);
+		cr_assert_eq(ev.time_us, want, "%s", line);
+		/* change one digit of the time (day, hour, minute, second, fraction) at a time */
+		for (size_t b = 4; b < tl && b < 22; b++) {
+			if (!(line[b] >= '0' && line[b] <= '8'))
+				continue;
+			memcpy(other, line, sizeof(line));
+			other[b]++;
+			swl_parser_init(&ps, 2026, 0);
+			if (parse_exact(other, strlen(other)) < 0) {
+				/* no such time ("Dec 32"): not even after the line it nearly repeats */
+				cr_assert_eq(parse_exact(line, strlen(line)), 0);
+				cr_assert_eq(parse_exact(other, strlen(other)), -EINVAL, "%s", other);
+				continue;
+			}
+			int64_t fresh = ev.time_us;
+			cr_assert_neq(fresh, want, "%s", other);
+			/* after the original line: the changed byte is a miss, then a hit again */
+			swl_parser_init(&ps, 2026, 0);
+			cr_assert_eq(parse_exact(line, strlen(line)), 0);
+			cr_assert_eq(parse_exact(other, strlen(other)), 0);
+			cr_assert_eq(ev.time_us, fresh, "%s after %s", other, line);
+			cr_assert_eq(parse_exact(other, strlen(other)), 0);
+			cr_assert_eq(ev.time_us, fresh, "%s twice", other);
+			cr_assert_eq(parse_exact(line, strlen(line)), 0);
+			cr_assert_eq(ev.time_us, want);
+		}
+	}
+}
+
+/* A line cut inside or right after a timestamp that would be reused: no header, no new state,
+ * and the next full line still gets the remembered time. */
+Test(year, repeated_timestamp_cut_lines)
+{
+	swl_parser_init(&ps, 2026, 0);
+	static const char full[] = "<30>Nov 29 17:51:52.5 moon charon: 09[IKE] a";
+	cr_assert_eq(parse_exact(full, strlen(full)), 0);
+	int64_t want = ev.time_us;
+	cr_assert_eq(want, T_1751_52 * US + 500000);
+	for (size_t len = 0; len <= strlen(full); len++) {
+		int r = parse_exact(full, len);
+		if (len < strlen("<30>Nov 29 17:51:52.5 moon"))
+			cr_assert_eq(r, -EINVAL, "cut at %zu", len);
+		if (r == 0)
+			cr_assert_eq(ev.time_us, want, "cut at %zu", len);
+		cr_assert_eq(parse_exact(full, strlen(full)), 0);
+		cr_assert_eq(ev.time_us, want);
+	}
+	/* the same bytes without the PRI, and after a PRI of another length */
+	cr_assert_eq(parse("Nov 29 17:51:52.5 moon charon: 09[IKE] a"), 0);
+	cr_assert_eq(ev.time_us, want);
+	cr_assert_eq(parse("<4>Nov 29 17:51:52.5 moon charon: 09[IKE] a"), 0);
+	cr_assert_eq(ev.time_us, want);
+	/* a timestamp too long to remember (40 bytes with its space) is parsed every time */
+	static const char longts[] = "Nov 29 17:51:52.250000000000000000000000 sun x: y";
+	cr_assert_eq(parse_exact(longts, strlen(longts)), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US + 250000);
+	cr_assert_eq(parse_exact(longts, strlen(longts)), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US + 250000);
+	cr_assert_eq(parse("Nov 29 17:51:52 sun x: y"), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US);
+	/* 39 bytes with its space: the longest remembered one */
+	static const char maxts[] = "Nov 29 17:51:52.75000000000000000000000 sun x: y";
+	cr_assert_eq(parse_exact(maxts, strlen(maxts)), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US + 750000);
+	cr_assert_eq(parse_exact(maxts, strlen(maxts)), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US + 750000);
+	static const char maxts2[] = "Nov 29 17:51:52.75000000000000000000001 sun x: y";
+	cr_assert_eq(parse_exact(maxts2, strlen(maxts2)), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US + 750000);
+}
+
+/* Pids of up to 7 digits are read a word at a time when 8 bytes follow the '['; every other
+ * case goes byte by byte. Both must agree, also at the end of the line. */
+Test(parse, pid_word_and_bytes)
+{
+	static const struct {
+		const char *tag; /* after "Nov 29 17:51:52 moon " */
+		long pid;        /* -2: no tag */
+	} cases[] = {
+		{ "sshd[1]: x", 1 },
+		{ "sshd[1234567]: x", 1234567 },
+		{ "sshd[0001234]: x", 1234 },
+		{ "sshd[12345678]: x", 12345678 },
+		{ "sshd[123456789]: x", 123456789 },
+		{ "sshd[9876543210987654]: x", 9876543210987654L },
+		{ "sshd[0]: x", 0 },
+		{ "sshd[]: x", -1 },
+		{ "sshd[12/]: x", -1 },   /* '/' and ':' sit next to the digits in ASCII */
+		{ "sshd[12:]: x", -1 },
+		{ "sshd[1\xfa]: x", -1 }, /* adding 6 to 0xFA carries into the next byte */
+		{ "sshd[\xff" "12]: x", -1 },
+		{ "sshd[12\xfa" "3]: x", -1 },
+		{ "sshd[12 ]: x", -2 },
+		{ "sshd[12", -2 },
+		{ "sshd[12]", -2 },
+		{ "sshd[12]:", 12 },
+		{ "sshd[12]: ", 12 },
+		{ "sshd[1234567]:", 1234567 },
+		{ "sshd[1234567]", -2 },
+		{ "sshd[1234567", -2 },
+		{ "sshd[12]x: y", -2 },
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char line[128];
+		int len = snprintf(line, sizeof(line), "Nov 29 17:51:52 moon %s", cases[c].tag);
+		cr_assert_eq(parse_exact(line, (size_t)len), 0, "%s", line);
+		assert_slice(ev.host, "moon");
+		if (cases[c].pid == -2) {
+			assert_none(ev.program);
+			cr_assert_eq(ev.pid, -1, "%s", line);
+		} else {
+			assert_slice(ev.program, "sshd");
+			cr_assert_eq(ev.pid, cases[c].pid, "%s: pid %ld", line, ev.pid);
+		}
+	}
+}
+
+/* Host and program names are scanned four bytes a round: every length around a round's end,
+ * with each byte that ends a name, and cut at the end of the line. */
+Test(parse, names_of_every_length)
+{
+	static const char stops[] = { ' ', ':', '[', ']' };
+	for (size_t hl = 1; hl <= 9; hl++) {
+		for (size_t pl = 1; pl <= 9; pl++) {
+			char line[96];
+			int len = snprintf(line, sizeof(line), "Nov 29 17:51:52 %.*s %.*s[42]: m", (int)hl,
+					   "abcdefghi", (int)pl, "ABCDEFGHI");
+			cr_assert_eq(parse_exact(line, (size_t)len), 0, "%s", line);
+			cr_assert_eq(ev.host.n, hl, "%s", line);
+			cr_assert_eq(ev.program.n, pl, "%s", line);
+			cr_assert_eq(ev.pid, 42);
+			assert_slice(ev.msg, "m");
+			/* the program ends the line at its colon */
+			len = snprintf(line, sizeof(line), "Nov 29 17:51:52 %.*s %.*s:", (int)hl, "abcdefghi",
+				       (int)pl, "ABCDEFGHI");
+			cr_assert_eq(parse_exact(line, (size_t)len), 0, "%s", line);
+			cr_assert_eq(ev.program.n, pl, "%s", line);
+			cr_assert_eq(ev.msg.n, 0);
+		}
+		/* a stop byte inside the host name: only a space ends the host */
+		for (size_t s = 1; s < sizeof(stops); s++) {
+			char line[96];
+			int len = snprintf(line, sizeof(line), "Nov 29 17:51:52 %.*s%cz sshd: m", (int)hl,
+					   "abcdefghi", stops[s]);
+			cr_assert_eq(parse_exact(line, (size_t)len), 0, "%s", line);
+			cr_assert_eq(ev.host.n, hl + 2, "%s", line);
+			assert_slice(ev.program, "sshd");
+		}
+		/* a name running to the end of the line */
+		char line[96];
+		int len = snprintf(line, sizeof(line), "Nov 29 17:51:52 %.*s", (int)hl, "abcdefghi");
+		cr_assert_eq(parse_exact(line, (size_t)len), -EINVAL, "%s", line);
+		len = snprintf(line, sizeof(line), "Nov 29 17:51:52 moon %.*s", (int)hl, "abcdefghi");
+		cr_assert_eq(parse_exact(line, (size_t)len), 0, "%s", line);
+		assert_none(ev.program);
+		cr_assert_eq(ev.msg.n, hl);
+	}
+}
+
+/* Only the length-6 and length-14 names are compared, and then every byte counts. */
+Test(charon_prefix, is_charon_every_byte)
+{
+	static const char *const names[] = { "charon", "charon-systemd" };
+	for (size_t k = 0; k < 2; k++) {
+		char buf[16];
+		size_t n = strlen(names[k]);
+		for (size_t b = 0; b < n; b++) {
+			memcpy(buf, names[k], n);
+			buf[b] ^= 0x20;
+			cr_assert_not(swl_is_charon((struct swl_str){ buf, n }), "%.*s", (int)n, buf);
+		}
+		cr_assert_not(swl_is_charon((struct swl_str){ names[k], n - 1 }));
+	}
+	cr_assert_not(swl_is_charon(swl_str_c("charon-systemdx")));
+	cr_assert_not(swl_is_charon(swl_str_c("charonx")));
+}
+
+/* A journal entry's own fields win over the prefix; an event without fields takes all four. */
+Test(charon_prefix, fields_present_or_not)
+{
+	static struct swl_event e;
+	static const char msg[] = "09[IKE] <con1|7> x";
+	e = (struct swl_event){ .pid = -1, .msg = { msg, sizeof(msg) - 1 } };
+	swl_parse_charon_prefix(&e);
+	cr_assert_eq(e.nfields, 4);
+	assert_field(&e, "THREAD", "9");
+	assert_field(&e, "GROUP", "IKE");
+	assert_field(&e, "IKE_SA_NAME", "con1");
+	assert_field(&e, "IKE_SA_UNIQUE_ID", "7");
+	assert_slice(e.msg, "x");
+	e = (struct swl_event){ .pid = -1, .msg = { msg, sizeof(msg) - 1 } };
+	swl_event_add_field(&e, "IKE_SA_NAME", swl_str_c("journal"));
+	swl_parse_charon_prefix(&e);
+	cr_assert_eq(e.nfields, 4);
+	assert_field(&e, "IKE_SA_NAME", "journal");
+	assert_field(&e, "IKE_SA_UNIQUE_ID", "7");
+	/* a full field array takes no more */
+	e = (struct swl_event){ .pid = -1, .msg = { msg, sizeof(msg) - 1 } };
+	for (int i = 0; i < SWL_EVENT_MAX_FIELDS - 1; i++)
+		swl_event_add_field(&e, "F", swl_str_c("v"));
+	swl_parse_charon_prefix(&e);
+	cr_assert_eq(e.nfields, SWL_EVENT_MAX_FIELDS);
+	assert_field(&e, "THREAD", "9");
+	assert_no_field(&e, "GROUP");
+	assert_slice(e.msg, "x");
+}

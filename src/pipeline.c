@@ -21,16 +21,22 @@ void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct 
 	p->lines_oversized = swl_family_series(f, NULL);
 }
 
-void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
+/* n entries read at *t_us: stamped with now if they have no time and the mode wants one, counted. */
+static void count_read(struct swl_pipeline *p, int64_t *t_us, size_t n)
 {
-	if (!ev->time_us && p->wall_clock) {
+	if (!*t_us && p->wall_clock) {
 		struct timeval tv;
 		gettimeofday(&tv, NULL);
-		ev->time_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+		*t_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
 	}
-	if (ev->time_us)
-		p->last_time_us = ev->time_us;
-	swl_series_add(p->lines_read, 1, ev->time_us);
+	if (*t_us)
+		p->last_time_us = *t_us;
+	swl_series_add(p->lines_read, (double)n, *t_us);
+}
+
+void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
+{
+	count_read(p, &ev->time_us, 1);
 	/* --host-label: the registry labels the rules' series with this entry's host */
 	p->reg->event_host = ev->host;
 	p->reg->in_event = true;
@@ -38,13 +44,24 @@ void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
 	p->reg->in_event = false;
 }
 
-void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized)
+static void count_odd(struct swl_pipeline *p, int64_t t_us, bool parsed, bool oversized)
 {
 	if (!parsed)
 		swl_series_add(p->lines_unparsed, 1, p->last_time_us);
 	if (oversized)
-		swl_series_add(p->lines_oversized, 1, ev->time_us ? ev->time_us : p->last_time_us);
+		swl_series_add(p->lines_oversized, 1, t_us ? t_us : p->last_time_us);
+}
+
+void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized)
+{
+	count_odd(p, ev->time_us, parsed, oversized);
 	swl_pipeline_event(p, ev);
+}
+
+void swl_pipeline_unwanted(struct swl_pipeline *p, int64_t t_us, size_t n, bool parsed, bool oversized)
+{
+	count_odd(p, t_us, parsed, oversized);
+	count_read(p, &t_us, n);
 }
 
 void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized)

@@ -25,6 +25,10 @@ void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct 
 void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized);
 /* A line parsed elsewhere (replay's reader thread): parsed is swl_parse_line's success. */
 void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized);
+/* n lines at log time t_us (0: unknown) that no rule can match (swl_rules_wanted said so):
+ * counted as read, as swl_pipeline_parsed would, without applying the rules. n > 1 only for
+ * lines that parsed and were not cut. */
+void swl_pipeline_unwanted(struct swl_pipeline *p, int64_t t_us, size_t n, bool parsed, bool oversized);
 /* An entry a source already parsed (journal). The event may be completed (time). */
 void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev);
 

@@ -402,6 +402,19 @@ void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const stru
 	}
 }
 
+bool swl_rules_wanted(const struct swl_event *ev, const void *ruleset)
+{
+	const struct swl_ruleset *rs = ruleset;
+	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
+	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
+	for (size_t i = dp->slot[b]; i < dp->slot[b + 1]; i++) {
+		const struct swl_rule *rule = dp->byfirst[i];
+		if (!rule->litlen || literal_in(rule, ev->msg))
+			return true;
+	}
+	return false;
+}
+
 /* ---- examples ---- */
 
 /* How many updates each series had before the example's line. */

@@ -17,20 +17,33 @@
  * fields of charon's prefix (THREAD, GROUP, IKE_SA_NAME, IKE_SA_UNIQUE_ID). */
 #define AHEAD_FIELDS 4
 
+/* A line, or a run of lines the filter turned down that share their time and were parsed
+ * whole: 16 bytes, so the caller reads four to a cache line (most lines are not wanted). */
 struct rec {
 	int64_t time_us;
+	uint32_t lines;      /* 1, or the length of a run */
+	uint16_t whole;      /* index of its struct whole, or NO_WHOLE when the filter turned it down */
+	bool parsed, oversized;
+};
+
+#define NO_WHOLE UINT16_MAX
+_Static_assert(SWL_AHEAD_WANTED < NO_WHOLE, "a whole's index must fit struct rec");
+
+/* A wanted line's event, less its time. */
+struct whole {
 	struct swl_str host, program, msg;
 	long pid;
-	uint8_t nfields;
-	bool parsed, oversized;
+	size_t nfields;
 	struct swl_field fields[AHEAD_FIELDS];
 };
 
 struct batch {
-	char *text;          /* the lines' bytes: every slice of recs points in here */
+	char *text;          /* the wanted lines' bytes: every slice of wholes points in here */
 	size_t used, cap;
 	struct rec recs[SWL_AHEAD_LINES];
 	size_t nrecs;
+	struct whole wholes[SWL_AHEAD_WANTED];
+	size_t nwholes;
 	bool last;           /* the input ends after this batch, with status */
 	int status;          /* 0 or a negative errno */
 };
@@ -38,6 +51,8 @@ struct batch {
 struct swl_ahead {
 	struct swl_lines *lines;
 	struct swl_parser *parser;
+	swl_ahead_filter *filter;
+	const void *filter_arg;
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -67,6 +82,7 @@ static struct batch *take_free(struct swl_ahead *a)
 	if (b) {
 		b->used = 0;
 		b->nrecs = 0;
+		b->nwholes = 0;
 		b->last = false;
 		b->status = 0;
 	}
@@ -81,23 +97,35 @@ static void publish(struct swl_ahead *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* Copy the line into b and parse it there. */
+/* Copy the line into b and parse it there; a line the filter turns down gives its bytes back. */
 static void add_line(struct swl_ahead *a, struct batch *b, const char *line, size_t len, bool oversized)
 {
 	char *copy = b->text + b->used;
 	memcpy(copy, line, len);
-	b->used += len;
 	struct swl_event ev;
+	bool parsed = swl_parse_line(a->parser, copy, len, &ev) == 0;
+	bool wanted = !a->filter || a->filter(&ev, a->filter_arg);
+	if (!wanted && parsed && !oversized && b->nrecs) {
+		struct rec *prev = &b->recs[b->nrecs - 1];
+		if (prev->whole == NO_WHOLE && prev->parsed && !prev->oversized && prev->time_us == ev.time_us &&
+		    prev->lines < UINT32_MAX) {
+			prev->lines++;
+			return;
+		}
+	}
 	struct rec *r = &b->recs[b->nrecs++];
-	r->parsed = swl_parse_line(a->parser, copy, len, &ev) == 0;
-	r->oversized = oversized;
-	r->time_us = ev.time_us;
-	r->host = ev.host;
-	r->program = ev.program;
-	r->msg = ev.msg;
-	r->pid = ev.pid;
-	r->nfields = (uint8_t)(ev.nfields < AHEAD_FIELDS ? ev.nfields : AHEAD_FIELDS);
-	memcpy(r->fields, ev.fields, r->nfields * sizeof(r->fields[0]));
+	*r = (struct rec){ .time_us = ev.time_us, .lines = 1, .whole = NO_WHOLE, .parsed = parsed, .oversized = oversized };
+	if (!wanted)
+		return;
+	b->used += len;
+	r->whole = (uint16_t)b->nwholes;
+	struct whole *w = &b->wholes[b->nwholes++];
+	w->host = ev.host;
+	w->program = ev.program;
+	w->msg = ev.msg;
+	w->pid = ev.pid;
+	w->nfields = ev.nfields < AHEAD_FIELDS ? ev.nfields : AHEAD_FIELDS;
+	memcpy(w->fields, ev.fields, w->nfields * sizeof(w->fields[0]));
 }
 
 static void *reader(void *arg)
@@ -115,7 +143,8 @@ static void *reader(void *arg)
 			publish(a);
 			break;
 		}
-		if (b->nrecs == SWL_AHEAD_LINES || (b->nrecs && len > b->cap - b->used)) {
+		bool full = b->nrecs == SWL_AHEAD_LINES || b->nwholes == SWL_AHEAD_WANTED;
+		if (full || (b->nrecs && len > b->cap - b->used)) {
 			publish(a);
 			if (!(b = take_free(a)))
 				break;
@@ -130,11 +159,14 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-int swl_ahead_start(struct swl_lines *l, struct swl_parser *ps, struct swl_ahead **out)
+int swl_ahead_start(struct swl_lines *l, struct swl_parser *ps, swl_ahead_filter *filter, const void *filter_arg,
+		    struct swl_ahead **out)
 {
 	struct swl_ahead *a = swl_xcalloc(1, sizeof(*a));
 	a->lines = l;
 	a->parser = ps;
+	a->filter = filter;
+	a->filter_arg = filter_arg;
 	for (size_t i = 0; i < SWL_AHEAD_BATCHES; i++) {
 		/* zeroed: PCRE2's JIT may read a few bytes past the end of a subject */
 		a->batches[i].text = swl_xcalloc(1, SWL_AHEAD_TEXT);
@@ -194,14 +226,24 @@ int swl_ahead_next(struct swl_ahead *a, struct swl_ahead_line *line)
 	}
 	const struct rec *r = &a->cur->recs[a->pos++];
 	struct swl_event *ev = &a->ev;
+	bool wanted = r->whole != NO_WHOLE;
+	*line = (struct swl_ahead_line){
+		.ev = ev, .lines = r->lines, .parsed = r->parsed, .oversized = r->oversized, .wanted = wanted
+	};
 	ev->time_us = r->time_us;
-	ev->host = r->host;
-	ev->program = r->program;
-	ev->msg = r->msg;
-	ev->pid = r->pid;
-	ev->nfields = r->nfields;
-	memcpy(ev->fields, r->fields, r->nfields * sizeof(r->fields[0]));
-	*line = (struct swl_ahead_line){ .ev = ev, .parsed = r->parsed, .oversized = r->oversized };
+	if (!wanted) {
+		ev->host = ev->program = ev->msg = SWL_STR_NULL;
+		ev->pid = -1;
+		ev->nfields = 0;
+		return 1;
+	}
+	const struct whole *w = &a->cur->wholes[r->whole];
+	ev->host = w->host;
+	ev->program = w->program;
+	ev->msg = w->msg;
+	ev->pid = w->pid;
+	ev->nfields = w->nfields;
+	memcpy(ev->fields, w->fields, w->nfields * sizeof(w->fields[0]));
 	return 1;
 }
 

@@ -5,8 +5,10 @@
  * swl_lines and the parser from swl_ahead_start to swl_ahead_stop; it copies lines into a few
  * fixed batches and parses them there, and the calling thread takes the events in order. The
  * rules, the registry and the context stay on the calling thread: nothing else is shared.
- * Memory is bounded: SWL_AHEAD_BATCHES batches of SWL_AHEAD_TEXT bytes of text (or one line of
- * up to max_line bytes) and SWL_AHEAD_LINES events.
+ * Memory is bounded: SWL_AHEAD_BATCHES batches of SWL_AHEAD_LINES lines, of which at most
+ * SWL_AHEAD_WANTED wanted ones with SWL_AHEAD_TEXT bytes of text (or one line of up to
+ * max_line bytes). Lines the filter turns down keep only their time and flags, and a run of
+ * them with one time (and nothing unusual) is one record.
  */
 #ifndef SWL_SOURCE_AHEAD_H
 #define SWL_SOURCE_AHEAD_H
@@ -15,21 +17,31 @@
 #include "source.h"
 
 #define SWL_AHEAD_BATCHES 4
-#define SWL_AHEAD_TEXT (128u * 1024u)
-#define SWL_AHEAD_LINES 1024u
+#define SWL_AHEAD_LINES 2048u
+#define SWL_AHEAD_WANTED 512u
+#define SWL_AHEAD_TEXT (64u * 1024u)
 
 struct swl_ahead;
 
-/* One line as the reader parsed it: the event borrows from the reader's batch. */
+/* One line as the reader parsed it, or a run of lines the filter turned down: the event
+ * borrows from the reader's batch. */
 struct swl_ahead_line {
-	struct swl_event *ev; /* valid until the next swl_ahead_next */
+	struct swl_event *ev; /* valid until the next swl_ahead_next; only time_us when !wanted */
+	size_t lines;         /* 1, or more for a run: !wanted, parsed, not oversized, one time_us */
 	bool parsed;          /* a header was recognised (swl_parse_line returned 0) */
 	bool oversized;       /* the line was cut at max_line */
+	bool wanted;          /* the filter passed it (always, without a filter) */
 };
 
-/* Start reading l with parser ps (both lent to the reader thread until swl_ahead_stop).
- * Returns 0 or a negative errno (no thread could be started). */
-int swl_ahead_start(struct swl_lines *l, struct swl_parser *ps, struct swl_ahead **out);
+/* Which parsed lines the caller wants whole; the others come back as their time and flags
+ * only, so that most lines cost the calling thread next to nothing. Called on the reader
+ * thread: it may only read what no one changes while the reader runs. */
+typedef bool swl_ahead_filter(const struct swl_event *ev, const void *arg);
+
+/* Start reading l with parser ps (both lent to the reader thread until swl_ahead_stop);
+ * filter (may be NULL) with its arg. Returns 0 or a negative errno (no thread could start). */
+int swl_ahead_start(struct swl_lines *l, struct swl_parser *ps, swl_ahead_filter *filter, const void *filter_arg,
+		    struct swl_ahead **out);
 /* The next line: 1 with *line filled, 0 at the end of the input, or a negative errno (a read
  * error, after every line read before it). */
 int swl_ahead_next(struct swl_ahead *a, struct swl_ahead_line *line);

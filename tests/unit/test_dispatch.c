@@ -61,15 +61,20 @@ static const char rules_yaml[] =
 static char dir[64];
 static char path[128];
 
-static void write_rules(void)
+static void write_yaml(const char *yaml)
 {
 	strcpy(dir, "/tmp/swl-test-dispatch.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/r.yaml", dir);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
-	fputs(rules_yaml, f);
+	fputs(yaml, f);
 	fclose(f);
+}
+
+static void write_rules(void)
+{
+	write_yaml(rules_yaml);
 }
 
 static void cleanup(void)
@@ -129,6 +134,7 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 	double *want = calloc(n, sizeof(double));
 	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
 	char msg[256];
+	size_t unwanted = 0;
 	for (size_t p = 0; p < sizeof(programs) / sizeof(programs[0]); p++) {
 		for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
 			/* every message as it is, and with each possible first byte put before it */
@@ -143,11 +149,17 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 							.program = programs[p] ? swl_str_c(programs[p]) : SWL_STR_NULL,
 							.msg = { msg, len } };
 				swl_rules_apply(rs, ctx, &ev);
+				/* replay's reader drops what swl_rules_wanted turns down: never a match */
+				bool wanted = swl_rules_wanted(&ev, rs);
+				unwanted += !wanted;
 				for (size_t i = 0; i < n; i++) {
 					const struct swl_rule *r = &rs->rules[i];
 					if (sees(r, programs[p]) &&
-					    pcre2_match(r->re, (PCRE2_SPTR)msg, len, 0, 0, md, NULL) >= 0)
+					    pcre2_match(r->re, (PCRE2_SPTR)msg, len, 0, 0, md, NULL) >= 0) {
 						want[i]++;
+						cr_expect(wanted, "rule %s matches '%.*s' (%s), which was not wanted",
+							  r->name, (int)len, msg, programs[p] ? programs[p] : "no program");
+					}
 				}
 			}
 		}
@@ -157,6 +169,7 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 		cr_expect_eq(rs->rules[i].matches->value, want[i], "rule %s: %g matches, pcre2 alone finds %g",
 			     rs->rules[i].name, rs->rules[i].matches->value, want[i]);
 	}
+	(void)unwanted; /* these rules take some messages of every kind: see wanted_turns_down */
 	pcre2_match_data_free(md);
 	free(want);
 	swl_context_destroy(ctx);
@@ -261,6 +274,47 @@ Test(dispatch, shared_literals, .init = write_rules, .fini = cleanup)
 	cr_expect_eq(rule_named(rs, "eight")->lit_shared, SIZE_MAX);
 	cr_expect_eq(rule_named(rs, "unanchored")->lit_shared, SIZE_MAX);
 	cr_expect_eq(rs->nshared, 2);
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+}
+
+/* What replay's reader drops: lines of programs no rule names, first bytes no pattern can
+ * start with, messages without a rule's required literal. */
+static void write_program_rules(void)
+{
+	write_yaml("metrics:\n"
+		   "  m: {type: counter, help: h}\n"
+		   "rules:\n"
+		   "  - {name: est, match: '^IKE_SA \\S+ established', programs: [charon], inc: m}\n"
+		   "  - {name: xfrm, match: 'XFRM state', programs: [kernel], inc: m}\n");
+}
+
+Test(dispatch, wanted_turns_down, .init = write_program_rules, .fini = cleanup)
+{
+	struct swl_registry *reg = swl_registry_create(1000);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	static const struct {
+		const char *program, *msg;
+		bool wanted;
+	} cases[] = {
+		{ "charon", "IKE_SA con1[1] established between", true },
+		{ "charon", "CHILD_SA c{1} established", false },  /* first byte */
+		{ "charon", "", false },
+		{ "sshd", "IKE_SA con1[1] established between", false }, /* program */
+		{ NULL, "IKE_SA con1[1] established between", false },
+		{ "kernel", "x XFRM state y", true },
+		{ "kernel", "x XFRM policy y", false },              /* literal */
+		{ "kernel", "XFRM stat", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct swl_event ev = { .pid = -1,
+					.program = cases[i].program ? swl_str_c(cases[i].program) : SWL_STR_NULL,
+					.msg = swl_str_c(cases[i].msg) };
+		cr_expect_eq(swl_rules_wanted(&ev, rs), cases[i].wanted, "%s: '%s'",
+			     cases[i].program ? cases[i].program : "no program", cases[i].msg);
+	}
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 }

@@ -80,9 +80,19 @@ static void expect_same_str(struct swl_str got, struct swl_str want, size_t line
 	cr_assert(got.n == 0 || memcmp(got.p, want.p, got.n) == 0, "line %zu: %s differs", line, what);
 }
 
+/* Records swl_ahead_next handed out in the last compare_both_ways_filtered. */
+static size_t records;
+
+/* A filter: lines of the program named by arg. */
+static bool program_is(const struct swl_event *ev, const void *arg)
+{
+	return swl_str_eq(ev->program, swl_str_c(arg));
+}
+
 /* Read path both ways (one thread: swl_lines + swl_parse_line; two: swl_ahead) and compare
- * every line. Returns the number of lines; *status gets the final status of the reader. */
-static size_t compare_both_ways(const char *path, size_t max_line, int *status)
+ * every line: all of it when the filter wants it, its time and flags otherwise. Returns the
+ * number of lines; *status gets the final status of the reader. */
+static size_t compare_both_ways_filtered(const char *path, size_t max_line, swl_ahead_filter *filter, int *status)
 {
 	struct swl_lines *l1, *l2;
 	cr_assert_eq(swl_lines_open(path, max_line, &l1), 0);
@@ -91,22 +101,35 @@ static size_t compare_both_ways(const char *path, size_t max_line, int *status)
 	swl_parser_init(&p1, 2026, 0);
 	swl_parser_init(&p2, 2026, 0);
 	struct swl_ahead *a;
-	cr_assert_eq(swl_ahead_start(l2, &p2, &a), 0);
+	cr_assert_eq(swl_ahead_start(l2, &p2, filter, filter ? "charon" : NULL, &a), 0);
 
 	static struct swl_event want;
-	struct swl_ahead_line got;
+	struct swl_ahead_line got = { 0 };
 	const char *line;
-	size_t len, n = 0;
+	size_t len, n = 0, run_left = 0;
 	bool over;
 	int r1, r2;
+	records = 0;
 	while ((r1 = swl_lines_next(l1, &line, &len, &over)) > 0) {
 		bool parsed = swl_parse_line(&p1, line, len, &want) == 0;
-		r2 = swl_ahead_next(a, &got);
-		cr_assert_eq(r2, 1, "line %zu: the reader ended early (%d)", n, r2);
+		bool wanted = !filter || filter(&want, "charon");
+		if (run_left == 0) {
+			r2 = swl_ahead_next(a, &got);
+			cr_assert_eq(r2, 1, "line %zu: the reader ended early (%d)", n, r2);
+			records++;
+			run_left = got.lines;
+			cr_assert(got.lines == 1 || (!got.wanted && got.parsed && !got.oversized), "line %zu: a run of %zu",
+				  n, got.lines);
+		}
+		run_left--;
+		cr_assert_eq(got.wanted, wanted, "line %zu", n);
 		cr_assert_eq(got.parsed, parsed, "line %zu", n);
 		cr_assert_eq(got.oversized, over, "line %zu", n);
 		const struct swl_event *ev = got.ev;
 		cr_assert_eq(ev->time_us, want.time_us, "line %zu", n);
+		n++;
+		if (!wanted)
+			continue;
 		cr_assert_eq(ev->pid, want.pid, "line %zu", n);
 		expect_same_str(ev->host, want.host, n, "host");
 		expect_same_str(ev->program, want.program, n, "program");
@@ -116,8 +139,8 @@ static size_t compare_both_ways(const char *path, size_t max_line, int *status)
 			expect_same_str(ev->fields[f].name, want.fields[f].name, n, "field name");
 			expect_same_str(ev->fields[f].value, want.fields[f].value, n, "field value");
 		}
-		n++;
 	}
+	cr_assert_eq(run_left, 0, "a run went past the last line");
 	r2 = swl_ahead_next(a, &got);
 	cr_assert_eq(r2, r1, "after %zu lines: status %d, want %d", n, r2, r1);
 	cr_assert_eq(swl_ahead_next(a, &got), r1, "the end stays the end");
@@ -126,6 +149,11 @@ static size_t compare_both_ways(const char *path, size_t max_line, int *status)
 	swl_lines_close(l2);
 	*status = r1;
 	return n;
+}
+
+static size_t compare_both_ways(const char *path, size_t max_line, int *status)
+{
+	return compare_both_ways_filtered(path, max_line, NULL, status);
 }
 
 Test(ahead, same_events_as_one_thread_across_many_batches)
@@ -139,6 +167,45 @@ Test(ahead, same_events_as_one_thread_across_many_batches)
 	cr_assert_eq(status, 0);
 	/* max_line below some lines: those are cut and flagged */
 	cr_assert_eq(compare_both_ways(spath("mixed.log"), 200, &status), 20000);
+	free(text);
+}
+
+/* Lines the filter turns down keep their place, time and flags; the others are whole. */
+Test(ahead, filtered)
+{
+	size_t len;
+	char *text = mixed_lines(20000, &len);
+	write_file(spath("mixed.log"), text, len, false);
+	int status;
+	cr_assert_eq(compare_both_ways_filtered(spath("mixed.log"), 0, program_is, &status), 20000);
+	cr_assert_eq(status, 0);
+	cr_assert_eq(compare_both_ways_filtered(spath("mixed.log"), 200, program_is, &status), 20000);
+	free(text);
+}
+
+/* Lines turned down that share a time come as one record; any other line breaks the run. */
+Test(ahead, runs_of_unwanted_lines)
+{
+	struct swl_buf b;
+	swl_buf_init(&b, 0);
+	for (size_t i = 0; i < 30000; i++) {
+		if (i % 10 == 9)
+			swl_buf_printf(&b, "Mar  1 00:%02zu:%02zu moon charon: 09[IKE] <c|%zu> sending DPD request\n",
+				       i / 1500, i / 25 % 60, i);
+		else if (i % 97 == 0)
+			swl_buf_printf(&b, "garbage %zu\n", i);
+		else
+			swl_buf_printf(&b, "Mar  1 00:%02zu:%02zu moon sshd[%zu]: Connection closed\n", i / 1500,
+				       i / 25 % 60, i % 4000);
+	}
+	size_t len;
+	char *text = swl_buf_steal(&b, &len);
+	write_file(spath("runs.log"), text, len, false);
+	int status;
+	cr_assert_eq(compare_both_ways_filtered(spath("runs.log"), 0, program_is, &status), 30000);
+	cr_assert_eq(status, 0);
+	cr_assert_lt(records, 30000 / 2, "%zu records for 30000 lines: runs were not merged", records);
+	cr_assert_gt(records, 3000, "%zu records: every wanted line is one", records);
 	free(text);
 }
 
@@ -189,7 +256,7 @@ Test(ahead, stop_early)
 		struct swl_parser ps;
 		swl_parser_init(&ps, 2026, 0);
 		struct swl_ahead *a;
-		cr_assert_eq(swl_ahead_start(l, &ps, &a), 0);
+		cr_assert_eq(swl_ahead_start(l, &ps, NULL, NULL, &a), 0);
 		struct swl_ahead_line got;
 		for (int i = 0; i < lines * 5; i++)
 			cr_assert_eq(swl_ahead_next(a, &got), 1);

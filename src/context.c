@@ -1,19 +1,26 @@
-/* context.c - the rules' memory and live sets: hash tables with an LRU list, bounded.
+/* context.c - the rules' memory and live sets: bounded hash maps in least-recently-used order.
+ *
+ * A map is an open-addressed table (linear probing) of entry pointers with a parallel array
+ * of 32-bit hash tags: a lookup reads tags, which sit 16 to a cache line, and dereferences
+ * an entry only when its tag matches, so misses and collisions cost no entry's cache miss.
+ * Deletion shifts the run back (no tombstones), so probes stay as short as the load allows.
+ * LRU order is a doubly linked list through the entries, which eviction and foreach need
+ * exactly; a hit on the newest entry (a rule recalls, then remembers, one key) leaves it be.
  *
  * Every entry is one allocation holding its node, key and strings (tens of thousands of SAs
- * are remembered on a busy gateway: one malloc each keeps both the time and the heap small). */
+ * are remembered on a busy gateway: one malloc each keeps both the time and the heap small).
+ * Forget is by path ("moon" holds "moon|3"): the memory counts its keys per ancestor path,
+ * so forgetting a key that no key lies under is one lookup, not a walk of every entry. */
 #include "context.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 
-/* A node of a bounded map: hashed by key, kept in least-recently-used order. 40 bytes: the
- * key (at most SWL_CTX_KEY_MAX bytes) is in the same allocation, keyoff bytes from its start. */
+/* A node of a bounded map, 24 bytes: its key (at most SWL_CTX_KEY_MAX bytes) is in the same
+ * allocation, keyoff bytes from its start. */
 struct node {
-	const void *scope; /* live sets: the gauge family; memory: NULL */
-	struct node *hnext;
 	struct node *older, *newer;
-	uint32_t hash;
+	uint32_t tag; /* the key's hash, never 0 */
 	uint16_t keylen, keyoff;
 };
 
@@ -23,17 +30,26 @@ static inline const char *node_key(const struct node *n)
 }
 
 struct lru {
-	size_t n, max, tabsize;
-	struct node **table;
+	uint32_t *tags;     /* 0: empty slot */
+	struct node **nodes;
+	size_t mask;        /* slots - 1 (a power of two) */
+	unsigned shift;     /* 32 - log2(slots): a tag's home slot is its top bits after a multiply */
+	bool scoped;        /* live sets: entries are struct live_entry, keyed by family too */
+	size_t n, max;
 	struct node *oldest, *newest;
 	struct node *last; /* the last node found or inserted: a rule recalls, then remembers, one key */
 };
 
-struct mem_entry {
-	struct node node; /* first: a node pointer is an entry pointer */
-	struct swl_ctx_entry e;
-	char buf[]; /* e.cap bytes: key, then the labels' names and values */
-};
+/* Memory entry: the node, then the public entry (its key[] and labels at its end). */
+static inline struct swl_ctx_entry *mem_entry(struct node *n)
+{
+	return (struct swl_ctx_entry *)(n + 1);
+}
+
+static inline struct node *mem_node(const struct swl_ctx_entry *e)
+{
+	return (struct node *)e - 1;
+}
 
 struct live_entry {
 	struct node node;
@@ -43,23 +59,153 @@ struct live_entry {
 	char buf[]; /* key NUL group NUL, with groupcap + 1 bytes for the group */
 };
 
+/* Ancestor paths of the memory's keys with how many keys lie under each, by 64-bit hash (a
+ * collision only costs a walk that finds nothing more). Counts that drop to 0 keep their
+ * slot until the table is rebuilt. */
+struct path_count {
+	uint64_t hash; /* 0: empty slot */
+	uint32_t n;
+};
+
+struct paths {
+	struct path_count *slots;
+	size_t mask, used;
+	size_t deep; /* keys with more than PATH_DEPTH ancestors (the deeper ones are not counted) */
+};
+
 struct swl_context {
 	struct lru mem, live;
+	struct paths paths;
 	int64_t max_age_us;
 	uint64_t evictions;
 };
 
-static uint32_t node_hash(const void *scope, struct swl_str key)
+/* ---- hashing: a word at a time (keys are ten to a few tens of bytes) ---- */
+
+static inline uint64_t load64(const char *p)
 {
-	uint64_t h = swl_hash(SWL_HASH_INIT, &scope, sizeof(scope));
-	h = swl_hash(h, key.p, key.n);
-	return (uint32_t)(h ^ (h >> 32));
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	return w;
 }
 
-static void lru_init(struct lru *m, size_t max)
+static inline uint64_t load32(const char *p)
 {
-	*m = (struct lru){ .max = max ? max : 1, .tabsize = 64 };
-	m->table = swl_xcalloc(m->tabsize, sizeof(*m->table));
+	uint32_t w;
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
+static uint64_t key_hash(uint64_t seed, const char *p, size_t n)
+{
+	uint64_t h = seed ^ (n * 0xff51afd7ed558ccdULL);
+	for (; n >= 8; n -= 8, p += 8)
+		h = mix(h, load64(p));
+	if (n >= 4)
+		h = mix(h, load32(p) | load32(p + n - 4) << 32);
+	else if (n)
+		h = mix(h, (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+				   (uint64_t)(unsigned char)p[n - 1] << 16);
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+static inline uint32_t node_tag(const void *scope, struct swl_str key)
+{
+	uint32_t t = (uint32_t)key_hash(0x243f6a8885a308d3ULL ^ (uint64_t)(uintptr_t)scope, key.p, key.n);
+	return t ? t : 1;
+}
+
+/* ---- the bounded map ---- */
+
+static inline size_t home(const struct lru *m, uint32_t tag)
+{
+	return (uint32_t)(tag * 2654435769u) >> m->shift;
+}
+
+static void lru_alloc(struct lru *m, size_t slots)
+{
+	m->tags = swl_xcalloc(slots, sizeof(*m->tags));
+	m->nodes = swl_xcalloc(slots, sizeof(*m->nodes));
+	m->mask = slots - 1;
+	m->shift = 32;
+	for (size_t s = slots; s > 1; s >>= 1)
+		m->shift--;
+}
+
+#define LRU_MIN_SLOTS 64
+
+static void lru_init(struct lru *m, size_t max, bool scoped)
+{
+	*m = (struct lru){ .max = max ? max : 1, .scoped = scoped };
+	lru_alloc(m, LRU_MIN_SLOTS);
+}
+
+static inline bool node_is(const struct lru *m, const struct node *n, const void *scope, struct swl_str key)
+{
+	if (n->keylen != key.n || (m->scoped && ((const struct live_entry *)n)->family != scope))
+		return false;
+	/* keys of one length mostly differ at the end ("moon|3", "moon|4"): look there first */
+	const char *k = node_key(n);
+	return !key.n || (k[key.n - 1] == key.p[key.n - 1] && memcmp(k, key.p, key.n - 1) == 0);
+}
+
+/* The node of key, or NULL with *tag set to the key's tag (for lru_insert: no second hash). */
+static struct node *lru_lookup(struct lru *m, const void *scope, struct swl_str key, uint32_t *tag)
+{
+	struct node *n = m->last;
+	if (n && node_is(m, n, scope, key))
+		return n; /* no hashing, and no probe of a slot that is not in the cache */
+	*tag = node_tag(scope, key);
+	for (size_t i = home(m, *tag); m->tags[i]; i = (i + 1) & m->mask)
+		if (m->tags[i] == *tag && node_is(m, m->nodes[i], scope, key))
+			return m->last = m->nodes[i];
+	return NULL;
+}
+
+static struct node *lru_find(struct lru *m, const void *scope, struct swl_str key)
+{
+	uint32_t tag;
+	return lru_lookup(m, scope, key, &tag);
+}
+
+/* The slot holding n (which is in the map). */
+static size_t lru_slot(const struct lru *m, const struct node *n)
+{
+	size_t i = home(m, n->tag);
+	while (m->nodes[i] != n)
+		i = (i + 1) & m->mask;
+	return i;
+}
+
+static void slot_put(struct lru *m, uint32_t tag, struct node *n)
+{
+	size_t i = home(m, tag);
+	while (m->tags[i])
+		i = (i + 1) & m->mask;
+	m->tags[i] = tag;
+	m->nodes[i] = n;
+}
+
+/* Double the table: tags say where every node goes, no node is read. */
+static void lru_grow(struct lru *m)
+{
+	uint32_t *tags = m->tags;
+	struct node **nodes = m->nodes;
+	size_t slots = m->mask + 1;
+	lru_alloc(m, slots * 2);
+	for (size_t i = 0; i < slots; i++)
+		if (tags[i])
+			slot_put(m, tags[i], nodes[i]);
+	free(tags);
+	free(nodes);
 }
 
 static void list_unlink(struct lru *m, struct node *n)
@@ -86,56 +232,51 @@ static void list_push_newest(struct lru *m, struct node *n)
 	m->newest = n;
 }
 
-static struct node *lru_find(struct lru *m, const void *scope, struct swl_str key)
+/* Mark n used now. The newest stays where it is: no neighbour is touched. */
+static inline void lru_touch(struct lru *m, struct node *n)
 {
-	struct node *n = m->last;
-	if (n && n->scope == scope && n->keylen == key.n && (!key.n || memcmp(node_key(n), key.p, key.n) == 0))
-		return n; /* no hashing, and no walk through a bucket that is not in the cache */
-	uint32_t h = node_hash(scope, key);
-	for (n = m->table[h & (m->tabsize - 1)]; n; n = n->hnext)
-		if (n->hash == h && n->scope == scope && n->keylen == key.n && memcmp(node_key(n), key.p, key.n) == 0)
-			return m->last = n;
-	return NULL;
-}
-
-static void lru_grow(struct lru *m)
-{
-	size_t size = m->tabsize * 2;
-	struct node **t = swl_xcalloc(size, sizeof(*t));
-	for (size_t i = 0; i < m->tabsize; i++) {
-		for (struct node *n = m->table[i], *next; n; n = next) {
-			next = n->hnext;
-			n->hnext = t[n->hash & (size - 1)];
-			t[n->hash & (size - 1)] = n;
-		}
+	if (m->newest != n) {
+		list_unlink(m, n);
+		list_push_newest(m, n);
 	}
-	free(m->table);
-	m->table = t;
-	m->tabsize = size;
 }
 
-/* Link a new node into table and list; its key (bounded by the caller) is at n->keyoff already. */
-static void lru_insert(struct lru *m, struct node *n, const void *scope, struct swl_str key)
+/* Link a new node into table and list; its key (bounded by the caller, with the tag lru_lookup
+ * gave) is at n->keyoff already. */
+static void lru_insert(struct lru *m, struct node *n, size_t keylen, uint32_t tag)
 {
-	n->keylen = (uint16_t)key.n;
-	n->scope = scope;
-	n->hash = node_hash(scope, key);
-	if (m->n + 1 > m->tabsize)
+	n->keylen = (uint16_t)keylen;
+	n->tag = tag;
+	if ((m->n + 1) * 4 > (m->mask + 1) * 3) /* at most 3/4 full: misses stop after a few slots */
 		lru_grow(m);
-	struct node **slot = &m->table[n->hash & (m->tabsize - 1)];
-	n->hnext = *slot;
-	*slot = n;
+	slot_put(m, n->tag, n);
 	list_push_newest(m, n);
 	m->n++;
 	m->last = n;
 }
 
+/* Empty slot i and shift back the nodes after it that probing would no longer reach. */
+static void slot_clear(struct lru *m, size_t i)
+{
+	for (size_t j = i;;) {
+		j = (j + 1) & m->mask;
+		if (!m->tags[j])
+			break;
+		size_t h = home(m, m->tags[j]);
+		/* j stays when its home lies cyclically in (i, j] */
+		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+			continue;
+		m->tags[i] = m->tags[j];
+		m->nodes[i] = m->nodes[j];
+		i = j;
+	}
+	m->tags[i] = 0;
+	m->nodes[i] = NULL;
+}
+
 static void lru_remove(struct lru *m, struct node *n)
 {
-	struct node **p = &m->table[n->hash & (m->tabsize - 1)];
-	while (*p != n)
-		p = &(*p)->hnext;
-	*p = n->hnext;
+	slot_clear(m, lru_slot(m, n));
 	list_unlink(m, n);
 	m->n--;
 	if (m->last == n)
@@ -145,10 +286,7 @@ static void lru_remove(struct lru *m, struct node *n)
 /* Put to in from's place in table and list (an entry moved to a larger allocation). */
 static void lru_replace(struct lru *m, struct node *from, struct node *to)
 {
-	struct node **p = &m->table[from->hash & (m->tabsize - 1)];
-	while (*p != from)
-		p = &(*p)->hnext;
-	*p = to;
+	m->nodes[lru_slot(m, from)] = to;
 	if (m->last == from)
 		m->last = to;
 	if (to->older)
@@ -161,16 +299,131 @@ static void lru_replace(struct lru *m, struct node *from, struct node *to)
 		m->newest = to;
 }
 
-static void mem_free(struct mem_entry *me)
+/* Free every node: the table is read in order, no list is chased (a cache miss per node that
+ * the next one would wait for). */
+static void lru_free_nodes(struct lru *m)
 {
-	free(me);
+	for (size_t i = 0; m->n && i <= m->mask; i++)
+		if (m->nodes[i])
+			free(m->nodes[i]);
 }
+
+/* Free every node and empty the map. */
+static void lru_clear(struct lru *m)
+{
+	if (!m->n)
+		return;
+	lru_free_nodes(m);
+	memset(m->tags, 0, (m->mask + 1) * sizeof(*m->tags));
+	memset(m->nodes, 0, (m->mask + 1) * sizeof(*m->nodes));
+	m->n = 0;
+	m->oldest = m->newest = m->last = NULL;
+}
+
+/* ---- path counts: how many memory keys lie under a path ---- */
+
+#define PATHS_MIN_SLOTS 16
+/* Ancestors counted per key: "a|b|c|d|e" counts under "a" to "a|b|c|d", and any deeper path is
+ * walked for while such a key exists (a log that fills keys with '|' costs time, never memory). */
+#define PATH_DEPTH 4
+
+static inline uint64_t path_hash(const char *p, size_t n)
+{
+	uint64_t h = key_hash(0x13198a2e03707344ULL, p, n);
+	return h ? h : 1;
+}
+
+static struct path_count *path_slot(const struct paths *ps, uint64_t h)
+{
+	size_t i = (size_t)(h >> 7) & ps->mask; /* low bits are the tag's: use others */
+	while (ps->slots[i].hash && ps->slots[i].hash != h)
+		i = (i + 1) & ps->mask;
+	return &ps->slots[i];
+}
+
+/* Rebuild with room for the paths still counted (dropping those at 0). */
+static void paths_rebuild(struct paths *ps)
+{
+	size_t live = 0, old = ps->slots ? ps->mask + 1 : 0;
+	for (size_t i = 0; i < old; i++)
+		live += ps->slots[i].n != 0;
+	size_t slots = PATHS_MIN_SLOTS;
+	while (slots < live * 4)
+		slots *= 2;
+	struct path_count *prev = ps->slots;
+	ps->slots = swl_xcalloc(slots, sizeof(*ps->slots));
+	ps->mask = slots - 1;
+	ps->used = live;
+	for (size_t i = 0; i < old; i++)
+		if (prev[i].n)
+			*path_slot(ps, prev[i].hash) = prev[i];
+	free(prev);
+}
+
+static void path_add(struct paths *ps, uint64_t h)
+{
+	struct path_count *pc = path_slot(ps, h);
+	if (!pc->hash) {
+		if ((ps->used + 1) * 4 > (ps->mask + 1) * 3) {
+			paths_rebuild(ps);
+			pc = path_slot(ps, h);
+		}
+		pc->hash = h;
+		ps->used++;
+	}
+	pc->n++;
+}
+
+static void path_sub(struct paths *ps, uint64_t h)
+{
+	struct path_count *pc = path_slot(ps, h);
+	if (pc->hash && pc->n)
+		pc->n--;
+}
+
+/* Count key (+1) or uncount it (-1) under each of its first PATH_DEPTH ancestors: "a|b|c" is
+ * under "a", "a|b". */
+static void paths_count(struct paths *ps, const char *key, size_t n, bool add)
+{
+	size_t depth = 0;
+	for (const char *p = key + 1, *end = key + n; p < end && (p = memchr(p, '|', (size_t)(end - p))); p++) {
+		if (depth++ == PATH_DEPTH) {
+			if (add)
+				ps->deep++;
+			else
+				ps->deep--;
+			return;
+		}
+		uint64_t h = path_hash(key, (size_t)(p - key));
+		if (add)
+			path_add(ps, h);
+		else
+			path_sub(ps, h);
+	}
+}
+
+/* May a key lie under path? No when its count is 0 and it is not deeper than the counts go. */
+static bool paths_has_children(const struct paths *ps, struct swl_str path)
+{
+	if (ps->deep) {
+		size_t seps = 0;
+		for (const char *p = path.p + 1, *end = path.p + path.n;
+		     seps < PATH_DEPTH && (p = memchr(p, '|', (size_t)(end - p))); p++)
+			seps++;
+		if (seps == PATH_DEPTH)
+			return true; /* an ancestor of the uncounted depth */
+	}
+	return path_slot(ps, path_hash(path.p, path.n))->n != 0;
+}
+
+/* ---- the memory ---- */
 
 struct swl_context *swl_context_create(size_t max_entries, int64_t max_age_us)
 {
 	struct swl_context *c = swl_xcalloc(1, sizeof(*c));
-	lru_init(&c->mem, max_entries);
-	lru_init(&c->live, max_entries);
+	lru_init(&c->mem, max_entries, false);
+	lru_init(&c->live, max_entries, true);
+	paths_rebuild(&c->paths);
 	c->max_age_us = max_age_us;
 	return c;
 }
@@ -179,40 +432,95 @@ void swl_context_destroy(struct swl_context *c)
 {
 	if (!c)
 		return;
-	/* every node is one allocation: walk the lists, the tables go as a whole */
-	for (struct node *n = c->mem.oldest, *next; n; n = next) {
-		next = n->newer;
-		free(n);
-	}
-	for (struct node *n = c->live.oldest, *next; n; n = next) {
-		next = n->newer;
-		free(n);
-	}
-	free(c->mem.table);
-	free(c->live.table);
+	lru_free_nodes(&c->mem);
+	lru_free_nodes(&c->live);
+	free(c->mem.tags);
+	free(c->mem.nodes);
+	free(c->live.tags);
+	free(c->live.nodes);
+	free(c->paths.slots);
 	free(c);
+}
+
+/* A label's run: name and value lengths (16 bits each, unaligned), name NUL value NUL. */
+#define RUN_HEAD 4
+
+static inline size_t run_u16(const char *p)
+{
+	uint16_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void run_set_u16(char *p, size_t v)
+{
+	uint16_t w = (uint16_t)v;
+	memcpy(p, &w, sizeof(w));
+}
+
+static inline size_t run_size(const char *run)
+{
+	return RUN_HEAD + run_u16(run) + run_u16(run + 2) + 2;
+}
+
+/* Do the n bytes at a and b match? Label names are a few bytes and mostly differ in the
+ * first: a loop costs less than a call to memcmp. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+	while (n && *a == *b)
+		a++, b++, n--;
+	return n == 0;
+}
+
+static inline const char *first_run(const struct swl_ctx_entry *e)
+{
+	return e->key + e->keylen + 1;
+}
+
+static const char *nth_run(const struct swl_ctx_entry *e, size_t i)
+{
+	const char *run = first_run(e);
+	while (i--)
+		run += run_size(run);
+	return run;
+}
+
+struct swl_str swl_ctx_entry_name(const struct swl_ctx_entry *e, size_t i)
+{
+	const char *run = nth_run(e, i);
+	return (struct swl_str){ run + RUN_HEAD, run_u16(run) };
+}
+
+struct swl_str swl_ctx_entry_value(const struct swl_ctx_entry *e, size_t i)
+{
+	const char *run = nth_run(e, i);
+	return (struct swl_str){ run + RUN_HEAD + run_u16(run) + 1, run_u16(run + 2) };
+}
+
+struct swl_str swl_ctx_entry_label(const struct swl_ctx_entry *e, struct swl_str name)
+{
+	const char *run = first_run(e);
+	for (size_t i = 0; i < e->nlabels; i++) {
+		size_t nl = run_u16(run), vl = run_u16(run + 2);
+		if (nl == name.n && same_bytes(run + RUN_HEAD, name.p, nl))
+			return (struct swl_str){ run + RUN_HEAD + nl + 1, vl };
+		run += RUN_HEAD + nl + vl + 2;
+	}
+	return SWL_STR_NULL;
 }
 
 const struct swl_ctx_entry *swl_context_get(struct swl_context *c, struct swl_str key, int64_t now_us)
 {
 	if (key.n > SWL_CTX_KEY_MAX)
 		key.n = SWL_CTX_KEY_MAX;
-	struct mem_entry *me = (struct mem_entry *)lru_find(&c->mem, NULL, key);
-	if (!me)
+	struct node *n = lru_find(&c->mem, NULL, key);
+	if (!n)
 		return NULL;
-	if (now_us && c->max_age_us && now_us - me->e.seen_us > c->max_age_us)
+	struct swl_ctx_entry *e = mem_entry(n);
+	if (now_us && c->max_age_us && now_us - e->seen_us > c->max_age_us)
 		return NULL;
-	list_unlink(&c->mem, &me->node);
-	list_push_newest(&c->mem, &me->node);
-	return &me->e;
-}
-
-struct swl_str swl_ctx_entry_label(const struct swl_ctx_entry *e, struct swl_str name)
-{
-	for (size_t i = 0; i < e->nlabels; i++)
-		if (e->nlen[i] == name.n && (!name.n || memcmp(e->key + e->off[i], name.p, name.n) == 0))
-			return swl_ctx_entry_value(e, i);
-	return SWL_STR_NULL;
+	lru_touch(&c->mem, n);
+	return e;
 }
 
 /* A new entry is allocated to fit (most are never changed: an SA is remembered once); one
@@ -220,87 +528,73 @@ struct swl_str swl_ctx_entry_label(const struct swl_ctx_entry *e, struct swl_str
  * again. */
 #define MEM_SLACK 32
 
-static struct mem_entry *mem_alloc(size_t cap)
+static struct node *mem_alloc(size_t cap)
 {
-	struct mem_entry *me = swl_xmalloc(sizeof(*me) + cap);
-	me->e.cap = (uint16_t)cap;
-	return me;
-}
-
-/* Bytes the entry's key and labels take without gaps. */
-static size_t mem_content(const struct swl_ctx_entry *e)
-{
-	size_t n = (size_t)e->keylen + 1;
-	for (size_t i = 0; i < e->nlabels; i++)
-		n += (size_t)e->nlen[i] + e->vlen[i] + 2;
+	struct node *n = swl_xmalloc(sizeof(*n) + sizeof(struct swl_ctx_entry) + cap);
+	n->keyoff = (uint16_t)(sizeof(*n) + offsetof(struct swl_ctx_entry, key));
+	mem_entry(n)->cap = (uint16_t)cap;
 	return n;
 }
 
-/* Move me to an allocation with room for need more bytes, dropping the gaps left by changed
- * values; returns the new entry (me is freed). */
-static struct mem_entry *mem_grow(struct swl_context *c, struct mem_entry *me, size_t need)
+/* Move e to an allocation with room for need more bytes; returns the new entry (e is freed). */
+static struct swl_ctx_entry *mem_grow(struct swl_context *c, struct swl_ctx_entry *e, size_t need)
 {
-	struct mem_entry *ne = mem_alloc(mem_content(&me->e) + need + MEM_SLACK);
-	ne->node = me->node;
-	ne->e.key = ne->buf;
-	ne->e.seen_us = me->e.seen_us;
-	ne->e.keylen = me->e.keylen;
-	ne->e.nlabels = me->e.nlabels;
-	size_t u = (size_t)me->e.keylen + 1;
-	memcpy(ne->buf, me->buf, u);
-	for (size_t i = 0; i < me->e.nlabels; i++) {
-		size_t len = (size_t)me->e.nlen[i] + me->e.vlen[i] + 2;
-		memcpy(ne->buf + u, me->buf + me->e.off[i], len);
-		ne->e.off[i] = (uint16_t)u;
-		ne->e.nlen[i] = me->e.nlen[i];
-		ne->e.vlen[i] = me->e.vlen[i];
-		u += len;
-	}
-	ne->e.used = (uint16_t)u;
-	lru_replace(&c->mem, &me->node, &ne->node);
-	free(me);
-	return ne;
+	struct node *from = mem_node(e), *to = mem_alloc((size_t)e->used + need + MEM_SLACK);
+	uint16_t cap = mem_entry(to)->cap;
+	memcpy(to, from, sizeof(*from) + sizeof(*e) + e->used);
+	mem_entry(to)->cap = cap;
+	lru_replace(&c->mem, from, to);
+	free(from);
+	return mem_entry(to);
 }
 
-/* Set one label of me; returns me or where it moved to. */
-static struct mem_entry *mem_set(struct swl_context *c, struct mem_entry *me, struct swl_str name,
-				 struct swl_str value)
+/* Set one label of e; returns e or where it moved to. Runs stay in label order, without gaps. */
+static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry *e, struct swl_str name,
+				     struct swl_str value)
 {
-	struct swl_ctx_entry *e = &me->e;
+	char *run = e->key + e->keylen + 1;
 	size_t i = 0;
-	while (i < e->nlabels && !(e->nlen[i] == name.n && memcmp(me->buf + e->off[i], name.p, name.n) == 0))
-		i++;
+	for (; i < e->nlabels; i++) {
+		size_t nl = run_u16(run);
+		if (nl == name.n && same_bytes(run + RUN_HEAD, name.p, nl))
+			break;
+		run += run_size(run);
+	}
 	if (i < e->nlabels) {
-		char *v = me->buf + e->off[i] + e->nlen[i] + 1;
-		if (e->vlen[i] == value.n && memcmp(v, value.p, value.n) == 0)
-			return me; /* the same value again: nothing to copy */
-		if (value.n <= e->vlen[i]) {
-			memcpy(v, value.p, value.n);
-			v[value.n] = '\0';
-			e->vlen[i] = (uint16_t)value.n;
-			return me;
+		size_t vl = run_u16(run + 2);
+		char *v = run + RUN_HEAD + name.n + 1;
+		if (vl == value.n && memcmp(v, value.p, value.n) == 0)
+			return e; /* the same value again: nothing to copy */
+		if (value.n > vl && e->used + (value.n - vl) > e->cap) {
+			size_t at = (size_t)(run - e->key);
+			e = mem_grow(c, e, value.n - vl);
+			run = e->key + at;
+			v = run + RUN_HEAD + name.n + 1;
 		}
-	} else if (e->nlabels == SWL_CTX_MAX_LABELS) {
-		return me; /* bounded: the loader refuses rules that would need more */
+		/* the runs after this one move by the change in length */
+		char *rest = v + vl + 1;
+		memmove(v + value.n + 1, rest, (size_t)(e->key + e->used - rest));
+		memcpy(v, value.p, value.n);
+		v[value.n] = '\0';
+		run_set_u16(run + 2, value.n);
+		e->used = (uint16_t)(e->used + value.n - vl);
+		return e;
 	}
-	/* a new label, or a longer value: append name and value (the old copy becomes a gap) */
-	size_t need = name.n + value.n + 2;
-	if ((size_t)e->used + need > e->cap) {
-		me = mem_grow(c, me, need);
-		e = &me->e;
-	}
-	char *p = me->buf + e->used;
-	memcpy(p, name.p, name.n);
-	p[name.n] = '\0';
-	memcpy(p + name.n + 1, value.p, value.n);
-	p[name.n + 1 + value.n] = '\0';
-	e->off[i] = e->used;
-	e->nlen[i] = (uint16_t)name.n;
-	e->vlen[i] = (uint16_t)value.n;
+	if (e->nlabels == SWL_CTX_MAX_LABELS)
+		return e; /* bounded: the loader refuses rules that would need more */
+	size_t need = RUN_HEAD + name.n + value.n + 2;
+	if ((size_t)e->used + need > e->cap)
+		e = mem_grow(c, e, need);
+	run = e->key + e->used;
+	run_set_u16(run, name.n);
+	run_set_u16(run + 2, value.n);
+	memcpy(run + RUN_HEAD, name.p, name.n);
+	run[RUN_HEAD + name.n] = '\0';
+	memcpy(run + RUN_HEAD + name.n + 1, value.p, value.n);
+	run[RUN_HEAD + name.n + 1 + value.n] = '\0';
 	e->used = (uint16_t)(e->used + need);
-	if (i == e->nlabels)
-		e->nlabels++;
-	return me;
+	e->nlabels++;
+	return e;
 }
 
 /* A string up to its first NUL byte (what a C-string copy would keep), at most max bytes. */
@@ -316,44 +610,61 @@ static struct swl_str upto_nul(struct swl_str s, size_t max)
 	return s;
 }
 
+static void mem_remove(struct swl_context *c, struct node *n)
+{
+	paths_count(&c->paths, node_key(n), n->keylen, false);
+	lru_remove(&c->mem, n);
+	free(n);
+}
+
 void swl_context_remember_labels(struct swl_context *c, struct swl_str key, const struct swl_str *names,
 				 const struct swl_str *values, size_t n, int64_t now_us)
 {
 	if (key.n > SWL_CTX_KEY_MAX)
 		key.n = SWL_CTX_KEY_MAX;
-	struct mem_entry *me = (struct mem_entry *)lru_find(&c->mem, NULL, key);
-	if (!me) {
+	/* names and values as they are stored, cut once (rules pass at most SWL_CTX_MAX_LABELS;
+	 * any more are cut as they come) */
+	struct swl_str nm[SWL_CTX_MAX_LABELS], val[SWL_CTX_MAX_LABELS];
+	size_t cut = n < SWL_CTX_MAX_LABELS ? n : SWL_CTX_MAX_LABELS;
+	for (size_t i = 0; i < cut; i++) {
+		nm[i] = upto_nul(names[i], SWL_CTX_KEY_MAX);
+		val[i] = upto_nul(values[i], SWL_LABEL_VALUE_MAX);
+	}
+	uint32_t tag;
+	struct node *nd = lru_lookup(&c->mem, NULL, key, &tag);
+	struct swl_ctx_entry *e;
+	if (!nd) {
 		if (c->mem.n >= c->mem.max) {
-			struct mem_entry *old = (struct mem_entry *)c->mem.oldest;
-			lru_remove(&c->mem, &old->node);
-			mem_free(old);
+			mem_remove(c, c->mem.oldest);
 			c->evictions++;
 		}
-		size_t need = key.n + 1;
-		for (size_t i = 0; i < n; i++)
-			need += upto_nul(names[i], SWL_CTX_KEY_MAX).n + upto_nul(values[i], SWL_LABEL_VALUE_MAX).n + 2;
-		me = mem_alloc(need);
+		size_t need = key.n + 1; /* room for the first labels; mem_set grows it if need be */
+		for (size_t i = 0; i < cut; i++)
+			need += RUN_HEAD + nm[i].n + val[i].n + 2;
+		nd = mem_alloc(need);
+		e = mem_entry(nd);
 		if (key.n)
-			memcpy(me->buf, key.p, key.n);
-		me->buf[key.n] = '\0';
-		me->node.keyoff = (uint16_t)offsetof(struct mem_entry, buf);
-		me->e.key = me->buf;
-		me->e.keylen = (uint16_t)key.n;
-		me->e.nlabels = 0;
-		me->e.used = (uint16_t)(key.n + 1);
-		lru_insert(&c->mem, &me->node, NULL, key);
+			memcpy(e->key, key.p, key.n);
+		e->key[key.n] = '\0';
+		e->keylen = (uint16_t)key.n;
+		e->nlabels = 0;
+		e->used = (uint16_t)(key.n + 1);
+		lru_insert(&c->mem, nd, key.n, tag);
+		paths_count(&c->paths, e->key, key.n, true);
 	} else {
-		list_unlink(&c->mem, &me->node);
-		list_push_newest(&c->mem, &me->node);
-		if (now_us && c->max_age_us && now_us - me->e.seen_us > c->max_age_us) {
+		lru_touch(&c->mem, nd);
+		e = mem_entry(nd);
+		if (now_us && c->max_age_us && now_us - e->seen_us > c->max_age_us) {
 			/* expired, so absent: its stale labels must not come back with the new one */
-			me->e.nlabels = 0;
-			me->e.used = (uint16_t)(me->e.keylen + 1);
+			e->nlabels = 0;
+			e->used = (uint16_t)(e->keylen + 1);
 		}
 	}
-	me->e.seen_us = now_us;
-	for (size_t i = 0; i < n; i++)
-		me = mem_set(c, me, upto_nul(names[i], SWL_CTX_KEY_MAX), upto_nul(values[i], SWL_LABEL_VALUE_MAX));
+	e->seen_us = now_us;
+	for (size_t i = 0; i < cut; i++)
+		e = mem_set(c, e, nm[i], val[i]);
+	for (size_t i = cut; i < n; i++)
+		e = mem_set(c, e, upto_nul(names[i], SWL_CTX_KEY_MAX), upto_nul(values[i], SWL_LABEL_VALUE_MAX));
 }
 
 void swl_context_remember(struct swl_context *c, struct swl_str key, struct swl_str name, struct swl_str value,
@@ -370,23 +681,28 @@ void swl_context_forget(struct swl_context *c, struct swl_str key)
 		key.n = SWL_CTX_KEY_MAX;
 	if (!key.n)
 		return;
+	if (!paths_has_children(&c->paths, key)) { /* the key alone, if it is there */
+		struct node *n = lru_find(&c->mem, NULL, key);
+		if (n)
+			mem_remove(c, n);
+		return;
+	}
 	for (struct node *n = c->mem.oldest, *next; n; n = next) {
 		next = n->newer;
-		if (under(node_key(n), n->keylen, key)) {
-			lru_remove(&c->mem, n);
-			mem_free((struct mem_entry *)n);
-		}
+		if (under(node_key(n), n->keylen, key))
+			mem_remove(c, n);
 	}
 }
 
 void swl_context_forget_all(struct swl_context *c)
 {
-	while (c->mem.oldest) {
-		struct mem_entry *me = (struct mem_entry *)c->mem.oldest;
-		lru_remove(&c->mem, &me->node);
-		mem_free(me);
-	}
+	lru_clear(&c->mem);
+	free(c->paths.slots);
+	c->paths = (struct paths){ 0 };
+	paths_rebuild(&c->paths);
 }
+
+/* ---- live sets ---- */
 
 static struct swl_series *live_take_down(struct swl_context *c, struct live_entry *le, int64_t t_us)
 {
@@ -411,7 +727,7 @@ static char *live_group(struct live_entry *le)
 
 /* A new live entry for key in f (linked), group copied (up to a NUL, like the key's readers). */
 static struct live_entry *live_new(struct swl_context *c, struct swl_family *f, struct swl_str key,
-				   struct swl_str group, struct swl_series *s)
+				   uint32_t tag, struct swl_str group, struct swl_series *s)
 {
 	group = upto_nul(group, SWL_CTX_KEY_MAX);
 	struct live_entry *le = swl_xmalloc(sizeof(*le) + key.n + 1 + group.n + 1);
@@ -419,13 +735,13 @@ static struct live_entry *live_new(struct swl_context *c, struct swl_family *f, 
 		memcpy(le->buf, key.p, key.n);
 	le->buf[key.n] = '\0';
 	le->node.keyoff = (uint16_t)offsetof(struct live_entry, buf);
-	lru_insert(&c->live, &le->node, f, key);
+	le->family = f;
+	lru_insert(&c->live, &le->node, key.n, tag);
 	le->grouplen = le->groupcap = (uint16_t)group.n;
 	char *g = live_group(le);
 	if (group.n)
 		memcpy(g, group.p, group.n);
 	g[group.n] = '\0';
-	le->family = f;
 	le->series = s;
 	return le;
 }
@@ -435,17 +751,17 @@ bool swl_context_up(struct swl_context *c, struct swl_family *f, struct swl_str 
 {
 	key = bounded(key);
 	group = bounded(group);
-	struct live_entry *le = (struct live_entry *)lru_find(&c->live, f, key);
-	if (le) {
-		list_unlink(&c->live, &le->node);
-		list_push_newest(&c->live, &le->node);
+	uint32_t tag;
+	struct node *n = lru_lookup(&c->live, f, key, &tag);
+	if (n) {
+		lru_touch(&c->live, n);
 		return false;
 	}
 	if (c->live.n >= c->live.max) {
 		live_take_down(c, (struct live_entry *)c->live.oldest, t_us);
 		c->evictions++;
 	}
-	live_new(c, f, key, group, s);
+	live_new(c, f, key, tag, group, s);
 	swl_series_add(s, 1, t_us);
 	return true;
 }
@@ -455,9 +771,10 @@ void swl_context_restore_live(struct swl_context *c, struct swl_family *f, struc
 {
 	key = bounded(key);
 	group = bounded(group);
-	if (lru_find(&c->live, f, key) || c->live.n >= c->live.max)
+	uint32_t tag;
+	if (lru_lookup(&c->live, f, key, &tag) || c->live.n >= c->live.max)
 		return; /* past the limit (saved under a larger one): not restored, the gauge keeps its value */
-	live_new(c, f, key, group, s);
+	live_new(c, f, key, tag, group, s);
 }
 
 struct swl_series *swl_context_down(struct swl_context *c, struct swl_family *f, struct swl_str key, int64_t t_us)
@@ -474,7 +791,7 @@ static bool under(const char *s, size_t n, struct swl_str parent)
 
 static bool in_group(const struct live_entry *le, const struct swl_family *f, struct swl_str group)
 {
-	return le->node.scope == f && under(le->buf + le->node.keylen + 1, le->grouplen, group);
+	return le->family == f && under(le->buf + le->node.keylen + 1, le->grouplen, group);
 }
 
 size_t swl_context_down_group(struct swl_context *c, struct swl_family *f, struct swl_str group, int64_t t_us,
@@ -513,7 +830,7 @@ void swl_context_regroup(struct swl_context *c, struct swl_family *f, struct swl
 			size_t head = sizeof(*le) + le->node.keylen + 1;
 			struct live_entry *ne = swl_xmalloc(head + g.n + 1);
 			memcpy(ne, le, head);
-					ne->groupcap = (uint16_t)g.n;
+			ne->groupcap = (uint16_t)g.n;
 			lru_replace(&c->live, &le->node, &ne->node);
 			free(le);
 			le = ne;
@@ -530,7 +847,7 @@ void swl_context_reset(struct swl_context *c, struct swl_family *f, int64_t t_us
 {
 	for (struct node *n = c->live.oldest, *next; n; n = next) {
 		next = n->newer;
-		if (n->scope == f)
+		if (((struct live_entry *)n)->family == f)
 			live_take_down(c, (struct live_entry *)n, t_us);
 	}
 }
@@ -553,8 +870,8 @@ uint64_t swl_context_evictions(const struct swl_context *c)
 void swl_context_foreach(const struct swl_context *c, void (*fn)(const struct swl_ctx_entry *e, void *arg),
 			 void *arg)
 {
-	for (const struct node *n = c->mem.oldest; n; n = n->newer)
-		fn(&((const struct mem_entry *)n)->e, arg);
+	for (struct node *n = c->mem.oldest; n; n = n->newer)
+		fn(mem_entry(n), arg);
 }
 
 void swl_context_foreach_live(const struct swl_context *c,

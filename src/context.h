@@ -21,26 +21,19 @@ struct swl_context;
 
 /* An entry of the memory, as swl_context_get and swl_context_foreach show it (borrowed; any
  * remember or forget may move or free it). One allocation holds the entry, its key and its
- * labels: "key\0name\0value\0name\0value\0...", so a remembered SA costs one malloc. */
+ * labels, so a remembered SA costs one malloc: the key, NUL, then one run per label in label
+ * order, "NNVVname\0value\0" (NN, VV: the name's and value's lengths, 16 bits each), without
+ * gaps. */
 struct swl_ctx_entry {
-	char *key;                      /* NUL-terminated; the labels follow in the same storage */
 	int64_t seen_us;                /* log time of the last remember */
 	uint16_t keylen, nlabels;
-	uint16_t used, cap;             /* bytes of the storage at key in use / allocated */
-	uint16_t off[SWL_CTX_MAX_LABELS];  /* label i's name is at key + off[i], its value after the NUL */
-	uint16_t nlen[SWL_CTX_MAX_LABELS], vlen[SWL_CTX_MAX_LABELS];
+	uint16_t used, cap;             /* bytes of key[] in use / allocated */
+	char key[];                     /* NUL-terminated; the labels follow */
 };
 
 /* Label i (< nlabels) of e: its name and value (NUL-terminated slices). */
-static inline struct swl_str swl_ctx_entry_name(const struct swl_ctx_entry *e, size_t i)
-{
-	return (struct swl_str){ e->key + e->off[i], e->nlen[i] };
-}
-
-static inline struct swl_str swl_ctx_entry_value(const struct swl_ctx_entry *e, size_t i)
-{
-	return (struct swl_str){ e->key + e->off[i] + e->nlen[i] + 1, e->vlen[i] };
-}
+struct swl_str swl_ctx_entry_name(const struct swl_ctx_entry *e, size_t i);
+struct swl_str swl_ctx_entry_value(const struct swl_ctx_entry *e, size_t i);
 
 struct swl_context *swl_context_create(size_t max_entries, int64_t max_age_us);
 void swl_context_destroy(struct swl_context *c);

@@ -355,3 +355,361 @@ Test(context, entries_change_move_and_are_found_again)
 	swl_context_destroy(c);
 	swl_registry_destroy(r);
 }
+
+/* ---- the maps' structure, checked against a plain model: open addressing (probe runs that
+ * wrap around the table, deletion that shifts runs back, growth), LRU order and eviction,
+ * forget by path with and without keys under the path, entries past max_age ---- */
+
+#define MODEL_MAX 48 /* 3/4 of the smallest table: long probe runs, wrapping around */
+#define MODEL_AGE 100
+
+struct model_entry {
+	char key[24];
+	int64_t seen;
+	size_t nlabels;
+	char names[SWL_CTX_MAX_LABELS][8];
+	char values[SWL_CTX_MAX_LABELS][48];
+};
+
+struct model {
+	struct model_entry e[MODEL_MAX]; /* oldest first */
+	size_t n;
+	uint64_t evictions;
+};
+
+static int model_find(const struct model *m, const char *key)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->e[i].key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void model_to_newest(struct model *m, size_t i)
+{
+	struct model_entry e = m->e[i];
+	memmove(&m->e[i], &m->e[i + 1], (m->n - i - 1) * sizeof(e));
+	m->e[m->n - 1] = e;
+}
+
+static bool model_expired(const struct model_entry *e, int64_t now)
+{
+	return now && now - e->seen > MODEL_AGE;
+}
+
+static void model_remember(struct model *m, const char *key, const char *name, const char *value, int64_t now)
+{
+	int i = model_find(m, key);
+	if (i < 0) {
+		if (m->n == MODEL_MAX) {
+			memmove(&m->e[0], &m->e[1], (m->n - 1) * sizeof(m->e[0]));
+			m->n--;
+			m->evictions++;
+		}
+		i = (int)m->n++;
+		memset(&m->e[i], 0, sizeof(m->e[i]));
+		snprintf(m->e[i].key, sizeof(m->e[i].key), "%s", key);
+	} else {
+		model_to_newest(m, (size_t)i);
+		i = (int)m->n - 1;
+		if (model_expired(&m->e[i], now))
+			m->e[i].nlabels = 0;
+	}
+	struct model_entry *e = &m->e[i];
+	e->seen = now;
+	size_t l = 0;
+	while (l < e->nlabels && strcmp(e->names[l], name) != 0)
+		l++;
+	if (l == e->nlabels)
+		snprintf(e->names[e->nlabels++], sizeof(e->names[0]), "%s", name);
+	snprintf(e->values[l], sizeof(e->values[0]), "%s", value);
+}
+
+static const struct model_entry *model_get(struct model *m, const char *key, int64_t now)
+{
+	int i = model_find(m, key);
+	if (i < 0 || model_expired(&m->e[i], now))
+		return NULL;
+	model_to_newest(m, (size_t)i);
+	return &m->e[m->n - 1];
+}
+
+static void model_forget(struct model *m, const char *key)
+{
+	size_t k = strlen(key), j = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const char *s = m->e[i].key;
+		bool under = k && strncmp(s, key, k) == 0 && (s[k] == '\0' || s[k] == '|');
+		if (!under)
+			m->e[j++] = m->e[i];
+	}
+	m->n = j;
+}
+
+static void same_entry(const struct swl_ctx_entry *e, const struct model_entry *me)
+{
+	cr_assert_str_eq(e->key, me->key);
+	cr_assert_eq(e->seen_us, me->seen);
+	cr_assert_eq(e->nlabels, me->nlabels, "%s: %u labels, want %zu", me->key, e->nlabels, me->nlabels);
+	for (size_t l = 0; l < me->nlabels; l++) {
+		cr_assert_str_eq(swl_ctx_entry_name(e, l).p, me->names[l]);
+		cr_assert_str_eq(swl_ctx_entry_value(e, l).p, me->values[l]);
+		cr_assert_eq(swl_ctx_entry_value(e, l).n, strlen(me->values[l]));
+		cr_assert(swl_str_eqc(swl_ctx_entry_label(e, swl_str_c(me->names[l])), me->values[l]));
+	}
+}
+
+struct model_walk {
+	const struct model *m;
+	size_t i;
+};
+
+static void walk_entry(const struct swl_ctx_entry *e, void *arg)
+{
+	struct model_walk *w = arg;
+	cr_assert_lt(w->i, w->m->n);
+	same_entry(e, &w->m->e[w->i++]);
+}
+
+static void same_as_model(struct swl_context *c, const struct model *m)
+{
+	cr_assert_eq(swl_context_size(c), m->n);
+	cr_assert_eq(swl_context_evictions(c), m->evictions);
+	struct model_walk w = { m, 0 };
+	swl_context_foreach(c, walk_entry, &w); /* oldest first, like the model */
+	cr_assert_eq(w.i, m->n);
+}
+
+static uint64_t rnd_state = 88172645463325252ULL;
+
+static uint64_t rnd(uint64_t n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state % n;
+}
+
+/* A key of a small space of paths: "h1", "h1|5", "h1|5|2", so that forget finds keys under a
+ * path, or none, and the table holds up to MODEL_MAX of them. */
+static void random_key(char *buf, size_t cap)
+{
+	switch (rnd(9)) {
+	case 8: /* deeper than the path counts go */
+		snprintf(buf, cap, "h%lu|%lu|%lu|%lu|%lu|%lu", (unsigned long)rnd(2), (unsigned long)rnd(2),
+			 (unsigned long)rnd(2), (unsigned long)rnd(2), (unsigned long)rnd(2), (unsigned long)rnd(2));
+		break;
+	case 0:
+		snprintf(buf, cap, "h%lu", (unsigned long)rnd(4));
+		break;
+	case 1:
+	case 2:
+		snprintf(buf, cap, "h%lu|%lu|%lu", (unsigned long)rnd(4), (unsigned long)rnd(30), (unsigned long)rnd(3));
+		break;
+	default:
+		snprintf(buf, cap, "h%lu|%lu", (unsigned long)rnd(4), (unsigned long)rnd(30));
+	}
+}
+
+Test(context, maps_match_a_plain_model)
+{
+	static const char *const names[] = { "conn", "peer", "a", "ab", "zz" };
+	struct swl_context *c = swl_context_create(MODEL_MAX, MODEL_AGE);
+	static struct model m;
+	memset(&m, 0, sizeof(m));
+	int64_t now = 1;
+	char key[24], value[48];
+	for (unsigned long step = 0; step < 60000; step++) {
+		now += (int64_t)rnd(4); /* entries come to be past MODEL_AGE now and then */
+		int64_t t = rnd(16) ? now : 0; /* 0: no age check */
+		random_key(key, sizeof(key));
+		uint64_t op = rnd(16);
+		if (op < 8) {
+			size_t len = (size_t)rnd(sizeof(value) - 1);
+			memset(value, (int)('a' + rnd(26)), len);
+			value[len] = '\0';
+			const char *name = names[rnd(sizeof(names) / sizeof(names[0]))];
+			swl_context_remember(c, swl_str_c(key), swl_str_c(name), swl_str_c(value), t ? t : now);
+			model_remember(&m, key, name, value, t ? t : now);
+		} else if (op < 14) {
+			const struct swl_ctx_entry *e = swl_context_get(c, swl_str_c(key), t);
+			const struct model_entry *me = model_get(&m, key, t);
+			cr_assert_eq(e != NULL, me != NULL, "step %lu: get %s", step, key);
+			if (e)
+				same_entry(e, me);
+		} else if (op < 15) {
+			swl_context_forget(c, swl_str_c(key));
+			model_forget(&m, key);
+		} else {
+			/* a path that may hold keys without being one: "h2", "h2|7", "h1|0|1|1" */
+			char *bar = strchr(key, '|');
+			for (uint64_t cut = rnd(6); bar && cut; cut--)
+				bar = strchr(bar + 1, '|');
+			if (bar)
+				*bar = '\0';
+			swl_context_forget(c, swl_str_c(key));
+			model_forget(&m, key);
+		}
+		if (step % 97 == 0)
+			same_as_model(c, &m);
+		if (step == 30000) { /* and again from empty: nothing stale is left behind */
+			swl_context_forget_all(c);
+			m.n = 0;
+		}
+	}
+	same_as_model(c, &m);
+	swl_context_destroy(c);
+}
+
+Test(context, tables_grow_and_shrink_back_without_losing_keys)
+{
+	struct swl_context *c = swl_context_create(100000, 0);
+	char k[64];
+	/* grows from the smallest table past 64k slots */
+	for (unsigned long i = 0; i < 60000; i++)
+		swl_context_remember(c, keyf(k, sizeof(k), "gw|%lu", i), S("conn"), S("c"), (int64_t)i + 1);
+	cr_assert_eq(swl_context_size(c), 60000);
+	for (unsigned long i = 0; i < 60000; i++)
+		cr_assert_not_null(swl_context_get(c, keyf(k, sizeof(k), "gw|%lu", i), 0), "gw|%lu", i);
+	/* forget two keys in three: runs shift back, every other key is still found */
+	for (unsigned long i = 0; i < 60000; i++)
+		if (i % 3)
+			swl_context_forget(c, keyf(k, sizeof(k), "gw|%lu", i));
+	cr_assert_eq(swl_context_size(c), 20000);
+	for (unsigned long i = 0; i < 60000; i++)
+		cr_assert_eq(swl_context_get(c, keyf(k, sizeof(k), "gw|%lu", i), 0) != NULL, i % 3 == 0, "gw|%lu", i);
+	cr_assert_null(swl_context_get(c, S("gw"), 0));
+	/* a path that holds keys without being one takes them all */
+	swl_context_forget(c, S("gw"));
+	cr_assert_eq(swl_context_size(c), 0);
+	swl_context_destroy(c);
+}
+
+Test(context, forget_with_and_without_keys_under_the_path)
+{
+	struct swl_context *c = swl_context_create(100, 0);
+	const char *keys[] = { "moon|3", "moon|3|7", "moon|3|7|1", "moon|30", "moon|3x", "sun|3", "a||b" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		swl_context_remember(c, S(keys[i]), S("conn"), S("x"), 1);
+	/* no key under moon|30: only itself */
+	swl_context_forget(c, S("moon|30"));
+	cr_assert_str_eq(mem_keys(c), "moon|3 moon|3|7 moon|3|7|1 moon|3x sun|3 a||b");
+	/* keys under moon|3|7, which is a key too */
+	swl_context_forget(c, S("moon|3|7"));
+	cr_assert_str_eq(mem_keys(c), "moon|3 moon|3x sun|3 a||b");
+	/* moon|3 has no key under it any more: only itself, not moon|3x */
+	swl_context_forget(c, S("moon|3"));
+	cr_assert_str_eq(mem_keys(c), "moon|3x sun|3 a||b");
+	/* keys deeper than the path counts go are found under every ancestor */
+	swl_context_remember(c, S("d|1|2|3|4|5|6"), S("conn"), S("x"), 1);
+	swl_context_remember(c, S("d|1|2|3|4|5"), S("conn"), S("x"), 1);
+	swl_context_remember(c, S("d|1|2|3|4|9"), S("conn"), S("x"), 1);
+	swl_context_forget(c, S("d|1|2|3|4|5"));
+	cr_assert_str_eq(mem_keys(c), "moon|3x sun|3 a||b d|1|2|3|4|9");
+	swl_context_forget(c, S("d|1|2|3|4|9|1"));
+	swl_context_forget(c, S("d|1|2|3|4"));
+	cr_assert_str_eq(mem_keys(c), "moon|3x sun|3 a||b");
+	swl_context_remember(c, S("e|1|2|3|4|5|6"), S("conn"), S("x"), 1);
+	swl_context_forget(c, S("e|1"));
+	cr_assert_str_eq(mem_keys(c), "moon|3x sun|3 a||b");
+	/* an empty path segment is a path too */
+	swl_context_forget(c, S("a|"));
+	cr_assert_str_eq(mem_keys(c), "moon|3x sun|3");
+	/* keys under a path that was evicted are counted down: moon|9|1 goes, moon|9 stays */
+	struct swl_context *small = swl_context_create(2, 0);
+	swl_context_remember(small, S("moon|9|1"), S("conn"), S("x"), 1);
+	swl_context_remember(small, S("moon|9"), S("conn"), S("x"), 1);
+	swl_context_remember(small, S("sun"), S("conn"), S("x"), 1); /* evicts moon|9|1 */
+	swl_context_forget(small, S("moon|9"));
+	cr_assert_str_eq(mem_keys(small), "sun");
+	swl_context_remember(small, S("moon|9|1"), S("conn"), S("x"), 1);
+	swl_context_forget(small, S("moon"));
+	cr_assert_str_eq(mem_keys(small), "sun");
+	swl_context_destroy(small);
+	swl_context_destroy(c);
+}
+
+Test(context, entries_past_max_age_stay_in_lru_order)
+{
+	struct swl_context *c = swl_context_create(3, 60);
+	swl_context_remember(c, S("a"), S("conn"), S("1"), 100);
+	swl_context_remember(c, S("b"), S("conn"), S("2"), 150);
+	swl_context_remember(c, S("c"), S("conn"), S("3"), 150);
+	/* a is past max_age: absent, and looking it up does not make it recent */
+	cr_assert_null(swl_context_get(c, S("a"), 161));
+	cr_assert_eq(swl_context_size(c), 3);
+	cr_assert_str_eq(mem_keys(c), "a b c");
+	/* a lookup of the newest entry keeps the order; of another one, moves it last */
+	cr_assert_not_null(swl_context_get(c, S("c"), 161));
+	cr_assert_str_eq(mem_keys(c), "a b c");
+	cr_assert_not_null(swl_context_get(c, S("b"), 161));
+	cr_assert_str_eq(mem_keys(c), "a c b");
+	/* the next new key evicts a, the least recently used */
+	swl_context_remember(c, S("d"), S("conn"), S("4"), 162);
+	cr_assert_str_eq(mem_keys(c), "c b d");
+	cr_assert_eq(swl_context_evictions(c), 1);
+	swl_context_destroy(c);
+}
+
+Test(context, label_runs_keep_their_order_when_values_change)
+{
+	struct swl_context *c = swl_context_create(4, 0);
+	struct swl_str names[] = { S("conn"), S("peer"), S("id") };
+	struct swl_str values[] = { S("home"), S("192.0.2.1"), S("7") };
+	swl_context_remember_labels(c, S("k"), names, values, 3, 1);
+	/* the middle value grows past the allocation, then shrinks; the others do not move */
+	char v[200];
+	memset(v, 'v', sizeof(v));
+	swl_context_remember(c, S("k"), S("peer"), (struct swl_str){ v, sizeof(v) }, 2);
+	const struct swl_ctx_entry *e = swl_context_get(c, S("k"), 0);
+	cr_assert_str_eq(swl_ctx_entry_name(e, 0).p, "conn");
+	cr_assert_str_eq(swl_ctx_entry_value(e, 0).p, "home");
+	cr_assert_str_eq(swl_ctx_entry_name(e, 1).p, "peer");
+	cr_assert_eq(swl_ctx_entry_value(e, 1).n, sizeof(v));
+	cr_assert_eq(strlen(swl_ctx_entry_value(e, 1).p), sizeof(v));
+	cr_assert_str_eq(swl_ctx_entry_name(e, 2).p, "id");
+	cr_assert_str_eq(swl_ctx_entry_value(e, 2).p, "7");
+	swl_context_remember(c, S("k"), S("peer"), S(""), 3);
+	swl_context_remember(c, S("k"), S("id"), S("12345"), 3);
+	e = swl_context_get(c, S("k"), 0);
+	cr_assert_str_eq(swl_ctx_entry_value(e, 1).p, "");
+	cr_assert_not_null(swl_ctx_entry_label(e, S("peer")).p);
+	cr_assert_str_eq(swl_ctx_entry_value(e, 2).p, "12345");
+	cr_assert(swl_str_eqc(swl_ctx_entry_label(e, S("id")), "12345"));
+	/* a name given twice in one call is one label, with the last value */
+	struct swl_str twice_n[] = { S("x"), S("x") }, twice_v[] = { S("1"), S("22") };
+	swl_context_remember_labels(c, S("t"), twice_n, twice_v, 2, 1);
+	e = swl_context_get(c, S("t"), 0);
+	cr_assert_eq(e->nlabels, 1);
+	cr_assert(swl_str_eqc(swl_ctx_entry_label(e, S("x")), "22"));
+	/* a name of the same length but other bytes is another label */
+	cr_assert_null(swl_ctx_entry_label(e, S("y")).p);
+	swl_context_destroy(c);
+}
+
+Test(context, live_sets_grow_and_find_every_key)
+{
+	struct swl_registry *r = swl_registry_create(0);
+	struct swl_family *f = swl_registry_family(r, "up", SWL_GAUGE, "", NULL, 0, NULL, 0, 0);
+	struct swl_family *g = swl_registry_family(r, "up2", SWL_GAUGE, "", NULL, 0, NULL, 0, 0);
+	struct swl_series *s = swl_family_series(f, NULL), *s2 = swl_family_series(g, NULL);
+	struct swl_context *c = swl_context_create(100000, 0);
+	char k[64];
+	for (unsigned long i = 0; i < 30000; i++) {
+		cr_assert(swl_context_up(c, f, keyf(k, sizeof(k), "gw|%lu", i), S("gw"), s, 1));
+		cr_assert(swl_context_up(c, g, keyf(k, sizeof(k), "gw|%lu", i), S("gw"), s2, 1));
+	}
+	cr_assert_eq(s->value, 30000);
+	for (unsigned long i = 0; i < 30000; i += 2)
+		cr_assert_eq(swl_context_down(c, f, keyf(k, sizeof(k), "gw|%lu", i), 2), s);
+	for (unsigned long i = 0; i < 30000; i++)
+		cr_assert_eq(swl_context_up(c, f, keyf(k, sizeof(k), "gw|%lu", i), S("gw"), s, 3), i % 2 == 0);
+	cr_assert_eq(s->value, 30000);
+	cr_assert_eq(s2->value, 30000);
+	cr_assert_eq(swl_context_live_size(c), 60000);
+	swl_context_reset(c, g, 4);
+	cr_assert_eq(s2->value, 0);
+	cr_assert_eq(swl_context_live_size(c), 30000);
+	swl_context_destroy(c);
+	swl_registry_destroy(r);
+}

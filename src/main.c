@@ -285,7 +285,7 @@ static int replay_lines(struct replay *rp, const char *path, int year, size_t ma
 	rp->lines_started = true;
 	/* a second thread reads and parses while this one applies the rules */
 	struct swl_ahead *a;
-	r = swl_ahead_start(l, &rp->pipe.parser, swl_rules_wanted, rp->pipe.rules, &a);
+	r = swl_ahead_start(l, &rp->pipe.parser, swl_rules_candidates, rp->pipe.rules, &a);
 	if (r < 0) {
 		swl_lines_close(l);
 		return r;
@@ -294,7 +294,7 @@ static int replay_lines(struct replay *rp, const char *path, int year, size_t ma
 	while ((r = swl_ahead_next(a, &al)) > 0) {
 		replay_step(rp, al.ev->time_us);
 		if (al.wanted)
-			swl_pipeline_parsed(&rp->pipe, al.ev, al.parsed, al.oversized);
+			swl_pipeline_parsed(&rp->pipe, al.ev, al.parsed, al.oversized, al.tag);
 		else
 			swl_pipeline_unwanted(&rp->pipe, al.ev->time_us, al.lines, al.parsed, al.oversized);
 	}

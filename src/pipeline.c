@@ -34,14 +34,23 @@ static void count_read(struct swl_pipeline *p, int64_t *t_us, size_t n)
 	swl_series_add(p->lines_read, (double)n, *t_us);
 }
 
-void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
+/* Apply the rules: all of them, or only candidates (from swl_rules_candidates) when known. */
+static void apply(struct swl_pipeline *p, struct swl_event *ev, const uint64_t *candidates)
 {
 	count_read(p, &ev->time_us, 1);
 	/* --host-label: the registry labels the rules' series with this entry's host */
 	p->reg->event_host = ev->host;
 	p->reg->in_event = true;
-	swl_rules_apply(p->rules, p->ctx, ev);
+	if (candidates)
+		swl_rules_apply_candidates(p->rules, p->ctx, ev, *candidates);
+	else
+		swl_rules_apply(p->rules, p->ctx, ev);
 	p->reg->in_event = false;
+}
+
+void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
+{
+	apply(p, ev, NULL);
 }
 
 static void count_odd(struct swl_pipeline *p, int64_t t_us, bool parsed, bool oversized)
@@ -52,10 +61,11 @@ static void count_odd(struct swl_pipeline *p, int64_t t_us, bool parsed, bool ov
 		swl_series_add(p->lines_oversized, 1, t_us ? t_us : p->last_time_us);
 }
 
-void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized)
+void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized,
+			 uint64_t candidates)
 {
 	count_odd(p, ev->time_us, parsed, oversized);
-	swl_pipeline_event(p, ev);
+	apply(p, ev, &candidates);
 }
 
 void swl_pipeline_unwanted(struct swl_pipeline *p, int64_t t_us, size_t n, bool parsed, bool oversized)
@@ -68,5 +78,6 @@ void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, boo
 {
 	struct swl_event ev;
 	bool parsed = swl_parse_line(&p->parser, line, len, &ev) == 0;
-	swl_pipeline_parsed(p, &ev, parsed, oversized);
+	count_odd(p, ev.time_us, parsed, oversized);
+	apply(p, &ev, NULL);
 }

@@ -23,9 +23,11 @@ void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct 
 		       struct swl_context *ctx);
 /* A raw syslog line (no newline); oversized: the source cut it. */
 void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized);
-/* A line parsed elsewhere (replay's reader thread): parsed is swl_parse_line's success. */
-void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized);
-/* n lines at log time t_us (0: unknown) that no rule can match (swl_rules_wanted said so):
+/* A line parsed elsewhere (replay's reader thread): parsed is swl_parse_line's success, and
+ * candidates what swl_rules_candidates said of it there (not 0). */
+void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized,
+			 uint64_t candidates);
+/* n lines at log time t_us (0: unknown) that no rule can match (swl_rules_candidates said 0):
  * counted as read, as swl_pipeline_parsed would, without applying the rules. n > 1 only for
  * lines that parsed and were not cut. */
 void swl_pipeline_unwanted(struct swl_pipeline *p, int64_t t_us, size_t n, bool parsed, bool oversized);

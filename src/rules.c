@@ -379,7 +379,8 @@ static const struct swl_dispatch *dispatch_for(const struct swl_ruleset *rs, str
 {
 	for (size_t k = 0; k + 1 < rs->ndispatch; k++) {
 		const struct swl_dispatch *dp = &rs->dispatch[k];
-		if (program.n == dp->programlen && (!program.n || memcmp(program.p, dp->program, program.n) == 0))
+		if (program.n == dp->programlen &&
+		    (!program.n || (program.p[0] == dp->program[0] && memcmp(program.p, dp->program, program.n) == 0)))
 			return dp;
 	}
 	return &rs->dispatch[rs->ndispatch - 1];
@@ -402,17 +403,39 @@ void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const stru
 	}
 }
 
-bool swl_rules_wanted(const struct swl_event *ev, const void *ruleset)
+/* Bit i: the i-th rule of the event's slot may match (rules past the 63rd, always: they are
+ * checked when applied). */
+#define CANDIDATE_BITS 63
+
+uint64_t swl_rules_candidates(const struct swl_event *ev, const void *ruleset)
 {
 	const struct swl_ruleset *rs = ruleset;
 	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
 	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
-	for (size_t i = dp->slot[b]; i < dp->slot[b + 1]; i++) {
+	uint64_t mask = 0;
+	for (size_t i = dp->slot[b], bit = 0; i < dp->slot[b + 1]; i++, bit++) {
 		const struct swl_rule *rule = dp->byfirst[i];
+		if (bit >= CANDIDATE_BITS)
+			return mask | UINT64_C(1) << CANDIDATE_BITS;
 		if (!rule->litlen || literal_in(rule, ev->msg))
-			return true;
+			mask |= UINT64_C(1) << bit;
 	}
-	return false;
+	return mask;
+}
+
+void swl_rules_apply_candidates(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
+				uint64_t candidates)
+{
+	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
+	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
+	rs->gen++;
+	for (size_t i = dp->slot[b], bit = 0; i < dp->slot[b + 1]; i++, bit++) {
+		struct swl_rule *rule = dp->byfirst[i];
+		if (bit < CANDIDATE_BITS ? !(candidates >> bit & 1)
+					 : rule->litlen && !has_literal(rs, rule, ev->msg))
+			continue;
+		apply_rule(rs, rule, ctx, ev);
+	}
 }
 
 /* ---- examples ---- */

@@ -23,11 +23,15 @@ void swl_rules_destroy(struct swl_ruleset *rs);
 
 /* Apply every rule whose program filter and pattern match ev, in file order. */
 void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev);
-/* Could any rule match ev? False when swl_rules_apply would run no regex on it (no rule for
- * its program and first byte, or none whose required literal it holds). Reads only what
- * loading fixed, nothing that applying changes: replay's reader thread asks while the rules
- * are applied on the main thread (never while they are loaded or destroyed). */
-bool swl_rules_wanted(const struct swl_event *ev, const void *ruleset);
+/* The prefilter of swl_rules_apply on its own: which rules may match ev (those for its program
+ * and first byte that hold their required literal), as a mask for swl_rules_apply_candidates;
+ * 0 when no rule can match, so no regex would run. Reads only what loading fixed, nothing that
+ * applying changes: replay's reader thread asks while the rules are applied on the main thread
+ * (never while they are loaded or destroyed). */
+uint64_t swl_rules_candidates(const struct swl_event *ev, const void *ruleset);
+/* swl_rules_apply, trusting candidates (from swl_rules_candidates on the same event and rules). */
+void swl_rules_apply_candidates(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
+				uint64_t candidates);
 
 /* Run every rule's examples (each with a fresh context) and print each failure to out as
  * "path:line:col: message". Returns the number of failures; *nexamples gets the count run. */

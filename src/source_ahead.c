@@ -29,8 +29,9 @@ struct rec {
 #define NO_WHOLE UINT16_MAX
 _Static_assert(SWL_AHEAD_WANTED < NO_WHOLE, "a whole's index must fit struct rec");
 
-/* A wanted line's event, less its time. */
+/* A wanted line's event, less its time, and its tag. */
 struct whole {
+	uint64_t tag;
 	struct swl_str host, program, msg;
 	long pid;
 	size_t nfields;
@@ -104,7 +105,8 @@ static void add_line(struct swl_ahead *a, struct batch *b, const char *line, siz
 	memcpy(copy, line, len);
 	struct swl_event ev;
 	bool parsed = swl_parse_line(a->parser, copy, len, &ev) == 0;
-	bool wanted = !a->filter || a->filter(&ev, a->filter_arg);
+	uint64_t tag = a->filter ? a->filter(&ev, a->filter_arg) : 1;
+	bool wanted = tag != 0;
 	if (!wanted && parsed && !oversized && b->nrecs) {
 		struct rec *prev = &b->recs[b->nrecs - 1];
 		if (prev->whole == NO_WHOLE && prev->parsed && !prev->oversized && prev->time_us == ev.time_us &&
@@ -120,6 +122,7 @@ static void add_line(struct swl_ahead *a, struct batch *b, const char *line, siz
 	b->used += len;
 	r->whole = (uint16_t)b->nwholes;
 	struct whole *w = &b->wholes[b->nwholes++];
+	w->tag = tag;
 	w->host = ev.host;
 	w->program = ev.program;
 	w->msg = ev.msg;
@@ -238,6 +241,7 @@ int swl_ahead_next(struct swl_ahead *a, struct swl_ahead_line *line)
 		return 1;
 	}
 	const struct whole *w = &a->cur->wholes[r->whole];
+	line->tag = w->tag;
 	ev->host = w->host;
 	ev->program = w->program;
 	ev->msg = w->msg;

@@ -31,12 +31,14 @@ struct swl_ahead_line {
 	bool parsed;          /* a header was recognised (swl_parse_line returned 0) */
 	bool oversized;       /* the line was cut at max_line */
 	bool wanted;          /* the filter passed it (always, without a filter) */
+	uint64_t tag;         /* what the filter said of a wanted line (1 without a filter) */
 };
 
-/* Which parsed lines the caller wants whole; the others come back as their time and flags
- * only, so that most lines cost the calling thread next to nothing. Called on the reader
- * thread: it may only read what no one changes while the reader runs. */
-typedef bool swl_ahead_filter(const struct swl_event *ev, const void *arg);
+/* Which parsed lines the caller wants whole: 0 for none, else a tag handed back with the line
+ * (replay: which rules may match it). The others come back as their time and flags only, so
+ * that most lines cost the calling thread next to nothing. Called on the reader thread: it may
+ * only read what no one changes while the reader runs. */
+typedef uint64_t swl_ahead_filter(const struct swl_event *ev, const void *arg);
 
 /* Start reading l with parser ps (both lent to the reader thread until swl_ahead_stop);
  * filter (may be NULL) with its arg. Returns 0 or a negative errno (no thread could start). */

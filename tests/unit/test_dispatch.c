@@ -149,8 +149,11 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 							.program = programs[p] ? swl_str_c(programs[p]) : SWL_STR_NULL,
 							.msg = { msg, len } };
 				swl_rules_apply(rs, ctx, &ev);
-				/* replay's reader drops what swl_rules_wanted turns down: never a match */
-				bool wanted = swl_rules_wanted(&ev, rs);
+				/* replay: the reader computes the candidates, the main thread applies
+				 * those; a line without any is dropped, so it must never match */
+				uint64_t candidates = swl_rules_candidates(&ev, rs);
+				swl_rules_apply_candidates(rs, ctx, &ev, candidates);
+				bool wanted = candidates != 0;
 				unwanted += !wanted;
 				for (size_t i = 0; i < n; i++) {
 					const struct swl_rule *r = &rs->rules[i];
@@ -166,7 +169,8 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 	}
 	for (size_t i = 0; i < n; i++) {
 		cr_expect_gt(want[i], 0, "rule %s: the messages never exercise it", rs->rules[i].name);
-		cr_expect_eq(rs->rules[i].matches->value, want[i], "rule %s: %g matches, pcre2 alone finds %g",
+		/* each message went through both ways: apply, and candidates then apply_candidates */
+		cr_expect_eq(rs->rules[i].matches->value, 2 * want[i], "rule %s: %g matches, pcre2 alone finds %g (x2)",
 			     rs->rules[i].name, rs->rules[i].matches->value, want[i]);
 	}
 	(void)unwanted; /* these rules take some messages of every kind: see wanted_turns_down */
@@ -278,8 +282,8 @@ Test(dispatch, shared_literals, .init = write_rules, .fini = cleanup)
 	swl_registry_destroy(reg);
 }
 
-/* What replay's reader drops: lines of programs no rule names, first bytes no pattern can
- * start with, messages without a rule's required literal. */
+/* What replay's reader drops (no candidates): lines of programs no rule names, first bytes no
+ * pattern can start with, messages without a rule's required literal. */
 static void write_program_rules(void)
 {
 	write_yaml("metrics:\n"
@@ -312,9 +316,46 @@ Test(dispatch, wanted_turns_down, .init = write_program_rules, .fini = cleanup)
 		struct swl_event ev = { .pid = -1,
 					.program = cases[i].program ? swl_str_c(cases[i].program) : SWL_STR_NULL,
 					.msg = swl_str_c(cases[i].msg) };
-		cr_expect_eq(swl_rules_wanted(&ev, rs), cases[i].wanted, "%s: '%s'",
+		cr_expect_eq(swl_rules_candidates(&ev, rs) != 0, cases[i].wanted, "%s: '%s'",
 			     cases[i].program ? cases[i].program : "no program", cases[i].msg);
 	}
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+}
+
+/* More candidates than the mask has bits: the rules past them are checked when applied. */
+static void write_many_rules(void)
+{
+	struct swl_buf b;
+	swl_buf_init(&b, 0);
+	swl_buf_printf(&b, "metrics:\n  m: {type: counter, help: h}\nrules:\n");
+	for (int i = 0; i < 70; i++)
+		swl_buf_printf(&b, "  - {name: r%02d, match: 'needle%02d', inc: m}\n", i, i);
+	write_yaml(b.p);
+	swl_buf_fini(&b);
+}
+
+Test(dispatch, candidates_past_the_mask, .init = write_many_rules, .fini = cleanup)
+{
+	struct swl_registry *reg = swl_registry_create(1000);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	struct swl_context *ctx = swl_context_create(100, 0);
+	char msg[64];
+	for (int i = 0; i < 70; i++) {
+		snprintf(msg, sizeof(msg), "a needle%02d in a haystack", i);
+		struct swl_event ev = { .pid = -1, .program = swl_str_c("sshd"), .msg = swl_str_c(msg) };
+		uint64_t c = swl_rules_candidates(&ev, rs);
+		cr_assert_neq(c, 0, "%s", msg);
+		swl_rules_apply_candidates(rs, ctx, &ev, c);
+	}
+	struct swl_event none = { .pid = -1, .program = swl_str_c("sshd"), .msg = swl_str_c("no needle here") };
+	cr_assert_eq(swl_rules_candidates(&none, rs), UINT64_C(1) << 63, "past the mask, rules always count");
+	for (size_t i = 0; i < rs->nrules; i++)
+		cr_expect_eq(rs->rules[i].matches->value, 1, "rule %s: %g matches", rs->rules[i].name,
+			     rs->rules[i].matches->value);
+	swl_context_destroy(ctx);
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 }

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -83,10 +84,10 @@ static void expect_same_str(struct swl_str got, struct swl_str want, size_t line
 /* Records swl_ahead_next handed out in the last compare_both_ways_filtered. */
 static size_t records;
 
-/* A filter: lines of the program named by arg. */
-static bool program_is(const struct swl_event *ev, const void *arg)
+/* A filter: lines of the program named by arg, tagged with their pid + 2. */
+static uint64_t program_is(const struct swl_event *ev, const void *arg)
 {
-	return swl_str_eq(ev->program, swl_str_c(arg));
+	return swl_str_eq(ev->program, swl_str_c(arg)) ? (uint64_t)(ev->pid + 2) : 0;
 }
 
 /* Read path both ways (one thread: swl_lines + swl_parse_line; two: swl_ahead) and compare
@@ -112,7 +113,8 @@ static size_t compare_both_ways_filtered(const char *path, size_t max_line, swl_
 	records = 0;
 	while ((r1 = swl_lines_next(l1, &line, &len, &over)) > 0) {
 		bool parsed = swl_parse_line(&p1, line, len, &want) == 0;
-		bool wanted = !filter || filter(&want, "charon");
+		uint64_t tag = filter ? filter(&want, "charon") : 1;
+		bool wanted = tag != 0;
 		if (run_left == 0) {
 			r2 = swl_ahead_next(a, &got);
 			cr_assert_eq(r2, 1, "line %zu: the reader ended early (%d)", n, r2);
@@ -130,6 +132,7 @@ static size_t compare_both_ways_filtered(const char *path, size_t max_line, swl_
 		n++;
 		if (!wanted)
 			continue;
+		cr_assert_eq(got.tag, tag, "line %zu: tag %" PRIu64 ", want %" PRIu64, n, got.tag, tag);
 		cr_assert_eq(ev->pid, want.pid, "line %zu", n);
 		expect_same_str(ev->host, want.host, n, "host");
 		expect_same_str(ev->program, want.program, n, "program");

@@ -1,8 +1,8 @@
-/* http.c - libmicrohttpd serving published snapshots (see http.h). */
+/* http.c - libmicrohttpd serving published snapshots (see http.h). libmicrohttpd is loaded
+ * when the server starts (weblib.h): every call to it goes through lib. */
 #include "http.h"
 
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -19,6 +19,7 @@
 
 #include "expo.h"
 #include "webconfig.h"
+#include "weblib.h"
 
 /* A message that is not about a line of a file: "message" as given. */
 static void __attribute__((format(printf, 2, 3))) errf(struct swl_err *err, const char *fmt, ...)
@@ -44,6 +45,7 @@ struct snapshot {
 };
 
 struct swl_http {
+	const struct swl_weblib *lib;
 	struct MHD_Daemon *daemon;
 	const struct swl_webconfig *web;
 	bool lifecycle;
@@ -148,30 +150,31 @@ void swl_http_publish(struct swl_http *h, char *prom, size_t prom_len, char *om,
 	snapshot_unref(old); /* outside the lock: freeing may take a while */
 }
 
-static enum MHD_Result queue_static(struct MHD_Connection *c, unsigned status, const char *body,
-				    const char *type, const char *allow)
+static enum MHD_Result queue_static(const struct swl_weblib *lib, struct MHD_Connection *c, unsigned status,
+				    const char *body, const char *type, const char *allow)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r = lib->MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	lib->MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow ? allow : "GET, HEAD");
-	enum MHD_Result ret = status == MHD_HTTP_UNAUTHORIZED ? MHD_queue_basic_auth_fail_response(c, "swanlog", r)
-							       : MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		lib->MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow ? allow : "GET, HEAD");
+	enum MHD_Result ret = status == MHD_HTTP_UNAUTHORIZED ? lib->MHD_queue_basic_auth_fail_response(c, "swanlog", r)
+							       : lib->MHD_queue_response(c, status, r);
+	lib->MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, const char *body)
+static enum MHD_Result queue_text(const struct swl_weblib *lib, struct MHD_Connection *c, unsigned status,
+				  const char *body)
 {
-	return queue_static(c, status, body, "text/plain; charset=utf-8", NULL);
+	return queue_static(lib, c, status, body, "text/plain; charset=utf-8", NULL);
 }
 
 /* Whether Accept-Encoding names gzip (or x-gzip) without q=0. */
-static bool accepts_gzip(struct MHD_Connection *c)
+static bool accepts_gzip(const struct swl_weblib *lib, struct MHD_Connection *c)
 {
-	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *ae = lib->MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	while (ae && *ae) {
 		ae += strspn(ae, " \t,");
 		size_t n = strcspn(ae, ",;");
@@ -200,21 +203,22 @@ static bool accepts_gzip(struct MHD_Connection *c)
 	return false;
 }
 
-static bool wants_openmetrics(struct MHD_Connection *c)
+static bool wants_openmetrics(const struct swl_weblib *lib, struct MHD_Connection *c)
 {
-	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *accept = lib->MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	return accept && strstr(accept, "application/openmetrics-text");
 }
 
 static enum MHD_Result queue_metrics(struct swl_http *h, struct MHD_Connection *c)
 {
+	const struct swl_weblib *lib = h->lib;
 	struct snapshot *s = snapshot_get(h);
-	bool om = wants_openmetrics(c);
+	bool om = wants_openmetrics(lib, c);
 	int f = om ? FMT_OM : FMT_PROM;
 	const char *body = s->body[f];
 	size_t len = s->len[f];
 	bool gz = false;
-	if (accepts_gzip(c)) {
+	if (accepts_gzip(lib, c)) {
 		size_t zlen;
 		const char *z = snapshot_gz(s, f, &zlen);
 		if (z) {
@@ -224,18 +228,18 @@ static enum MHD_Result queue_metrics(struct swl_http *h, struct MHD_Connection *
 		}
 	}
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body, snapshot_release, s);
+		lib->MHD_create_response_from_buffer_with_free_callback_cls(len, (void *)body, snapshot_release, s);
 	if (!r) {
 		snapshot_unref(s);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-				om ? SWL_CONTENT_TYPE_OPENMETRICS : SWL_CONTENT_TYPE_PROMETHEUS);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	lib->MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				     om ? SWL_CONTENT_TYPE_OPENMETRICS : SWL_CONTENT_TYPE_PROMETHEUS);
+	lib->MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	if (gz)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
+		lib->MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	enum MHD_Result ret = lib->MHD_queue_response(c, MHD_HTTP_OK, r);
+	lib->MHD_destroy_response(r);
 	return ret;
 }
 
@@ -243,12 +247,13 @@ static enum MHD_Result queue_metrics(struct swl_http *h, struct MHD_Connection *
  * worker thread waits; the others keep serving. */
 static enum MHD_Result queue_reload(struct swl_http *h, struct MHD_Connection *c)
 {
+	const struct swl_weblib *lib = h->lib;
 	pthread_mutex_lock(&h->reload_lock);
 	uint64_t ticket = ++h->reload_asked;
 	uint64_t one = 1;
 	if (write(h->reload_fd, &one, sizeof(one)) != (ssize_t)sizeof(one)) {
 		pthread_mutex_unlock(&h->reload_lock);
-		return queue_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot signal the reload\n");
+		return queue_text(lib, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot signal the reload\n");
 	}
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -261,14 +266,14 @@ static enum MHD_Result queue_reload(struct swl_http *h, struct MHD_Connection *c
 	snprintf(msg, sizeof(msg), "%s\n", h->reload_msg);
 	pthread_mutex_unlock(&h->reload_lock);
 	if (!answered)
-		return queue_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the reload was not done in time\n");
+		return queue_text(lib, c, MHD_HTTP_SERVICE_UNAVAILABLE, "the reload was not done in time\n");
 	/* msg is on the stack: the response must copy it */
-	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *resp = lib->MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	enum MHD_Result ret = MHD_queue_response(c, ok ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR, resp);
-	MHD_destroy_response(resp);
+	lib->MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	enum MHD_Result ret = lib->MHD_queue_response(c, ok ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR, resp);
+	lib->MHD_destroy_response(resp);
 	return ret;
 }
 
@@ -314,40 +319,42 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)upload_data_size;
 	(void)req_cls;
 	struct swl_http *h = cls;
+	const struct swl_weblib *lib = h->lib;
 	/* Answered on the first call, with the headers: a request body is never read (libmicrohttpd
 	 * closes the connection after the answer instead). */
 	bool healthz = strcmp(url, "/healthz") == 0;
 	if (h->web) {
 		unsigned deny;
 		if (healthz) { /* open to probes without a password, not to clients the TLS policy refuses */
-			const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+			const union MHD_ConnectionInfo *ci =
+				lib->MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 			deny = swl_webconfig_client_cert_ok(h->web, ci ? ci->tls_session : NULL) ? 0 : MHD_HTTP_FORBIDDEN;
 		} else {
 			deny = swl_webconfig_authorize(h->web, c);
 		}
 		if (deny == MHD_HTTP_UNAUTHORIZED)
-			return queue_text(c, deny, "unauthorized\n");
+			return queue_text(lib, c, deny, "unauthorized\n");
 		if (deny)
-			return queue_text(c, deny, "forbidden\n");
+			return queue_text(lib, c, deny, "forbidden\n");
 	}
 	if (strcmp(url, "/-/reload") == 0) {
 		if (!h->lifecycle)
-			return queue_text(c, MHD_HTTP_NOT_FOUND, "not found (--web.enable-lifecycle is off)\n");
+			return queue_text(lib, c, MHD_HTTP_NOT_FOUND, "not found (--web.enable-lifecycle is off)\n");
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0 && strcmp(method, MHD_HTTP_METHOD_PUT) != 0)
-			return queue_static(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+			return queue_static(lib, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
 					    "text/plain; charset=utf-8", "POST, PUT");
 		return queue_reload(h, c);
 	}
 	if (!is_get(method))
-		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+		return queue_text(lib, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
 	/* HEAD: libmicrohttpd sends the headers of the GET response without its body */
 	if (strcmp(url, "/metrics") == 0)
 		return queue_metrics(h, c);
 	if (healthz)
-		return queue_text(c, MHD_HTTP_OK, "ok\n");
+		return queue_text(lib, c, MHD_HTTP_OK, "ok\n");
 	if (strcmp(url, "/") == 0)
-		return queue_static(c, MHD_HTTP_OK, landing, "text/html; charset=utf-8", NULL);
-	return queue_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+		return queue_static(lib, c, MHD_HTTP_OK, landing, "text/html; charset=utf-8", NULL);
+	return queue_text(lib, c, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
 /* libmicrohttpd's own messages (failed TLS handshakes from scanners, plain HTTP on the TLS
@@ -451,11 +458,15 @@ static void http_free(struct swl_http *h)
 int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, struct swl_err *err)
 {
 	*out = NULL;
+	const struct swl_weblib *lib = swl_weblib_get(err);
+	if (!lib)
+		return -ELIBACC;
 	struct sockaddr_storage ss;
 	int r = resolve(cfg->listen, &ss, err);
 	if (r < 0)
 		return r;
 	struct swl_http *h = swl_xcalloc(1, sizeof(*h));
+	h->lib = lib;
 	pthread_mutex_init(&h->lock, NULL);
 	h->cur = snapshot_new(swl_xstrdup(""), 0, swl_xstrdup("# EOF\n"), 6);
 	h->web = cfg->web;
@@ -480,7 +491,7 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
 		flags |= IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	}
-	h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	h->daemon = lib->MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->daemon) {
 		r = errno ? -errno : -EADDRINUSE;
 		errf(err, "--listen: " "cannot listen on %s: %s", cfg->listen, strerror(-r));
@@ -495,6 +506,6 @@ void swl_http_stop(struct swl_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->daemon);
+	h->lib->MHD_stop_daemon(h->daemon);
 	http_free(h);
 }

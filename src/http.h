@@ -42,7 +42,8 @@ struct swl_http_config {
 struct swl_http;
 
 /* Bind and start serving (an empty exposition until the first publish). cfg is borrowed for
- * the call only. Returns 0 or a negative errno with err set. */
+ * the call only. Loads libmicrohttpd first (weblib.h): -ELIBACC when it cannot. Returns 0 or a
+ * negative errno with err set. */
 int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, struct swl_err *err);
 /* Publish a new exposition: prom (text 0.0.4) and om (OpenMetrics) are taken (malloc'd). */
 void swl_http_publish(struct swl_http *h, char *prom, size_t prom_len, char *om, size_t om_len);

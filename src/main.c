@@ -20,6 +20,7 @@
 #include "source.h"
 #include "source_ahead.h"
 #include "webconfig.h"
+#include "weblib.h"
 
 #define EXIT_USAGE 2
 #define DEFAULT_CONTEXT_ENTRIES 100000
@@ -538,6 +539,10 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 	fo.rules_path = rules_path;
 
 	struct swl_err err;
+	if (!swl_weblib_get(&err)) { /* serving needs them: fail before any state is touched */
+		fprintf(stderr, "swanlog: %s\n", err.msg);
+		return 1;
+	}
 	struct swl_webconfig *wc = NULL;
 	if (web_config && swl_webconfig_load(web_config, &wc, &err) < 0) {
 		fprintf(stderr, "swanlog: %s\n", err.msg);

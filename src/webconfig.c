@@ -1,16 +1,16 @@
 /* webconfig.c - the --web-config file (exporter-toolkit's web-config.yml): parse, validate,
- * load the PEM files, and answer basic-auth and client-certificate questions for http.c. */
+ * load the PEM files, and answer basic-auth and client-certificate questions for http.c.
+ * GnuTLS, libxcrypt and libmicrohttpd are loaded with the file (weblib.h): every call to them
+ * goes through wc->lib. */
 #include "webconfig.h"
 
-#include <crypt.h>
 #include <errno.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <yaml.h>
+
+#include "weblib.h"
 
 #define MAX_CONFIG_FILE (1u << 20)
 #define MAX_USERS 1024
@@ -210,36 +210,37 @@ static int client_auth(struct ld *ld, yaml_node_t *v, enum swl_client_auth *out)
 static int check_tls_files(struct ld *ld, yaml_node_t *cert_v, yaml_node_t *key_v, yaml_node_t *ca_v)
 {
 	struct swl_webconfig *wc = ld->wc;
+	const struct swl_weblib *lib = wc->lib;
 	gnutls_datum_t cert = { (unsigned char *)wc->cert_pem, (unsigned)strlen(wc->cert_pem) };
 	gnutls_datum_t key = { (unsigned char *)wc->key_pem, (unsigned)strlen(wc->key_pem) };
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned ncrts = 0;
-	int r = gnutls_x509_crt_list_import2(&crts, &ncrts, &cert, GNUTLS_X509_FMT_PEM, 0);
+	int r = lib->gnutls_x509_crt_list_import2(&crts, &ncrts, &cert, GNUTLS_X509_FMT_PEM, 0);
 	if (r < 0)
-		return fail(ld, cert_v, "cert_file: %s", gnutls_strerror(r));
+		return fail(ld, cert_v, "cert_file: %s", lib->gnutls_strerror(r));
 	for (unsigned i = 0; i < ncrts; i++)
-		gnutls_x509_crt_deinit(crts[i]);
-	gnutls_free(crts);
+		lib->gnutls_x509_crt_deinit(crts[i]);
+	(*lib->gnutls_free)(crts);
 
 	gnutls_certificate_credentials_t cred;
-	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+	if (lib->gnutls_certificate_allocate_credentials(&cred) < 0)
 		abort(); /* only fails on OOM */
-	r = gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
-	gnutls_certificate_free_credentials(cred);
+	r = lib->gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
+	lib->gnutls_certificate_free_credentials(cred);
 	if (r == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
 		return fail(ld, key_v, "key_file does not belong to the certificate in cert_file");
 	if (r < 0)
-		return fail(ld, key_v, "key_file: %s (an unencrypted PEM key is needed)", gnutls_strerror(r));
+		return fail(ld, key_v, "key_file: %s (an unencrypted PEM key is needed)", lib->gnutls_strerror(r));
 
 	if (wc->client_ca_pem) {
 		gnutls_x509_trust_list_t tl;
-		if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+		if (lib->gnutls_x509_trust_list_init(&tl, 0) < 0)
 			abort();
 		gnutls_datum_t ca = { (unsigned char *)wc->client_ca_pem, (unsigned)strlen(wc->client_ca_pem) };
-		r = gnutls_x509_trust_list_add_trust_mem(tl, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+		r = lib->gnutls_x509_trust_list_add_trust_mem(tl, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 		if (r <= 0) {
-			gnutls_x509_trust_list_deinit(tl, 1);
-			return fail(ld, ca_v, "client_ca_file: %s", r < 0 ? gnutls_strerror(r) : "no certificate in it");
+			lib->gnutls_x509_trust_list_deinit(tl, 1);
+			return fail(ld, ca_v, "client_ca_file: %s", r < 0 ? lib->gnutls_strerror(r) : "no certificate in it");
 		}
 		wc->client_trust = tl;
 	}
@@ -390,14 +391,14 @@ static bool valid_bcrypt(const char *h)
 }
 
 /* A bcrypt hash of a throw-away password with the given hash's cost and a fresh salt. */
-static char *make_dummy(const char *like)
+static char *make_dummy(const struct swl_weblib *lib, const char *like)
 {
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	unsigned long cost = (unsigned long)((like[4] - '0') * 10 + (like[5] - '0'));
-	if (!crypt_gensalt_rn("$2b$", cost, NULL, 0, setting, sizeof(setting)))
+	if (!lib->crypt_gensalt_rn("$2b$", cost, NULL, 0, setting, sizeof(setting)))
 		return NULL;
 	struct crypt_data *cd = swl_xcalloc(1, sizeof(*cd));
-	const char *h = crypt_rn("swanlog unknown user", setting, cd, sizeof(*cd));
+	const char *h = lib->crypt_rn("swanlog unknown user", setting, cd, sizeof(*cd));
 	char *out = h && valid_bcrypt(h) ? swl_xstrdup(h) : NULL;
 	free(cd);
 	return out;
@@ -428,7 +429,7 @@ static int load_users(struct ld *ld, yaml_node_t *map)
 		wc->users[wc->nusers++] = (struct swl_webconfig_user){ swl_xstrdup(name), swl_xstrdup(hash) };
 	}
 	if (wc->nusers) {
-		wc->dummy_hash = make_dummy(wc->users[0].hash);
+		wc->dummy_hash = make_dummy(wc->lib, wc->users[0].hash);
 		if (!wc->dummy_hash)
 			return fail(ld, map, "the system's crypt library cannot compute bcrypt hashes");
 	}
@@ -509,7 +510,14 @@ int swl_webconfig_load(const char *path, struct swl_webconfig **out, struct swl_
 		yaml_document_delete(&ld.y);
 		return r;
 	}
+	/* Checking certificates and hashing passwords need the serving libraries. */
+	const struct swl_weblib *lib = swl_weblib_get(err);
+	if (!lib) {
+		yaml_document_delete(&ld.y);
+		return -ELIBACC;
+	}
 	ld.wc = swl_xcalloc(1, sizeof(*ld.wc));
+	ld.wc->lib = lib;
 	ld.wc->path = swl_xstrdup(path);
 	ld.wc->min_version = SWL_TLS12;
 	ld.wc->max_version = SWL_TLS13;
@@ -545,7 +553,7 @@ void swl_webconfig_destroy(struct swl_webconfig *wc)
 	free(wc->users);
 	free(wc->dummy_hash);
 	if (wc->client_trust)
-		gnutls_x509_trust_list_deinit(wc->client_trust, 1);
+		wc->lib->gnutls_x509_trust_list_deinit(wc->client_trust, 1);
 	free(wc);
 }
 
@@ -578,7 +586,7 @@ bool swl_webconfig_check_basic_auth(const struct swl_webconfig *wc, const char *
 	const char *hash = found ? found->hash : wc->dummy_hash;
 	/* struct crypt_data is 32 KiB: too big for a server thread's stack. */
 	struct crypt_data *cd = swl_xcalloc(1, sizeof(*cd));
-	const char *got = crypt_rn(password, hash, cd, sizeof(*cd));
+	const char *got = wc->lib->crypt_rn(password, hash, cd, sizeof(*cd));
 	bool same = got && strlen(got) == BCRYPT_LEN && ct_equal(got, hash, BCRYPT_LEN);
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
@@ -600,8 +608,9 @@ bool swl_webconfig_client_cert_ok(const struct swl_webconfig *wc, void *session)
 		return true;
 	if (!session)
 		return false;
+	const struct swl_weblib *lib = wc->lib;
 	unsigned n = 0;
-	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
+	const gnutls_datum_t *peers = lib->gnutls_certificate_get_peers(session, &n);
 	if (!peers || n == 0)
 		return wc->client_auth == SWL_CLIENT_AUTH_VERIFY_IF_GIVEN;
 	if (wc->client_auth == SWL_CLIENT_AUTH_REQUIRE_ANY)
@@ -611,10 +620,10 @@ bool swl_webconfig_client_cert_ok(const struct swl_webconfig *wc, void *session)
 	gnutls_x509_crt_t crts[MAX_PEER_CERTS];
 	unsigned ok = 0;
 	for (; ok < n; ok++) {
-		if (gnutls_x509_crt_init(&crts[ok]) < 0)
+		if (lib->gnutls_x509_crt_init(&crts[ok]) < 0)
 			break;
-		if (gnutls_x509_crt_import(crts[ok], &peers[ok], GNUTLS_X509_FMT_DER) < 0) {
-			gnutls_x509_crt_deinit(crts[ok]);
+		if (lib->gnutls_x509_crt_import(crts[ok], &peers[ok], GNUTLS_X509_FMT_DER) < 0) {
+			lib->gnutls_x509_crt_deinit(crts[ok]);
 			break;
 		}
 	}
@@ -623,11 +632,11 @@ bool swl_webconfig_client_cert_ok(const struct swl_webconfig *wc, void *session)
 		/* Like Go's server: the chain must lead to client_ca_file and allow client auth. */
 		gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0 };
 		unsigned status = 0;
-		int r = gnutls_x509_trust_list_verify_crt2(wc->client_trust, crts, n, &purpose, 1, 0, &status, NULL);
+		int r = lib->gnutls_x509_trust_list_verify_crt2(wc->client_trust, crts, n, &purpose, 1, 0, &status, NULL);
 		verified = r == 0 && status == 0;
 	}
 	for (unsigned i = 0; i < ok; i++)
-		gnutls_x509_crt_deinit(crts[i]);
+		lib->gnutls_x509_crt_deinit(crts[i]);
 	return verified;
 }
 
@@ -654,18 +663,18 @@ unsigned swl_webconfig_authorize(const struct swl_webconfig *wc, struct MHD_Conn
 	if (!wc)
 		return 0;
 	if (wc->tls) {
-		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		const union MHD_ConnectionInfo *ci = wc->lib->MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (!swl_webconfig_client_cert_ok(wc, ci ? ci->tls_session : NULL))
 			return MHD_HTTP_FORBIDDEN;
 	}
 	if (!swl_webconfig_wants_auth(wc))
 		return 0;
 	char *pass = NULL;
-	char *user = MHD_basic_auth_get_username_password(c, &pass);
+	char *user = wc->lib->MHD_basic_auth_get_username_password(c, &pass);
 	bool ok = swl_webconfig_check_basic_auth(wc, user, pass);
 	if (pass)
 		explicit_bzero(pass, strlen(pass));
-	MHD_free(user);
-	MHD_free(pass);
+	wc->lib->MHD_free(user);
+	wc->lib->MHD_free(pass);
 	return ok ? 0 : MHD_HTTP_UNAUTHORIZED;
 }

@@ -18,6 +18,7 @@
  * Loading reads the certificate, key and CA files into memory (bounded), and checks with
  * GnuTLS that they parse and that the key belongs to the certificate, so a bad file is
  * reported at start as path:line:col rather than by the first TLS handshake.
+ * Loading a file loads the serving libraries (weblib.h): GnuTLS, libxcrypt, libmicrohttpd.
  */
 #ifndef SWL_WEBCONFIG_H
 #define SWL_WEBCONFIG_H
@@ -38,6 +39,8 @@ enum swl_client_auth {
 
 enum swl_tls_version { SWL_TLS12 = 12, SWL_TLS13 = 13 };
 
+struct swl_weblib;
+
 struct swl_webconfig_user {
 	char *name;
 	char *hash; /* validated bcrypt hash, 60 characters */
@@ -46,6 +49,7 @@ struct swl_webconfig_user {
 /* Everything is owned by the struct. PEM buffers are NUL-terminated, as libmicrohttpd's
  * MHD_OPTION_HTTPS_MEM_CERT / _KEY / _TRUST want them. */
 struct swl_webconfig {
+	const struct swl_weblib *lib; /* the serving libraries, loaded by swl_webconfig_load */
 	char *path;
 	bool tls;		 /* cert and key given: serve HTTPS */
 	char *cert_pem, *key_pem; /* set when tls */
@@ -63,7 +67,8 @@ struct swl_webconfig {
 
 /* Parse and validate path. Unknown keys and bad values fail with "path:line:col: message"
  * in err. On success *out is the caller's (swl_webconfig_destroy).
- * Returns 0 or a negative errno (-EINVAL for a bad file). */
+ * Returns 0 or a negative errno (-EINVAL for a bad file, -ELIBACC when the serving libraries
+ * cannot be loaded: err says which). */
 int swl_webconfig_load(const char *path, struct swl_webconfig **out, struct swl_err *err);
 void swl_webconfig_destroy(struct swl_webconfig *wc);
 

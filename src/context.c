@@ -117,9 +117,12 @@ static uint64_t key_hash(uint64_t seed, const char *p, size_t n)
 	return h ^ (h >> 32);
 }
 
+/* swl_hash_secret(), read once by swl_context_create: every context of the process hashes alike */
+static uint64_t hash_seed;
+
 static inline uint32_t node_tag(const void *scope, struct swl_str key)
 {
-	uint32_t t = (uint32_t)key_hash(0x243f6a8885a308d3ULL ^ (uint64_t)(uintptr_t)scope, key.p, key.n);
+	uint32_t t = (uint32_t)key_hash(hash_seed ^ 0x243f6a8885a308d3ULL ^ (uint64_t)(uintptr_t)scope, key.p, key.n);
 	return t ? t : 1;
 }
 
@@ -329,7 +332,7 @@ static void lru_clear(struct lru *m)
 
 static inline uint64_t path_hash(const char *p, size_t n)
 {
-	uint64_t h = key_hash(0x13198a2e03707344ULL, p, n);
+	uint64_t h = key_hash(hash_seed ^ 0x13198a2e03707344ULL, p, n);
 	return h ? h : 1;
 }
 
@@ -421,6 +424,7 @@ static bool paths_has_children(const struct paths *ps, struct swl_str path)
 struct swl_context *swl_context_create(size_t max_entries, int64_t max_age_us)
 {
 	struct swl_context *c = swl_xcalloc(1, sizeof(*c));
+	hash_seed = swl_hash_secret();
 	lru_init(&c->mem, max_entries, false);
 	lru_init(&c->live, max_entries, true);
 	paths_rebuild(&c->paths);

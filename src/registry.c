@@ -120,9 +120,12 @@ static bool word_plain(uint64_t w)
 /* Hashes the label values a word at a time into *hash and returns whether every byte was
  * plain ASCII (no NUL, nothing above 0x7F): then each value is valid as it stands. The length
  * of each value goes in too, which keeps ("ab","c") apart from ("a","bc"). */
+/* swl_hash_secret(), read once by swl_registry_create: every registry of the process hashes alike */
+static uint64_t hash_seed;
+
 static bool hash_values(const struct swl_str *v, size_t n, uint32_t *hash)
 {
-	uint64_t h = 0x243F6A8885A308D3ULL;
+	uint64_t h = hash_seed ^ 0x243F6A8885A308D3ULL;
 	bool plain = true;
 	for (size_t i = 0; i < n; i++) {
 		const char *p = v[i].p;
@@ -162,6 +165,7 @@ static bool hash_values(const struct swl_str *v, size_t n, uint32_t *hash)
 
 uint32_t swl_series_hash(const struct swl_str *values, size_t nlabels)
 {
+	hash_seed = swl_hash_secret();
 	uint32_t h;
 	hash_values(values, nlabels, &h);
 	return h;
@@ -519,6 +523,7 @@ struct swl_family *swl_registry_find(const struct swl_registry *r, const char *n
 
 struct swl_registry *swl_registry_create(size_t default_max_series)
 {
+	hash_seed = swl_hash_secret();
 	struct swl_registry *r = swl_xcalloc(1, sizeof(*r));
 	r->default_max_series = default_max_series ? default_max_series : SWL_DEFAULT_MAX_SERIES;
 	static const char *const labels[] = { "metric" };

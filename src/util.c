@@ -3,8 +3,12 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 void swl_err_set(struct swl_err *err, const char *path, unsigned line, unsigned col, const char *fmt, ...)
 {
@@ -148,4 +152,24 @@ int swl_fmt_double(char *out, size_t cap, double v)
 			return snprintf(out, cap, "%s", tmp);
 	}
 	return snprintf(out, cap, "%.17g", v);
+}
+
+static uint64_t hash_secret;
+static pthread_once_t hash_secret_once = PTHREAD_ONCE_INIT;
+
+static void draw_hash_secret(void)
+{
+	/* GRND_NONBLOCK: early at boot, before the pool is ready, a weaker seed beats a hang */
+	if (getrandom(&hash_secret, sizeof(hash_secret), GRND_NONBLOCK) != (ssize_t)sizeof(hash_secret)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		hash_secret = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^ (uint64_t)ts.tv_sec ^
+			      (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&ts;
+	}
+}
+
+uint64_t swl_hash_secret(void)
+{
+	pthread_once(&hash_secret_once, draw_hash_secret);
+	return hash_secret;
 }

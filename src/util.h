@@ -65,6 +65,11 @@ static inline uint64_t swl_hash(uint64_t h, const void *p, size_t n)
 }
 #define SWL_HASH_INIT 14695981039346656037ULL
 
+/* A random secret, drawn once per process, that seeds the hash tables log text fills (context
+ * keys, label sets): IKE identities and addresses come from the network, and with a known seed
+ * a peer could choose ones that all land on one run of slots. Thread-safe. */
+uint64_t swl_hash_secret(void);
+
 /* Format a double as Prometheus does (integers without exponent, +Inf/-Inf/NaN). */
 int swl_fmt_double(char *out, size_t cap, double v);
 

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "registry.h"
 
@@ -825,4 +827,30 @@ Test(registry, find)
 	cr_assert_str_eq(f->help, "");
 	swl_registry_destroy(r);
 	swl_registry_destroy(NULL);
+}
+
+/* The hash seed is drawn per process: two processes hash one label set differently (else a
+ * peer could precompute label values that all collide), one process always alike. */
+Test(registry, hash_seed_differs_between_processes)
+{
+	struct swl_str v[2] = { swl_str_c("con1"), swl_str_c("198.51.100.7") };
+	uint32_t got[2];
+	for (int i = 0; i < 2; i++) {
+		int fds[2];
+		cr_assert_eq(pipe(fds), 0);
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			uint32_t h = swl_series_hash(v, 2);
+			_exit(write(fds[1], &h, sizeof(h)) == sizeof(h) && h == swl_series_hash(v, 2) ? 0 : 1);
+		}
+		close(fds[1]);
+		cr_assert_eq(read(fds[0], &got[i], sizeof(got[i])), (ssize_t)sizeof(got[i]));
+		close(fds[0]);
+		int status;
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the hash changed within a process");
+	}
+	/* a 32-bit hash: equal by chance once in four billion runs */
+	cr_assert_neq(got[0], got[1], "two processes hashed alike: the seed is not random");
 }

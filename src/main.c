@@ -294,7 +294,7 @@ static int replay_lines(struct replay *rp, const char *path, int year, size_t ma
 	struct swl_ahead_line al;
 	while ((r = swl_ahead_next(a, &al)) > 0) {
 		replay_step(rp, al.ev->time_us);
-		if (al.wanted)
+		if (al.tag)
 			swl_pipeline_parsed(&rp->pipe, al.ev, al.parsed, al.oversized, al.tag);
 		else
 			swl_pipeline_unwanted(&rp->pipe, al.ev->time_us, al.lines, al.parsed, al.oversized);

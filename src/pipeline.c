@@ -53,6 +53,7 @@ void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
 	apply(p, ev, NULL);
 }
 
+/* A line without a recognised header, or one cut at the maximum length, counts apart too. */
 static void count_odd(struct swl_pipeline *p, int64_t t_us, bool parsed, bool oversized)
 {
 	if (!parsed)

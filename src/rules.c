@@ -386,56 +386,61 @@ static const struct swl_dispatch *dispatch_for(const struct swl_ruleset *rs, str
 	return &rs->dispatch[rs->ndispatch - 1];
 }
 
-/* Program first, then the message's first byte: only rules whose anchored pattern can start
- * with that byte (see build_first_index in rules_load.c) and whose required literal the message
- * holds run their regex. */
-void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev)
+/* The rules that may match ev by its program and then its first byte: only those whose
+ * anchored pattern can start with that byte (see build_first_index in rules_load.c), in file
+ * order. */
+static struct swl_rule *const *rules_for(const struct swl_ruleset *rs, const struct swl_event *ev, size_t *n)
 {
 	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
 	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
+	*n = dp->slot[b + 1] - dp->slot[b];
+	return dp->byfirst + dp->slot[b];
+}
+
+/* Bit i of a candidates mask: the i-th rule of the event's rules_for may match. Rules past the
+ * 63rd have no bit of their own: bit 63 says there are such rules, checked when applied. */
+#define CANDIDATE_BITS 63
+
+/* Run the regex of each rule of ev's rules_for that holds its required literal (checking it
+ * first spares most regex calls), or, for the rules a candidates mask covers, that it names. */
+static void apply_rules(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
+			const uint64_t *candidates)
+{
+	size_t n;
+	struct swl_rule *const *rules = rules_for(rs, ev, &n);
 	rs->gen++; /* a new event: what the memo knows is of the last one */
-	for (size_t i = dp->slot[b]; i < dp->slot[b + 1]; i++) {
-		struct swl_rule *rule = dp->byfirst[i];
-		/* the literal every match contains: checking it here spares most regex calls */
-		if (rule->litlen && !has_literal(rs, rule, ev->msg))
-			continue;
-		apply_rule(rs, rule, ctx, ev);
+	for (size_t i = 0; i < n; i++) {
+		struct swl_rule *rule = rules[i];
+		bool may = candidates && i < CANDIDATE_BITS ? (*candidates >> i & 1)
+							   : !rule->litlen || has_literal(rs, rule, ev->msg);
+		if (may)
+			apply_rule(rs, rule, ctx, ev);
 	}
 }
 
-/* Bit i: the i-th rule of the event's slot may match (rules past the 63rd, always: they are
- * checked when applied). */
-#define CANDIDATE_BITS 63
-
-uint64_t swl_rules_candidates(const struct swl_event *ev, const void *ruleset)
+void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev)
 {
-	const struct swl_ruleset *rs = ruleset;
-	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
-	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
-	uint64_t mask = 0;
-	for (size_t i = dp->slot[b], bit = 0; i < dp->slot[b + 1]; i++, bit++) {
-		const struct swl_rule *rule = dp->byfirst[i];
-		if (bit >= CANDIDATE_BITS)
-			return mask | UINT64_C(1) << CANDIDATE_BITS;
-		if (!rule->litlen || literal_in(rule, ev->msg))
-			mask |= UINT64_C(1) << bit;
-	}
-	return mask;
+	apply_rules(rs, ctx, ev, NULL);
 }
 
 void swl_rules_apply_candidates(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
 				uint64_t candidates)
 {
-	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
-	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
-	rs->gen++;
-	for (size_t i = dp->slot[b], bit = 0; i < dp->slot[b + 1]; i++, bit++) {
-		struct swl_rule *rule = dp->byfirst[i];
-		if (bit < CANDIDATE_BITS ? !(candidates >> bit & 1)
-					 : rule->litlen && !has_literal(rs, rule, ev->msg))
-			continue;
-		apply_rule(rs, rule, ctx, ev);
+	apply_rules(rs, ctx, ev, &candidates);
+}
+
+uint64_t swl_rules_candidates(const struct swl_event *ev, const void *ruleset)
+{
+	size_t n;
+	struct swl_rule *const *rules = rules_for(ruleset, ev, &n);
+	uint64_t mask = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == CANDIDATE_BITS)
+			return mask | UINT64_C(1) << CANDIDATE_BITS;
+		if (!rules[i]->litlen || literal_in(rules[i], ev->msg))
+			mask |= UINT64_C(1) << i;
 	}
+	return mask;
 }
 
 /* ---- examples ---- */

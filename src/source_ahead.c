@@ -106,8 +106,7 @@ static void add_line(struct swl_ahead *a, struct batch *b, const char *line, siz
 	struct swl_event ev;
 	bool parsed = swl_parse_line(a->parser, copy, len, &ev) == 0;
 	uint64_t tag = a->filter ? a->filter(&ev, a->filter_arg) : 1;
-	bool wanted = tag != 0;
-	if (!wanted && parsed && !oversized && b->nrecs) {
+	if (!tag && parsed && !oversized && b->nrecs) {
 		struct rec *prev = &b->recs[b->nrecs - 1];
 		if (prev->whole == NO_WHOLE && prev->parsed && !prev->oversized && prev->time_us == ev.time_us &&
 		    prev->lines < UINT32_MAX) {
@@ -117,7 +116,7 @@ static void add_line(struct swl_ahead *a, struct batch *b, const char *line, siz
 	}
 	struct rec *r = &b->recs[b->nrecs++];
 	*r = (struct rec){ .time_us = ev.time_us, .lines = 1, .whole = NO_WHOLE, .parsed = parsed, .oversized = oversized };
-	if (!wanted)
+	if (!tag)
 		return;
 	b->used += len;
 	r->whole = (uint16_t)b->nwholes;
@@ -229,12 +228,9 @@ int swl_ahead_next(struct swl_ahead *a, struct swl_ahead_line *line)
 	}
 	const struct rec *r = &a->cur->recs[a->pos++];
 	struct swl_event *ev = &a->ev;
-	bool wanted = r->whole != NO_WHOLE;
-	*line = (struct swl_ahead_line){
-		.ev = ev, .lines = r->lines, .parsed = r->parsed, .oversized = r->oversized, .wanted = wanted
-	};
+	*line = (struct swl_ahead_line){ .ev = ev, .lines = r->lines, .parsed = r->parsed, .oversized = r->oversized };
 	ev->time_us = r->time_us;
-	if (!wanted) {
+	if (r->whole == NO_WHOLE) {
 		ev->host = ev->program = ev->msg = SWL_STR_NULL;
 		ev->pid = -1;
 		ev->nfields = 0;

@@ -26,12 +26,11 @@ struct swl_ahead;
 /* One line as the reader parsed it, or a run of lines the filter turned down: the event
  * borrows from the reader's batch. */
 struct swl_ahead_line {
-	struct swl_event *ev; /* valid until the next swl_ahead_next; only time_us when !wanted */
-	size_t lines;         /* 1, or more for a run: !wanted, parsed, not oversized, one time_us */
+	struct swl_event *ev; /* valid until the next swl_ahead_next; only time_us when tag is 0 */
+	size_t lines;         /* 1, or more for a run: tag 0, parsed, not oversized, one time_us */
 	bool parsed;          /* a header was recognised (swl_parse_line returned 0) */
 	bool oversized;       /* the line was cut at max_line */
-	bool wanted;          /* the filter passed it (always, without a filter) */
-	uint64_t tag;         /* what the filter said of a wanted line (1 without a filter) */
+	uint64_t tag;         /* what the filter said: 0 = turned down (1 without a filter) */
 };
 
 /* Which parsed lines the caller wants whole: 0 for none, else a tag handed back with the line

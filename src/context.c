@@ -82,13 +82,6 @@ struct swl_context {
 
 /* ---- hashing: a word at a time (keys are ten to a few tens of bytes) ---- */
 
-static inline uint64_t load64(const char *p)
-{
-	uint64_t w;
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
-
 static inline uint64_t load32(const char *p)
 {
 	uint32_t w;
@@ -96,21 +89,15 @@ static inline uint64_t load32(const char *p)
 	return w;
 }
 
-static inline uint64_t mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 32);
-}
-
 static uint64_t key_hash(uint64_t seed, const char *p, size_t n)
 {
 	uint64_t h = seed ^ (n * 0xff51afd7ed558ccdULL);
 	for (; n >= 8; n -= 8, p += 8)
-		h = mix(h, load64(p));
+		h = swl_hash_mix(h, swl_load64(p));
 	if (n >= 4)
-		h = mix(h, load32(p) | load32(p + n - 4) << 32);
+		h = swl_hash_mix(h, load32(p) | load32(p + n - 4) << 32);
 	else if (n)
-		h = mix(h, (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+		h = swl_hash_mix(h, (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
 				   (uint64_t)(unsigned char)p[n - 1] << 16);
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;

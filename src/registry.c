@@ -105,24 +105,18 @@ struct swl_arena_chunk {
 	uint64_t data[];       /* 8-byte aligned, as every series field needs */
 };
 
-static uint64_t hash_mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-	return h ^ (h >> 32);
-}
-
 /* True when none of the 8 bytes of w is NUL or above 0x7F. */
 static bool word_plain(uint64_t w)
 {
 	return !((w | ((w - ONES) & ~w)) & HIGHS);
 }
 
-/* Hashes the label values a word at a time into *hash and returns whether every byte was
- * plain ASCII (no NUL, nothing above 0x7F): then each value is valid as it stands. The length
- * of each value goes in too, which keeps ("ab","c") apart from ("a","bc"). */
 /* swl_hash_secret(), read once by swl_registry_create: every registry of the process hashes alike */
 static uint64_t hash_seed;
 
+/* Hashes the label values a word at a time into *hash and returns whether every byte was
+ * plain ASCII (no NUL, nothing above 0x7F): then each value is valid as it stands. The length
+ * of each value goes in too, which keeps ("ab","c") apart from ("a","bc"). */
 static bool hash_values(const struct swl_str *v, size_t n, uint32_t *hash)
 {
 	uint64_t h = hash_seed ^ 0x243F6A8885A308D3ULL;
@@ -133,16 +127,15 @@ static bool hash_values(const struct swl_str *v, size_t n, uint32_t *hash)
 		if (len > SWL_LABEL_VALUE_MAX)
 			plain = false;
 		for (; k + 8 <= len; k += 8) {
-			uint64_t w;
-			memcpy(&w, p + k, 8);
+			uint64_t w = swl_load64(p + k);
 			plain &= word_plain(w);
-			h = hash_mix(h, w);
+			h = swl_hash_mix(h, w);
 		}
 		if (k < len) {
 			uint64_t tail = 0;
 			if (len >= 8) {
 				/* the last 8 bytes, overlapping some already hashed: harmless */
-				memcpy(&tail, p + len - 8, 8);
+				tail = swl_load64(p + len - 8);
 				plain &= word_plain(tail);
 			} else {
 				for (size_t j = 0; j < len; j++)
@@ -150,9 +143,9 @@ static bool hash_values(const struct swl_str *v, size_t n, uint32_t *hash)
 				/* the zero bytes past the value are padding, not NULs: test them as 0x01 */
 				plain &= word_plain(tail | ONES << (8 * len));
 			}
-			h = hash_mix(h, tail);
+			h = swl_hash_mix(h, tail);
 		}
-		h = hash_mix(h, len);
+		h = swl_hash_mix(h, len);
 	}
 	h ^= h >> 33; /* murmur3's finalizer: every output bit depends on every input bit */
 	h *= 0xFF51AFD7ED558CCDULL;

@@ -281,11 +281,9 @@ static bool literal_in(const struct swl_rule *rule, struct swl_str msg)
 		return false;
 	if (rule->lit_at_start) {
 		/* the first eight bytes in one compare: most candidates differ there */
-		if (msg.n >= 8) {
-			uint64_t w;
-			memcpy(&w, msg.p, 8);
-			return (w & rule->litmask) == rule->litword && (n <= 8 || memcmp(msg.p + 8, rule->lit + 8, n - 8) == 0);
-		}
+		if (msg.n >= 8)
+			return (swl_load64(msg.p) & rule->litmask) == rule->litword &&
+			       (n <= 8 || memcmp(msg.p + 8, rule->lit + 8, n - 8) == 0);
 		for (size_t i = 0; i < n; i++)
 			if (msg.p[i] != rule->lit[i])
 				return false;

@@ -65,6 +65,21 @@ static inline uint64_t swl_hash(uint64_t h, const void *p, size_t n)
 }
 #define SWL_HASH_INIT 14695981039346656037ULL
 
+/* Eight bytes at p as a native word (p need not be aligned). */
+static inline uint64_t swl_load64(const void *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* One step of the word-at-a-time hashes of context keys and label sets: multiply, fold. */
+static inline uint64_t swl_hash_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 32);
+}
+
 /* A random secret, drawn once per process, that seeds the hash tables log text fills (context
  * keys, label sets): IKE identities and addresses come from the network, and with a known seed
  * a peer could choose ones that all land on one run of slots. Thread-safe. */

@@ -83,6 +83,23 @@ static void cleanup(void)
 	rmdir(dir);
 }
 
+/* The rules written at path, in a registry of their own. */
+static struct swl_ruleset *load_rules(void)
+{
+	struct swl_registry *reg = swl_registry_create(1000);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	return rs;
+}
+
+static void unload_rules(struct swl_ruleset *rs)
+{
+	struct swl_registry *reg = rs->reg;
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+}
+
 static bool sees(const struct swl_rule *r, const char *program)
 {
 	if (r->nprograms == 0)
@@ -95,10 +112,7 @@ static bool sees(const struct swl_rule *r, const char *program)
 
 Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = cleanup)
 {
-	struct swl_registry *reg = swl_registry_create(1000);
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	struct swl_ruleset *rs = load_rules();
 	struct swl_context *ctx = swl_context_create(100, 0);
 
 	static const char *const tails[] = {
@@ -177,17 +191,13 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 	pcre2_match_data_free(md);
 	free(want);
 	swl_context_destroy(ctx);
-	swl_rules_destroy(rs);
-	swl_registry_destroy(reg);
+	unload_rules(rs);
 }
 
 /* The index is a filter, not a no-op: a literal-anchored rule is out of other bytes' slots. */
 Test(dispatch, anchored_literal_is_indexed_by_its_first_byte, .init = write_rules, .fini = cleanup)
 {
-	struct swl_registry *reg = swl_registry_create(1000);
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	struct swl_ruleset *rs = load_rules();
 	const struct swl_dispatch *charon = NULL;
 	for (size_t k = 0; k < rs->ndispatch; k++)
 		if (rs->dispatch[k].program && strcmp(rs->dispatch[k].program, "charon") == 0)
@@ -206,8 +216,7 @@ Test(dispatch, anchored_literal_is_indexed_by_its_first_byte, .init = write_rule
 	cr_expect(!in_Z);
 	cr_expect(unanchored_in_Z);
 	cr_expect(empty_ok_in_empty);
-	swl_rules_destroy(rs);
-	swl_registry_destroy(reg);
+	unload_rules(rs);
 }
 
 static const struct swl_rule *rule_named(const struct swl_ruleset *rs, const char *name)
@@ -233,10 +242,7 @@ static void expect_lit(const struct swl_ruleset *rs, const char *name, const cha
  * at all where it cannot follow the pattern for sure. */
 Test(dispatch, required_literals, .init = write_rules, .fini = cleanup)
 {
-	struct swl_registry *reg = swl_registry_create(1000);
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	struct swl_ruleset *rs = load_rules();
 	expect_lit(rs, "literal", " established", false); /* longer than the prefix "IKE_SA " */
 	expect_lit(rs, "quant", "ab", true);
 	expect_lit(rs, "brace", "x", true);
@@ -258,17 +264,13 @@ Test(dispatch, required_literals, .init = write_rules, .fini = cleanup)
 	expect_lit(rs, "nine", "123456789", true);
 	expect_lit(rs, "shared-start-1", "sending packet: from ", true);
 	expect_lit(rs, "not-posix", "", false); /* [[:] is a class of [ and :, then | is top-level */ /* \\c[ is ESC: the | after it is top-level */
-	swl_rules_destroy(rs);
-	swl_registry_destroy(reg);
+	unload_rules(rs);
 }
 
 /* Rules with the same literal (and place) share one per-event answer; others have their own. */
 Test(dispatch, shared_literals, .init = write_rules, .fini = cleanup)
 {
-	struct swl_registry *reg = swl_registry_create(1000);
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	struct swl_ruleset *rs = load_rules();
 	size_t start = rule_named(rs, "shared-start-1")->lit_shared, inside = rule_named(rs, "shared-inside-1")->lit_shared;
 	cr_expect_neq(start, SIZE_MAX);
 	cr_expect_neq(inside, SIZE_MAX);
@@ -278,8 +280,7 @@ Test(dispatch, shared_literals, .init = write_rules, .fini = cleanup)
 	cr_expect_eq(rule_named(rs, "eight")->lit_shared, SIZE_MAX);
 	cr_expect_eq(rule_named(rs, "unanchored")->lit_shared, SIZE_MAX);
 	cr_expect_eq(rs->nshared, 2);
-	swl_rules_destroy(rs);
-	swl_registry_destroy(reg);
+	unload_rules(rs);
 }
 
 /* What replay's reader drops (no candidates): lines of programs no rule names, first bytes no
@@ -295,10 +296,7 @@ static void write_program_rules(void)
 
 Test(dispatch, wanted_turns_down, .init = write_program_rules, .fini = cleanup)
 {
-	struct swl_registry *reg = swl_registry_create(1000);
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	struct swl_ruleset *rs = load_rules();
 	static const struct {
 		const char *program, *msg;
 		bool wanted;
@@ -319,8 +317,7 @@ Test(dispatch, wanted_turns_down, .init = write_program_rules, .fini = cleanup)
 		cr_expect_eq(swl_rules_candidates(&ev, rs) != 0, cases[i].wanted, "%s: '%s'",
 			     cases[i].program ? cases[i].program : "no program", cases[i].msg);
 	}
-	swl_rules_destroy(rs);
-	swl_registry_destroy(reg);
+	unload_rules(rs);
 }
 
 /* More candidates than the mask has bits: the rules past them are checked when applied. */
@@ -337,10 +334,7 @@ static void write_many_rules(void)
 
 Test(dispatch, candidates_past_the_mask, .init = write_many_rules, .fini = cleanup)
 {
-	struct swl_registry *reg = swl_registry_create(1000);
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	struct swl_ruleset *rs = load_rules();
 	struct swl_context *ctx = swl_context_create(100, 0);
 	char msg[64];
 	for (int i = 0; i < 70; i++) {
@@ -356,6 +350,5 @@ Test(dispatch, candidates_past_the_mask, .init = write_many_rules, .fini = clean
 		cr_expect_eq(rs->rules[i].matches->value, 1, "rule %s: %g matches", rs->rules[i].name,
 			     rs->rules[i].matches->value);
 	swl_context_destroy(ctx);
-	swl_rules_destroy(rs);
-	swl_registry_destroy(reg);
+	unload_rules(rs);
 }

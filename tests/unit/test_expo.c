@@ -3,15 +3,17 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "expo.h"
+#define SWL_SCRATCH_TAG "expo"
+#include "scratch.h"
 
 #define DROPPED_PROM                                                                                           \
 	"# HELP swanlog_series_dropped_total Updates that went to the overflow series because a metric reached " \
@@ -462,49 +464,27 @@ Test(expo, write_reports_a_full_device)
 
 /* ---- promtool ---- */
 
-static char tmp_file[64], tmp_log[64], tmp_dir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* The text promtool reads, in the test's scratch directory. */
+static const char *write_temp(const char *text)
 {
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void cleanup(void)
-{
-	if (tmp_file[0])
-		unlink(tmp_file);
-	if (tmp_log[0])
-		unlink(tmp_log);
-	if (tmp_dir[0])
-		nftw(tmp_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void write_temp(const char *text)
-{
-	strcpy(tmp_file, "/tmp/swanlog-expo-XXXXXX");
-	int fd = mkstemp(tmp_file);
-	cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
-	FILE *f = fdopen(fd, "w");
-	cr_assert_not_null(f);
+	static char file[128];
+	snprintf(file, sizeof(file), "%s", spath("metrics.txt"));
+	FILE *f = fopen(file, "w");
+	cr_assert_not_null(f, "%s: %s", file, strerror(errno));
 	cr_assert_eq(fputs(text, f) >= 0, 1);
 	cr_assert_eq(fclose(f), 0);
+	return file;
 }
 
 /* Run cmd through the shell with its output in a log; return its exit status, and its
  * output in out (for the failure message). A missing promtool exits 127: a failure. */
 static int run(const char *cmd, char *out, size_t cap)
 {
-	strcpy(tmp_log, "/tmp/swanlog-expo-log-XXXXXX");
-	int fd = mkstemp(tmp_log);
-	cr_assert(fd >= 0);
-	close(fd);
+	const char *log = spath("promtool.log");
 	char full[512];
-	snprintf(full, sizeof(full), "%s >%s 2>&1", cmd, tmp_log);
+	snprintf(full, sizeof(full), "%s >%s 2>&1", cmd, log);
 	int st = system(full);
-	FILE *f = fopen(tmp_log, "r");
+	FILE *f = fopen(log, "r");
 	size_t n = f ? fread(out, 1, cap - 1, f) : 0;
 	out[n] = '\0';
 	if (f)
@@ -548,21 +528,21 @@ static struct swl_registry *nasty_registry(int64_t t0)
 	return r;
 }
 
-Test(expo, promtool_check_metrics, .fini = cleanup)
+Test(expo, promtool_check_metrics, .init = scratch_init, .fini = scratch_fini)
 {
 	struct swl_registry *r = nasty_registry(1795974712000000);
 	char *text = render(r, SWL_FORMAT_PROMETHEUS, 0);
 	cr_assert_not_null(strstr(text, "swanlog_series_dropped_total{metric=\"ipsec_ike_sa_up\"} 8\n"));
-	write_temp(text);
+	const char *file = write_temp(text);
 	free(text);
 	swl_registry_destroy(r);
 	char cmd[256], out[4096];
-	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", tmp_file);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", file);
 	int rc = run(cmd, out, sizeof(out));
 	cr_assert_eq(rc, 0, "promtool check metrics exited %d:\n%s", rc, out);
 }
 
-Test(expo, promtool_tsdb_backfill_openmetrics, .fini = cleanup)
+Test(expo, promtool_tsdb_backfill_openmetrics, .init = scratch_init, .fini = scratch_fini)
 {
 	/* inside any retention: the last couple of days */
 	int64_t now_us = (int64_t)time(NULL) * 1000000;
@@ -579,13 +559,13 @@ Test(expo, promtool_tsdb_backfill_openmetrics, .fini = cleanup)
 	swl_series_observe(h->series[2], 0.2, now_us - 3600 * (int64_t)1000000);
 	char *text = render(r, SWL_FORMAT_OPENMETRICS, SWL_EXPO_TIMESTAMPS | SWL_EXPO_HISTORY);
 	swl_registry_destroy(r);
-	write_temp(text);
+	const char *file = write_temp(text);
 	free(text);
 
-	strcpy(tmp_dir, "/tmp/swanlog-tsdb-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmp_dir));
-	char cmd[256], out[8192];
-	snprintf(cmd, sizeof(cmd), "promtool tsdb create-blocks-from openmetrics %s %s", tmp_file, tmp_dir);
+	const char *tsdb = spath("tsdb");
+	cr_assert_eq(mkdir(tsdb, 0700), 0, "%s: %s", tsdb, strerror(errno));
+	char cmd[512], out[8192];
+	snprintf(cmd, sizeof(cmd), "promtool tsdb create-blocks-from openmetrics %s %s", file, tsdb);
 	int rc = run(cmd, out, sizeof(out));
 	cr_assert_eq(rc, 0, "promtool tsdb create-blocks-from openmetrics exited %d:\n%s", rc, out);
 }

@@ -4,7 +4,6 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,31 +18,23 @@
 
 #include "parse.h"
 #include "rules_int.h"
+#define SWL_SCRATCH_TAG "rules"
+#include "scratch.h"
 
 /* 2026-11-29 17:51:52 UTC */
 #define T0 1795974712LL
 
-static char dir[64];
 static char path[128];
 static struct swl_registry *reg;
 static struct swl_ruleset *rs;
 static struct swl_context *ctx;
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
 static void setup(void)
 {
 	setenv("TZ", "UTC", 1);
 	tzset();
-	strcpy(dir, "/tmp/swanlog-rules-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/r.yaml", dir);
+	scratch_init();
+	snprintf(path, sizeof(path), "%s/r.yaml", scratch);
 }
 
 static void teardown(void)
@@ -54,8 +45,7 @@ static void teardown(void)
 	ctx = NULL;
 	rs = NULL;
 	reg = NULL;
-	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_fini();
 }
 
 /* Free everything, then under ASan check that nothing allocated is unreachable. (A leak report

@@ -4,7 +4,6 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,27 +15,8 @@
 
 #include "rules_int.h"
 
-static char dir[64];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void setup(void)
-{
-	strcpy(dir, "/tmp/swanlog-rl-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#define SWL_SCRATCH_TAG "rules_load"
+#include "scratch.h"
 
 /* Under ASan: nothing allocated is unreachable now. (A leak report at exit, or an assertion in
  * .fini, does not fail a criterion test, so tests check while they run.) */
@@ -47,13 +27,14 @@ static void assert_no_leaks(void)
 #endif
 }
 
-TestSuite(rules_load, .init = setup, .fini = teardown);
+TestSuite(rules_load, .init = scratch_init, .fini = scratch_fini);
 
-/* Write text to dir/name; the path is returned in a static buffer (one at a time). */
+/* Write text to name in the scratch directory; the path is returned in a static buffer (one
+ * at a time). */
 static const char *put(const char *name, const char *text)
 {
 	static char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", scratch, name);
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f, "cannot create %s", path);
 	cr_assert(fputs(text, f) >= 0);
@@ -144,7 +125,7 @@ static struct swl_ruleset *load_ok(const char *path, struct swl_registry *reg)
 Test(rules_load, missing_file)
 {
 	char path[128], want[256];
-	snprintf(path, sizeof(path), "%s/nope.yaml", dir);
+	snprintf(path, sizeof(path), "%s/nope.yaml", scratch);
 	snprintf(want, sizeof(want), "%s:0:0: cannot open rules: %s", path, strerror(ENOENT));
 	expect_fail_path(path, want, -ENOENT);
 }
@@ -154,8 +135,8 @@ Test(rules_load, directory_without_yaml)
 	put("README.txt", "metrics: {}\n");
 	put(".hidden.yaml", "metrics: {}\n");
 	char want[256];
-	snprintf(want, sizeof(want), "%s:0:0: no *.yaml rules files in directory", dir);
-	expect_fail_path(dir, want, -ENOENT);
+	snprintf(want, sizeof(want), "%s:0:0: no *.yaml rules files in directory", scratch);
+	expect_fail_path(scratch, want, -ENOENT);
 }
 
 Test(rules_load, yaml_syntax_error)
@@ -256,10 +237,10 @@ Test(rules_load, duplicate_metric_across_files)
 {
 	put("a.yaml", "metrics:\n  m: {type: counter}\n");
 	char first[128], want[512];
-	snprintf(first, sizeof(first), "%s/a.yaml", dir);
+	snprintf(first, sizeof(first), "%s/a.yaml", scratch);
 	const char *b = put("b.yaml", "# second\nmetrics:\n  other: {type: gauge}\n  m: {type: gauge}\n");
 	snprintf(want, sizeof(want), "%s:4:3: metric 'm' already declared at %s:2:3", b, first);
-	expect_fail_path(dir, want, -EINVAL);
+	expect_fail_path(scratch, want, -EINVAL);
 }
 
 Test(rules_load, labels)
@@ -329,7 +310,7 @@ Test(rules_load, rule_names)
 	expect_fail(METRICS "  - name: ''\n    match: x\n    inc: c_total\n", R, "''", "rule name must not be empty");
 	expect_fail(METRICS "  - not a mapping\n", R, "not", "a rule must be a mapping with name and match");
 	char path[128], want[512];
-	snprintf(path, sizeof(path), "%s/r.yaml", dir);
+	snprintf(path, sizeof(path), "%s/r.yaml", scratch);
 	const char *y = METRICS "  - name: r\n    match: x\n    inc: c_total\n"
 				"  - name: r\n    match: y\n    inc: c_total\n";
 	snprintf(want, sizeof(want), "rule name 'r' already used at %s:%u:5", path, R);
@@ -341,8 +322,8 @@ Test(rules_load, duplicate_rule_name_across_files)
 	put("a.yaml", METRICS "  - name: r\n    match: x\n    inc: c_total\n");
 	const char *b = put("b.yaml", "rules:\n  - name: r\n    match: y\n    inc: c_total\n");
 	char want[512];
-	snprintf(want, sizeof(want), "%s:2:5: rule name 'r' already used at %s/a.yaml:%u:5", b, dir, R);
-	expect_fail_path(dir, want, -EINVAL);
+	snprintf(want, sizeof(want), "%s:2:5: rule name 'r' already used at %s/a.yaml:%u:5", b, scratch, R);
+	expect_fail_path(scratch, want, -EINVAL);
 }
 
 Test(rules_load, rule_without_match_or_effect)
@@ -544,16 +525,16 @@ Test(rules_load, directory_in_name_order)
 	put(".swap.yaml", "not: [yaml\n");
 	put("30-empty.yaml", "");
 	struct swl_registry *reg = swl_registry_create(0);
-	struct swl_ruleset *rs = load_ok(dir, reg);
+	struct swl_ruleset *rs = load_ok(scratch, reg);
 	cr_assert_eq(swl_rules_count(rs), 2);
 	cr_assert_str_eq(rs->rules[0].name, "first");
 	cr_assert_str_eq(rs->rules[1].name, "second");
 	cr_assert_eq(rs->npaths, 3);
 	char want[128];
-	snprintf(want, sizeof(want), "%s/10-first.yaml", dir);
+	snprintf(want, sizeof(want), "%s/10-first.yaml", scratch);
 	cr_assert_str_eq(rs->paths[0], want);
 	cr_assert_str_eq(rs->rules[0].path, want);
-	snprintf(want, sizeof(want), "%s/20-second.yml", dir);
+	snprintf(want, sizeof(want), "%s/20-second.yml", scratch);
 	cr_assert_str_eq(rs->rules[1].path, want);
 	cr_assert_eq(rs->rules[1].line, 3);
 	cr_assert_eq(rs->rules[1].col, 5);

@@ -98,13 +98,21 @@ static void publish(struct swl_ahead *a)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* Copy the line into b and parse it there; a line the filter turns down gives its bytes back. */
+/* A slice of the line at from, moved to the same place in its copy at to; slices of anything
+ * else (the parser's own constants, such as "charon") stay as they are. */
+static struct swl_str rebase(struct swl_str s, const char *from, size_t len, char *to)
+{
+	uintptr_t p = (uintptr_t)s.p, f = (uintptr_t)from;
+	if (s.p && p >= f && p <= f + len)
+		s.p = to + (p - f);
+	return s;
+}
+
+/* Parse the line where it lies; a line the filter wants is copied into b, and its event with it. */
 static void add_line(struct swl_ahead *a, struct batch *b, const char *line, size_t len, bool oversized)
 {
-	char *copy = b->text + b->used;
-	memcpy(copy, line, len);
 	struct swl_event ev;
-	bool parsed = swl_parse_line(a->parser, copy, len, &ev) == 0;
+	bool parsed = swl_parse_line(a->parser, line, len, &ev) == 0;
 	uint64_t tag = a->filter ? a->filter(&ev, a->filter_arg) : 1;
 	if (!tag && parsed && !oversized && b->nrecs) {
 		struct rec *prev = &b->recs[b->nrecs - 1];
@@ -118,16 +126,19 @@ static void add_line(struct swl_ahead *a, struct batch *b, const char *line, siz
 	*r = (struct rec){ .time_us = ev.time_us, .lines = 1, .whole = NO_WHOLE, .parsed = parsed, .oversized = oversized };
 	if (!tag)
 		return;
+	char *copy = b->text + b->used;
+	memcpy(copy, line, len);
 	b->used += len;
 	r->whole = (uint16_t)b->nwholes;
 	struct whole *w = &b->wholes[b->nwholes++];
 	w->tag = tag;
-	w->host = ev.host;
-	w->program = ev.program;
-	w->msg = ev.msg;
+	w->host = rebase(ev.host, line, len, copy);
+	w->program = rebase(ev.program, line, len, copy);
+	w->msg = rebase(ev.msg, line, len, copy);
 	w->pid = ev.pid;
 	w->nfields = ev.nfields < AHEAD_FIELDS ? ev.nfields : AHEAD_FIELDS;
-	memcpy(w->fields, ev.fields, w->nfields * sizeof(w->fields[0]));
+	for (size_t i = 0; i < w->nfields; i++)
+		w->fields[i] = (struct swl_field){ ev.fields[i].name, rebase(ev.fields[i].value, line, len, copy) };
 }
 
 static void *reader(void *arg)

@@ -2,9 +2,10 @@
  *
  * Reading, splitting and parsing the header of every line costs about as much as the rules
  * cost on the lines they want; on two threads the two overlap. The reader thread owns the
- * swl_lines and the parser from swl_ahead_start to swl_ahead_stop; it copies lines into a few
- * fixed batches and parses them there, and the calling thread takes the events in order. The
- * rules, the registry and the context stay on the calling thread: nothing else is shared.
+ * swl_lines and the parser from swl_ahead_start to swl_ahead_stop; it parses each line where
+ * it was read, copies the lines the filter wants (with their events) into a few fixed batches,
+ * and the calling thread takes the events in order. The rules, the registry and the context
+ * stay on the calling thread: nothing else is shared.
  * Memory is bounded: SWL_AHEAD_BATCHES batches of SWL_AHEAD_LINES lines, of which at most
  * SWL_AHEAD_WANTED wanted ones with SWL_AHEAD_TEXT bytes of text (or one line of up to
  * max_line bytes). Lines the filter turns down keep only their time and flags, and a run of

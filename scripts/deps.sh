@@ -1,6 +1,10 @@
 #!/bin/bash
-# Install what swanlog needs to build and to run its whole test suite (Debian 12, as root).
+# Install what swanlog needs to build and to run its whole test suite (Debian 12). Run as root,
+# or as a user who may sudo: a fresh Debian 12 has no sudo, so root runs it directly.
 set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+	exec sudo bash "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 # Installing rsyslog or prometheus must not start system daemons: the tests run their own.
 if [ ! -e /usr/sbin/policy-rc.d ]; then

@@ -1,21 +1,37 @@
 #!/bin/bash
-# Install what swanlog needs to build and to run its whole test suite (Debian 12). Run as root,
-# or as a user who may sudo: a fresh Debian 12 has no sudo, so root runs it directly.
+# Install what swanlog needs on Debian 12.
+#   scripts/deps.sh          to build and run swanlog (compiler, CMake, the libraries' headers)
+#   scripts/deps.sh --test   also what the test suite drives: criterion, a journal, rsyslog,
+#                            Prometheus, clang's sanitizers and fuzzer, valgrind, logrotate, ...
+# Run as root, or as a user who may sudo: a fresh Debian 12 has no sudo, so root runs it.
+# Nothing is started: the tests run their own rsyslogd and Prometheus, and while the packages
+# install, a temporary policy-rc.d keeps apt from starting their system services. It is
+# removed afterwards, so later upgrades (of strongSwan, say) restart services as usual.
 set -euo pipefail
+case "${1:-}" in
+	"") test=0 ;;
+	--test) test=1 ;;
+	*) echo "usage: scripts/deps.sh [--test]" >&2; exit 2 ;;
+esac
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo bash "$0" "$@"
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Installing rsyslog or prometheus must not start system daemons: the tests run their own.
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-	chmod +x /usr/sbin/policy-rc.d
+
+build=(build-essential cmake pkg-config ca-certificates
+	libsystemd-dev libpcre2-dev libyaml-dev zlib1g-dev
+	libmicrohttpd-dev libgnutls28-dev libcrypt-dev)
+tests=(libcriterion-dev python3 procps curl bsdextrautils time file gzip
+	systemd systemd-journal-remote pcre2-utils prometheus rsyslog logrotate
+	clang libclang-rt-14-dev valgrind openssl groff-base man-db dpkg-dev binutils)
+pkgs=("${build[@]}")
+[ "$test" = 1 ] && pkgs+=("${tests[@]}")
+
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	trap 'rm -f "$policy"' EXIT
+	printf '#!/bin/sh\n# installing swanlog dependencies: start no service (removed when done)\nexit 101\n' > "$policy"
+	chmod +x "$policy"
 fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-	build-essential cmake pkg-config ca-certificates \
-	libsystemd-dev libpcre2-dev libmicrohttpd-dev libyaml-dev libcriterion-dev zlib1g-dev \
-	libgnutls28-dev libcrypt-dev \
-	systemd systemd-journal-remote pcre2-utils prometheus rsyslog curl bsdextrautils \
-	clang libclang-rt-14-dev python3 valgrind procps \
-	openssl groff-base man-db dpkg-dev binutils >/dev/null
+apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null

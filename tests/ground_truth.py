@@ -10,12 +10,14 @@ the growth of each counter from one scenario to the next is mapped to ground-tru
 (corpus README) and compared with that scenario's observed_events of that host.
 
 What a log form cannot tell is not held against it:
-  - ike_name = yes (file logger, syslog with <conn|uid>, the journal): every label, exact counts.
-  - ike_name = no (Debian's syslog default) and `journalctl -o short`: most lines carry no
-    IKE_SA unique id, so only labels printed in the line itself are compared (conn and peer
-    of IKE_SA established/rekeyed/deleted, the CHILD_SA name); a give-up on an established
-    IKE_SA cannot be tied to it (ike_sa_down may be missing) and the CHILD_SAs of a deleted
-    IKE_SA are not named (child_sa_down may be missing).
+  - ike_name = yes (file logger, syslog with <conn|uid>, the journal) and ike_name = no
+    (Debian's syslog default, where the rules tie lines to their IKE_SA through charon's
+    thread and the peer addresses): every label, exact counts.
+  - `journalctl -o short` of charon-systemd (no thread, no fields): only labels printed in the
+    line itself are compared (conn and peer of IKE_SA established/rekeyed/deleted, the
+    CHILD_SA name); a give-up on an established IKE_SA cannot be tied to it (ike_sa_down may
+    be missing) and the CHILD_SAs of a deleted IKE_SA may not be named (child_sa_down may be
+    missing).
 Any other difference is a failure, named with its scenario, host, form, event and labels.
 Exit status 0 only when every comparison holds."""
 import collections
@@ -91,7 +93,7 @@ def syslog_form(path):
         for line in f:
             if re.search(r'charon(?:-systemd)?(?:\[\d+\])?: \d\d\[[A-Z]{3}\] <[^>]*\d+> ', line):
                 return ("syslog, ike_name=yes", FULL)
-    return ("syslog, ike_name=no", NO_IKE_NAME)
+    return ("syslog, ike_name=no", FULL)
 
 
 def events_from_delta(delta):
@@ -192,7 +194,7 @@ def main():
                         meta = gt.get("log_files", {}).get(fname)
                         if meta is not None and "ike_name" in meta:
                             form = (("syslog, ike_name=yes", FULL) if meta["ike_name"]
-                                    else ("syslog, ike_name=no", NO_IKE_NAME))
+                                    else ("syslog, ike_name=no", FULL))
                         else:
                             form = syslog_form(path)
                 formname, caps = form

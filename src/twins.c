@@ -1,0 +1,109 @@
+/* twins.c - one charon message written by two of its loggers is one event (see twins.h). */
+#include "twins.h"
+
+#include "parse.h"
+
+/* Channels: a syslog facility (0..23), or one of these. Text channels compare only by form. */
+enum {
+	CHANNEL_JOURNAL = 100, /* charon-systemd's journal logger: fields, no facility */
+	CHANNEL_TEXT = 200,    /* a line without "NN[GRP] " */
+	CHANNEL_TEXT_PREFIX,   /* a line with it */
+};
+
+void swl_twins_init(struct swl_twins *t)
+{
+	*t = (struct swl_twins){ .seed = swl_hash_secret() };
+}
+
+static struct swl_str field(const struct swl_event *ev, const char *name)
+{
+	return swl_event_field(ev, swl_str_c(name));
+}
+
+static int channel_of(const struct swl_event *ev)
+{
+	struct swl_str f = field(ev, "SYSLOG_FACILITY");
+	if (f.n && f.n <= 2) {
+		int v = 0;
+		for (size_t i = 0; i < f.n; i++) {
+			if (f.p[i] < '0' || f.p[i] > '9')
+				return CHANNEL_TEXT;
+			v = v * 10 + (f.p[i] - '0');
+		}
+		if (v <= 23)
+			return v;
+	}
+	if (field(ev, "LEVEL").p)
+		return CHANNEL_JOURNAL;
+	return field(ev, "THREAD").p || field(ev, "GROUP").p ? CHANNEL_TEXT_PREFIX : CHANNEL_TEXT;
+}
+
+static bool is_verbose(const struct swl_twins *t, uint64_t proc)
+{
+	for (unsigned i = 0; i < SWL_TWINS_PROCS; i++)
+		if (t->verbose[i] == proc)
+			return true;
+	return false;
+}
+
+static void note_verbose(struct swl_twins *t, uint64_t proc)
+{
+	if (is_verbose(t, proc))
+		return;
+	t->verbose[t->verbose_next] = proc;
+	t->verbose_next = (t->verbose_next + 1) % SWL_TWINS_PROCS;
+}
+
+/* |a - b| <= SWL_TWINS_WINDOW_US, without overflow on forged times */
+static bool within_window(int64_t a, int64_t b)
+{
+	uint64_t d = a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+	return d <= SWL_TWINS_WINDOW_US;
+}
+
+static bool same_text(const struct swl_twins_entry *e, uint64_t hash, struct swl_str msg)
+{
+	size_t n = msg.n < SWL_TWINS_TEXT_MAX ? msg.n : SWL_TWINS_TEXT_MAX;
+	return e->hash == hash && e->len == msg.n && memcmp(e->text, msg.p, n) == 0;
+}
+
+bool swl_twins_check(struct swl_twins *t, const struct swl_event *ev)
+{
+	if (!swl_is_charon(ev->program))
+		return false;
+	/* 0 is "no process": a real hash that comes out 0 is taken as 1 */
+	uint64_t proc = swl_hash(swl_hash(t->seed, ev->host.p, ev->host.n), &ev->pid, sizeof(ev->pid)) | 1;
+	struct swl_str thread = field(ev, "THREAD"), group = field(ev, "GROUP");
+	uint64_t th = thread.n ? swl_hash(t->seed, thread.p, thread.n) | 1 : 0;
+	uint64_t hash = swl_hash(t->seed, ev->msg.p, ev->msg.n);
+	int ch = channel_of(ev);
+	if (group.n && !swl_str_eqc(group, "IKE"))
+		note_verbose(t, proc);
+
+	bool thread_seen = false; /* a newer line of this thread and channel came between */
+	for (unsigned k = 0; k < t->used; k++) {
+		struct swl_twins_entry *e = &t->ring[(t->next + SWL_TWINS_RING - 1 - k) % SWL_TWINS_RING];
+		if (e->proc != proc || !within_window(ev->time_us, e->time_us))
+			continue;
+		bool adjacent = false;
+		if (e->channel == ch) {
+			if (e->thread != th || thread_seen)
+				continue;
+			thread_seen = true;
+			adjacent = ch >= CHANNEL_TEXT && is_verbose(t, proc);
+		}
+		if ((e->channel != ch || adjacent) && !e->twinned && same_text(e, hash, ev->msg)) {
+			e->twinned = true;
+			return true;
+		}
+	}
+
+	struct swl_twins_entry *e = &t->ring[t->next];
+	t->next = (t->next + 1) % SWL_TWINS_RING;
+	if (t->used < SWL_TWINS_RING)
+		t->used++;
+	*e = (struct swl_twins_entry){ .proc = proc, .thread = th, .hash = hash, .time_us = ev->time_us,
+				       .len = ev->msg.n, .channel = ch };
+	memcpy(e->text, ev->msg.p, ev->msg.n < SWL_TWINS_TEXT_MAX ? ev->msg.n : SWL_TWINS_TEXT_MAX);
+	return false;
+}

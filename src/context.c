@@ -55,8 +55,24 @@ struct live_entry {
 	struct node node;
 	struct swl_family *family;
 	struct swl_series *series;
+	struct live_entry *gnext, *gprev; /* the entries of this family and group */
+	uint64_t ghash;                   /* of family and group: where that list starts */
 	uint16_t grouplen, groupcap;
 	char buf[]; /* key NUL group NUL, with groupcap + 1 bytes for the group */
+};
+
+/* The live entries of one (family, group) are linked through the entries, and this map finds
+ * the first: taking an IKE_SA's CHILD_SAs down or handing them over touches only them, not
+ * every live key (a busy gateway holds tens of thousands). Slots are emptied by shifting back
+ * the run after them, as in the bounded map. */
+struct group_slot {
+	uint64_t hash; /* 0: empty */
+	struct live_entry *first;
+};
+
+struct groups {
+	struct group_slot *slots;
+	size_t mask, used;
 };
 
 /* Ancestor paths of the memory's keys with how many keys lie under each, by 64-bit hash (a
@@ -75,7 +91,9 @@ struct paths {
 
 struct swl_context {
 	struct lru mem, live;
-	struct paths paths;
+	struct paths paths;  /* ancestors of the memory's keys */
+	struct groups groups;
+	struct paths gpaths; /* ancestors of the live entries' groups: is a group's list all of it? */
 	int64_t max_age_us;
 	uint64_t evictions;
 };
@@ -406,6 +424,124 @@ static bool paths_has_children(const struct paths *ps, struct swl_str path)
 	return path_slot(ps, path_hash(path.p, path.n))->n != 0;
 }
 
+/* ---- live entries by group ---- */
+
+#define GROUPS_MIN_SLOTS 64
+
+static void groups_alloc(struct groups *g, size_t slots)
+{
+	g->slots = swl_xcalloc(slots, sizeof(*g->slots));
+	g->mask = slots - 1;
+}
+
+static inline size_t group_home(const struct groups *g, uint64_t hash)
+{
+	return (size_t)(hash >> 7) & g->mask;
+}
+
+static uint64_t group_hash(const struct swl_family *f, const char *group, size_t n)
+{
+	uint64_t h = key_hash(hash_seed ^ 0x452821e638d01377ULL ^ (uint64_t)(uintptr_t)f, group, n);
+	return h ? h : 1;
+}
+
+static inline const char *entry_group(const struct live_entry *le)
+{
+	return le->buf + le->node.keylen + 1;
+}
+
+/* The slot of (f, group): its list, or the empty slot where it would go. */
+static struct group_slot *group_slot(const struct groups *g, uint64_t hash, const struct swl_family *f,
+				     struct swl_str group)
+{
+	size_t i = group_home(g, hash);
+	for (; g->slots[i].hash; i = (i + 1) & g->mask) {
+		const struct live_entry *first = g->slots[i].first;
+		if (g->slots[i].hash == hash && first->family == f && first->grouplen == group.n &&
+		    memcmp(entry_group(first), group.p, group.n) == 0)
+			break;
+	}
+	return &g->slots[i];
+}
+
+static void groups_grow(struct groups *g)
+{
+	struct group_slot *old = g->slots;
+	size_t n = g->mask + 1;
+	groups_alloc(g, n * 2);
+	for (size_t i = 0; i < n; i++) {
+		if (!old[i].hash)
+			continue;
+		size_t j = group_home(g, old[i].hash);
+		while (g->slots[j].hash)
+			j = (j + 1) & g->mask;
+		g->slots[j] = old[i];
+	}
+	free(old);
+}
+
+/* Empty slot i and shift back the slots after it that probing would no longer reach. */
+static void group_slot_clear(struct groups *g, size_t i)
+{
+	for (size_t j = i;;) {
+		j = (j + 1) & g->mask;
+		if (!g->slots[j].hash)
+			break;
+		size_t h = group_home(g, g->slots[j].hash);
+		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+			continue;
+		g->slots[i] = g->slots[j];
+		i = j;
+	}
+	g->slots[i] = (struct group_slot){ 0 };
+	g->used--;
+}
+
+static void group_link(struct swl_context *c, struct live_entry *le)
+{
+	struct swl_str group = { entry_group(le), le->grouplen };
+	le->ghash = group_hash(le->family, group.p, group.n);
+	struct group_slot *gs = group_slot(&c->groups, le->ghash, le->family, group);
+	if (!gs->hash) {
+		if ((c->groups.used + 1) * 4 > (c->groups.mask + 1) * 3) {
+			groups_grow(&c->groups);
+			gs = group_slot(&c->groups, le->ghash, le->family, group);
+		}
+		gs->hash = le->ghash;
+		c->groups.used++;
+	}
+	le->gprev = NULL;
+	le->gnext = gs->first;
+	if (gs->first)
+		gs->first->gprev = le;
+	gs->first = le;
+	paths_count(&c->gpaths, group.p, group.n, true);
+}
+
+static void group_unlink(struct swl_context *c, struct live_entry *le)
+{
+	if (le->gnext)
+		le->gnext->gprev = le->gprev;
+	if (le->gprev) {
+		le->gprev->gnext = le->gnext;
+	} else {
+		struct group_slot *gs = group_slot(&c->groups, le->ghash, le->family,
+						   (struct swl_str){ entry_group(le), le->grouplen });
+		if (le->gnext)
+			gs->first = le->gnext;
+		else
+			group_slot_clear(&c->groups, (size_t)(gs - c->groups.slots));
+	}
+	le->gnext = le->gprev = NULL;
+	paths_count(&c->gpaths, entry_group(le), le->grouplen, false);
+}
+
+/* The first live entry of exactly (f, group), or NULL. */
+static struct live_entry *group_first(struct swl_context *c, const struct swl_family *f, struct swl_str group)
+{
+	return group_slot(&c->groups, group_hash(f, group.p, group.n), f, group)->first;
+}
+
 /* ---- the memory ---- */
 
 struct swl_context *swl_context_create(size_t max_entries, int64_t max_age_us)
@@ -415,6 +551,8 @@ struct swl_context *swl_context_create(size_t max_entries, int64_t max_age_us)
 	lru_init(&c->mem, max_entries, false);
 	lru_init(&c->live, max_entries, true);
 	paths_rebuild(&c->paths);
+	paths_rebuild(&c->gpaths);
+	groups_alloc(&c->groups, GROUPS_MIN_SLOTS);
 	c->max_age_us = max_age_us;
 	return c;
 }
@@ -430,6 +568,8 @@ void swl_context_destroy(struct swl_context *c)
 	free(c->live.tags);
 	free(c->live.nodes);
 	free(c->paths.slots);
+	free(c->gpaths.slots);
+	free(c->groups.slots);
 	free(c);
 }
 
@@ -699,6 +839,7 @@ static struct swl_series *live_take_down(struct swl_context *c, struct live_entr
 {
 	struct swl_series *s = le->series;
 	swl_series_add(s, -1, t_us);
+	group_unlink(c, le);
 	lru_remove(&c->live, &le->node);
 	free(le);
 	return s;
@@ -734,6 +875,7 @@ static struct live_entry *live_new(struct swl_context *c, struct swl_family *f, 
 		memcpy(g, group.p, group.n);
 	g[group.n] = '\0';
 	le->series = s;
+	group_link(c, le);
 	return le;
 }
 
@@ -792,6 +934,14 @@ size_t swl_context_down_group(struct swl_context *c, struct swl_family *f, struc
 	size_t n = 0;
 	if (!group.n)
 		return 0; /* an empty group is "no owner", never a wildcard */
+	if (!paths_has_children(&c->gpaths, group)) { /* no group under it: its own list is all */
+		for (struct live_entry *le; (le = group_first(c, f, group)) != NULL; n++) {
+			struct swl_series *s = live_take_down(c, le, t_us);
+			if (fn)
+				fn(s, arg);
+		}
+		return n;
+	}
 	for (struct node *nd = c->live.oldest, *next; nd; nd = next) {
 		next = nd->newer;
 		struct live_entry *le = (struct live_entry *)nd;
@@ -805,6 +955,27 @@ size_t swl_context_down_group(struct swl_context *c, struct swl_family *f, struc
 	return n;
 }
 
+/* Give le the group g (bounded, without NUL), in a larger allocation when it does not fit. */
+static void live_set_group(struct swl_context *c, struct live_entry *le, struct swl_str g)
+{
+	group_unlink(c, le);
+	if (g.n > le->groupcap) {
+		size_t head = sizeof(*le) + le->node.keylen + 1;
+		struct live_entry *ne = swl_xmalloc(head + g.n + 1);
+		memcpy(ne, le, head);
+		ne->groupcap = (uint16_t)g.n;
+		lru_replace(&c->live, &le->node, &ne->node);
+		free(le);
+		le = ne;
+	}
+	char *dst = live_group(le);
+	if (g.n)
+		memcpy(dst, g.p, g.n);
+	dst[g.n] = '\0';
+	le->grouplen = (uint16_t)g.n;
+	group_link(c, le);
+}
+
 void swl_context_regroup(struct swl_context *c, struct swl_family *f, struct swl_str from, struct swl_str to)
 {
 	from = bounded(from);
@@ -812,25 +983,17 @@ void swl_context_regroup(struct swl_context *c, struct swl_family *f, struct swl
 	if (!from.n)
 		return;
 	struct swl_str g = upto_nul(to, SWL_CTX_KEY_MAX);
+	if (!paths_has_children(&c->gpaths, from)) { /* no group under it: its own list is all */
+		if (!swl_str_eq(from, g))
+			for (struct live_entry *le; (le = group_first(c, f, from)) != NULL;)
+				live_set_group(c, le, g);
+		return;
+	}
 	for (struct node *nd = c->live.oldest, *next; nd; nd = next) {
 		next = nd->newer;
 		struct live_entry *le = (struct live_entry *)nd;
-		if (!in_group(le, f, from))
-			continue;
-		if (g.n > le->groupcap) { /* a longer group: move the entry to a larger allocation */
-			size_t head = sizeof(*le) + le->node.keylen + 1;
-			struct live_entry *ne = swl_xmalloc(head + g.n + 1);
-			memcpy(ne, le, head);
-			ne->groupcap = (uint16_t)g.n;
-			lru_replace(&c->live, &le->node, &ne->node);
-			free(le);
-			le = ne;
-		}
-		char *dst = live_group(le);
-		if (g.n)
-			memcpy(dst, g.p, g.n);
-		dst[g.n] = '\0';
-		le->grouplen = (uint16_t)g.n;
+		if (in_group(le, f, from))
+			live_set_group(c, le, g);
 	}
 }
 

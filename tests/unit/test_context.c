@@ -713,3 +713,132 @@ Test(context, live_sets_grow_and_find_every_key)
 	swl_context_destroy(c);
 	swl_registry_destroy(r);
 }
+
+/* Live sets against a plain model: a random mix of up, down, down_group, regroup and
+ * eviction, over nested groups ("h" holds "h|1", which holds "h|1|x") in two families. Taking
+ * a group down or regrouping it goes by its own list when no group lies under it and by a
+ * walk otherwise: both must give exactly what the model gives, after every step. */
+struct model_key {
+	int family, group; /* group: index into model_groups; -1: not live */
+	unsigned age;      /* order of becoming live, for eviction */
+};
+
+static const char *const model_groups[] = { "h", "h|1", "h|2", "h|1|x", "g|1", "g|1|y", "" };
+#define MODEL_GROUPS (sizeof(model_groups) / sizeof(model_groups[0]))
+#define MODEL_KEYS 40
+#define LIVE_MAX 24
+
+static bool model_under(const char *g, const char *parent)
+{
+	size_t n = strlen(parent);
+	return n && strncmp(g, parent, n) == 0 && (g[n] == '\0' || g[n] == '|');
+}
+
+static void model_text(const struct model_key m[2][MODEL_KEYS], char *out, size_t cap)
+{
+	/* "family:key@group" sorted by family then key, as live_sorted prints */
+	size_t used = 0;
+	out[0] = '\0';
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < MODEL_KEYS; k++)
+			if (m[f][k].group >= 0)
+				used += (size_t)snprintf(out + used, cap - used, "%d:k%02d@%s ", f, k,
+							 model_groups[m[f][k].group]);
+}
+
+struct sorted_live {
+	const struct swl_family *fam[2];
+	char rows[2 * MODEL_KEYS][80];
+	size_t n;
+};
+
+static void collect_sorted(const struct swl_family *f, const char *key, const char *group,
+			   const struct swl_series *s, void *arg)
+{
+	(void)s;
+	struct sorted_live *sl = arg;
+	snprintf(sl->rows[sl->n++], sizeof(sl->rows[0]), "%d:%s@%s ", f == sl->fam[1], key, group);
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void live_sorted(struct swl_context *c, struct sorted_live *sl, char *out, size_t cap)
+{
+	sl->n = 0;
+	swl_context_foreach_live(c, collect_sorted, sl);
+	qsort(sl->rows, sl->n, sizeof(sl->rows[0]), cmp_rows);
+	out[0] = '\0';
+	for (size_t i = 0; i < sl->n; i++)
+		strncat(out, sl->rows[i], cap - strlen(out) - 1);
+}
+
+Test(context, live_groups_match_a_model)
+{
+	struct swl_registry *r = swl_registry_create(0);
+	struct swl_family *fam[2] = { swl_registry_family(r, "a_up", SWL_GAUGE, "", NULL, 0, NULL, 0, 0),
+				      swl_registry_family(r, "b_up", SWL_GAUGE, "", NULL, 0, NULL, 0, 0) };
+	struct swl_series *series[2] = { swl_family_series(fam[0], NULL), swl_family_series(fam[1], NULL) };
+	struct swl_context *c = swl_context_create(LIVE_MAX, 0);
+	struct model_key m[2][MODEL_KEYS];
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < MODEL_KEYS; k++)
+			m[f][k] = (struct model_key){ .group = -1 };
+	struct sorted_live sl = { .fam = { fam[0], fam[1] } };
+	static char want[8192], got[8192];
+	unsigned seed = 12345, age = 0, live = 0;
+	char key[16];
+	for (int step = 0; step < 20000; step++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned x = seed >> 8;
+		int f = (int)(x & 1), k = (int)((x >> 1) % MODEL_KEYS), g = (int)((x >> 7) % MODEL_GROUPS),
+		    g2 = (int)((x >> 11) % MODEL_GROUPS);
+		snprintf(key, sizeof(key), "k%02d", k);
+		switch ((x >> 15) % 8) {
+		case 0: case 1: case 2: case 3: /* up (evicting the oldest live key when full) */
+			if (m[f][k].group >= 0)
+				break;
+			if (live == LIVE_MAX) {
+				int of = 0, ok = -1;
+				for (int ff = 0; ff < 2; ff++)
+					for (int kk = 0; kk < MODEL_KEYS; kk++)
+						if (m[ff][kk].group >= 0 && (ok < 0 || m[ff][kk].age < m[of][ok].age))
+							of = ff, ok = kk;
+				m[of][ok].group = -1;
+				live--;
+			}
+			swl_context_up(c, fam[f], S(key), S(model_groups[g]), series[f], step);
+			m[f][k] = (struct model_key){ .group = g, .age = age++ };
+			live++;
+			break;
+		case 4: /* down */
+			swl_context_down(c, fam[f], S(key), step);
+			if (m[f][k].group >= 0)
+				live--;
+			m[f][k].group = -1;
+			break;
+		case 5: case 6: /* down_group: the group and every group under it */
+			swl_context_down_group(c, fam[f], S(model_groups[g]), step, NULL, NULL);
+			for (int kk = 0; kk < MODEL_KEYS; kk++)
+				if (m[f][kk].group >= 0 && model_under(model_groups[m[f][kk].group], model_groups[g])) {
+					m[f][kk].group = -1;
+					live--;
+				}
+			break;
+		default: /* regroup: the group and every group under it become g2 */
+			swl_context_regroup(c, fam[f], S(model_groups[g]), S(model_groups[g2]));
+			for (int kk = 0; kk < MODEL_KEYS; kk++)
+				if (m[f][kk].group >= 0 && model_under(model_groups[m[f][kk].group], model_groups[g]))
+					m[f][kk].group = g2;
+			break;
+		}
+		model_text(m, want, sizeof(want));
+		live_sorted(c, &sl, got, sizeof(got));
+		cr_assert_str_eq(got, want, "step %d: got %s want %s", step, got, want);
+		cr_assert_eq(series[0]->value + series[1]->value, (double)live, "step %d", step);
+	}
+	swl_context_destroy(c);
+	swl_registry_destroy(r);
+}

@@ -2,6 +2,7 @@
 """Write journal entries in the journal export format on stdout, for
    python3 journal_export.py json FILE            | systemd-journal-remote -o OUT.journal -
    python3 journal_export.py filelog FILE HOST YEAR | systemd-journal-remote -o OUT.journal -
+   python3 journal_export.py syslog DAEMON AUTH YEAR | systemd-journal-remote -o OUT.journal -
 
 json:    FILE holds `journalctl -o json` lines; every field is written back as it was
          (__CURSOR is not a field and is left out).
@@ -9,6 +10,12 @@ filelog: FILE holds charon file-logger lines ("Nov 29 17:51:52 09[IKE] <con1|1> 
          becomes the entry charon-systemd's journal logger writes for that message: MESSAGE
          without the thread/group/SA prefix, and the fields GROUP, THREAD, IKE_SA_NAME,
          IKE_SA_UNIQUE_ID (times are UTC, the year is given).
+syslog:  DAEMON and AUTH hold the lines charon's two default syslog loggers wrote
+         ("Nov 29 17:51:52 moon charon: 09[IKE] msg"; AUTH may be - for none): each line
+         becomes the entry journald stores for a syslog message of charon (MESSAGE with the
+         "NN[GRP] " prefix, SYSLOG_FACILITY 3 for daemon and 10 for auth, one pid), and
+         each auth line comes right after its daemon twin, as charon writes them (an auth
+         line with no twin left in DAEMON comes where its time puts it).
 Values with a newline use the binary form NAME\\n<u64 LE length><bytes>\\n."""
 import calendar, json, re, struct, sys
 
@@ -68,9 +75,53 @@ def from_filelog(path, host, year):
         out.write(b"\n")
 
 
+SYSLOG = re.compile(r"^(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) (\S+) ([^:\[]+)(?:\[(\d+)\])?: (.*)$")
+
+
+def syslog_lines(path, year):
+    """(time, host, identifier, message) per line of a classic syslog file."""
+    if path == "-":
+        return []
+    rows = []
+    for line in open(path, encoding="utf-8", errors="surrogateescape"):
+        m = SYSLOG.match(line.rstrip("\n"))
+        if m:
+            mon, day, hh, mm, ss, host, ident, _, msg = m.groups()
+            t = calendar.timegm((year, MONTHS[mon], int(day), int(hh), int(mm), int(ss), 0, 0, 0))
+            rows.append((t, host, ident, msg))
+    return rows
+
+
+def from_syslog(daemon, auth, year):
+    entries = [(row, 3) for row in syslog_lines(daemon, year)]
+    for row in syslog_lines(auth, year):
+        twin = next((i for i, (r, fac) in enumerate(entries)
+                     if fac == 3 and r == row and not (i + 1 < len(entries) and entries[i + 1] == (row, 10))),
+                    None)
+        if twin is None:
+            at = next((i for i, (r, _) in enumerate(entries) if r[0] > row[0]), len(entries))
+            entries.insert(at, (row, 10))
+        else:
+            entries.insert(twin + 1, (row, 10))
+    for seq, ((t, host, ident, msg), fac) in enumerate(entries):
+        field("__REALTIME_TIMESTAMP", t * 1000000 + seq % 1000000)  # entries keep their order
+        field("__MONOTONIC_TIMESTAMP", seq + 1)
+        field("_BOOT_ID", "0123456789abcdef0123456789abcdef")
+        field("_HOSTNAME", host)
+        field("_TRANSPORT", "syslog")
+        field("_PID", "4242")
+        field("SYSLOG_IDENTIFIER", ident)
+        field("SYSLOG_FACILITY", str(fac))
+        field("PRIORITY", "6")
+        field("MESSAGE", msg)
+        out.write(b"\n")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "json":
         from_json(sys.argv[2])
+    elif len(sys.argv) == 5 and sys.argv[1] == "syslog":
+        from_syslog(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif len(sys.argv) == 5 and sys.argv[1] == "filelog":
         from_filelog(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:

@@ -33,7 +33,7 @@ static bool line_twin(const char *line)
  * LEVEL for charon-systemd's own logger; charon's prefix moved into fields. */
 static bool entry_twin(const char *msg, long pid, int facility, bool native, int64_t t)
 {
-	static char fac[8];
+	static char fac[12];
 	struct swl_event ev = { .time_us = t, .host = swl_str_c("moon"), .program = swl_str_c("charon"),
 				.pid = pid, .msg = swl_str_c(msg) };
 	if (facility >= 0) {

@@ -11,7 +11,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <yaml.h>
+
+#include "yaml_doc.h"
 
 #define MAX_RULES_FILE (16u << 20)
 #define MAX_FILES 256
@@ -29,128 +30,21 @@ struct mdef {
 	unsigned line, col;
 };
 
-struct doc {
-	const char *path;
-	yaml_document_t y;
-	bool loaded;
-	char *data; /* the file's text, kept while loading: error columns inside quoted scalars */
-	yaml_node_t *programs, *rules;
+/* A rules file while it loads: its text is kept for error columns inside quoted scalars. */
+struct file {
+	struct swl_yaml_doc doc;
+	yaml_node_t *programs, *rules; /* its top-level programs: and rules:, found in pass 1 */
 };
 
 struct loader {
 	struct swl_err *err;
 	struct swl_ruleset *rs;
-	size_t ndocs;
-	struct doc docs[MAX_FILES];
+	size_t nfiles;
+	struct file files[MAX_FILES];
 	size_t nmdefs, capmdefs;
 	struct mdef *mdefs;
 	size_t caprules;
 };
-
-#define MARK_LINE(n) ((unsigned)(n)->start_mark.line + 1)
-#define MARK_COL(n) ((unsigned)(n)->start_mark.column + 1)
-
-static int fail(struct loader *ld, const char *path, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(struct loader *ld, const char *path, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	swl_err_set(ld->err, path, n ? MARK_LINE(n) : 1, n ? MARK_COL(n) : 1, "%s", msg);
-	return -EINVAL;
-}
-
-/* ---- YAML helpers ---- */
-
-static yaml_node_t *node(struct doc *d, int id)
-{
-	return yaml_document_get_node(&d->y, id);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static bool is_map(const yaml_node_t *n)
-{
-	return n && n->type == YAML_MAPPING_NODE;
-}
-
-static bool is_seq(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SEQUENCE_NODE;
-}
-
-/* Bytes of UTF-8 for one YAML escape after the backslash at e[0], and its length in the source. */
-static size_t yaml_escape(const char *e, size_t *srclen)
-{
-	size_t hex = e[0] == 'x' ? 2 : e[0] == 'u' ? 4 : e[0] == 'U' ? 8 : 0;
-	*srclen = 1 + hex;
-	if (!hex)
-		return e[0] == 'N' || e[0] == '_' ? 2 : e[0] == 'L' || e[0] == 'P' ? 3 : 1; /* U+0085 U+00A0 U+2028/9 */
-	unsigned long cp = 0;
-	for (size_t i = 0; i < hex && e[1 + i]; i++)
-		cp = cp * 16 + (unsigned long)(e[1 + i] <= '9' ? e[1 + i] - '0' : (e[1 + i] | 0x20) - 'a' + 10);
-	return hex == 2 || cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-}
-
-/* Column of byte `off` of scalar n's value, found by walking its source and undoing quoting
- * ('' in single quotes, backslash escapes in double quotes). Columns count characters, as
- * libyaml's marks do. A value folded over several lines, or a block scalar, gives its start. */
-static unsigned scalar_col(const struct doc *d, const yaml_node_t *n, size_t off)
-{
-	enum yaml_scalar_style_e style = n->data.scalar.style;
-	bool sq = style == YAML_SINGLE_QUOTED_SCALAR_STYLE, dq = style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	if (!d->data || (!sq && !dq && style != YAML_PLAIN_SCALAR_STYLE))
-		return MARK_COL(n);
-	const char *src = d->data + n->start_mark.index + (sq || dq), *end = d->data + n->end_mark.index;
-	unsigned col = MARK_COL(n) + (sq || dq);
-	for (size_t got = 0; got < off && src < end;) {
-		size_t slen = 1, dlen = 1, cols = 1; /* source bytes, value bytes, source columns */
-		unsigned char c = (unsigned char)*src;
-		if (c == '\n' || c == '\r')
-			return MARK_COL(n);
-		if (sq && c == '\'' && src + 1 < end && src[1] == '\'') {
-			slen = cols = 2;
-		} else if (dq && c == '\\' && src + 1 < end) {
-			dlen = yaml_escape(src + 1, &slen);
-			cols = ++slen;
-		} else if (c >= 0xC0) {
-			slen = dlen = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-		}
-		got += dlen;
-		src += slen;
-		col += (unsigned)cols;
-	}
-	return col;
-}
-
-static int want_scalar(struct loader *ld, struct doc *d, const yaml_node_t *n, const char *what, const char **out)
-{
-	*out = "";
-	if (!scalar(n))
-		return fail(ld, d->path, n, "%s must be a string", what);
-	*out = scalar(n);
-	return 0;
-}
-
-static int want_uint(struct loader *ld, struct doc *d, const yaml_node_t *n, const char *what, unsigned long long max,
-		     unsigned long long *out)
-{
-	const char *s = scalar(n);
-	char *end;
-	errno = 0;
-	unsigned long long v = s && *s && *s != '-' ? strtoull(s, &end, 10) : 0;
-	if (!s || !*s || *s == '-' || errno || *end || v > max)
-		return fail(ld, d->path, n, "%s must be a whole number from 0 to %llu", what, max);
-	*out = v;
-	return 0;
-}
 
 static bool valid_name(const char *s, bool metric)
 {
@@ -165,48 +59,26 @@ static bool valid_name(const char *s, bool metric)
 	return true;
 }
 
-/* Iterate a mapping: for (pair...) with key scalar checked against allowed keys. */
-#define MAP_FOR(d, map, pair) \
-	for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start; pair < (map)->data.mapping.pairs.top; pair++)
-#define SEQ_FOR(d, seq, item) \
-	for (yaml_node_item_t *item = (seq)->data.sequence.items.start; item < (seq)->data.sequence.items.top; item++)
-
-static int check_key(struct loader *ld, struct doc *d, yaml_node_t *k, const char *const *allowed, const char *where)
-{
-	const char *s = scalar(k);
-	if (!s)
-		return fail(ld, d->path, k, "keys of %s must be strings", where);
-	for (size_t i = 0; allowed[i]; i++)
-		if (strcmp(s, allowed[i]) == 0)
-			return 0;
-	char list[256] = "";
-	for (size_t i = 0; allowed[i]; i++) {
-		strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
-		strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
-	}
-	return fail(ld, d->path, k, "unknown key '%s' in %s (expected one of: %s)", s, where, list);
-}
-
 /* A list of strings (or one string) into a NULL-free array. */
-static int string_list(struct loader *ld, struct doc *d, yaml_node_t *n, const char *what, char ***out, size_t *nout)
+static int string_list(struct swl_yaml_doc *d, yaml_node_t *n, const char *what, char ***out, size_t *nout)
 {
 	*out = NULL;
 	*nout = 0;
-	if (scalar(n)) {
+	if (swl_yaml_scalar(n)) {
 		*out = swl_xcalloc(1, sizeof(char *));
-		(*out)[0] = swl_xstrdup(scalar(n));
+		(*out)[0] = swl_xstrdup(swl_yaml_scalar(n));
 		*nout = 1;
 		return 0;
 	}
-	if (!is_seq(n))
-		return fail(ld, d->path, n, "%s must be a string or a list of strings", what);
-	size_t cap = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (!swl_yaml_is_seq(n))
+		return swl_yaml_fail(d, n, "%s must be a string or a list of strings", what);
+	size_t cap = swl_yaml_seq_len(n);
 	*out = swl_xcalloc(cap ? cap : 1, sizeof(char *));
-	SEQ_FOR(d, n, it) {
-		yaml_node_t *e = node(d, *it);
-		if (!scalar(e))
-			return fail(ld, d->path, e, "%s must be a list of strings", what);
-		(*out)[(*nout)++] = swl_xstrdup(scalar(e));
+	SWL_YAML_SEQ_FOR(n, it) {
+		yaml_node_t *e = swl_yaml_node(d, *it);
+		if (!swl_yaml_scalar(e))
+			return swl_yaml_fail(d, e, "%s must be a list of strings", what);
+		(*out)[(*nout)++] = swl_xstrdup(swl_yaml_scalar(e));
 	}
 	return 0;
 }
@@ -306,51 +178,16 @@ static int list_files(const char *path, struct swl_ruleset *rs, struct swl_err *
 	return 0;
 }
 
-/* YAML forbids a key twice in one mapping, but libyaml does not check: without this the
- * second `match:` of a rule would silently win. Nodes are stored in document order. */
-static int check_duplicate_keys(struct loader *ld, struct doc *d)
-{
-	for (yaml_node_t *n = d->y.nodes.start; n < d->y.nodes.top; n++) {
-		if (n->type != YAML_MAPPING_NODE)
-			continue;
-		yaml_node_pair_t *start = n->data.mapping.pairs.start;
-		for (yaml_node_pair_t *a = start; a < n->data.mapping.pairs.top; a++) {
-			yaml_node_t *ka = node(d, a->key);
-			if (!scalar(ka))
-				continue;
-			for (yaml_node_pair_t *b = start; b < a; b++) {
-				yaml_node_t *kb = node(d, b->key);
-				if (scalar(kb) && strcmp(scalar(ka), scalar(kb)) == 0)
-					return fail(ld, d->path, ka, "key '%s' given twice in one mapping (first at line %u)",
-						    scalar(ka), MARK_LINE(kb));
-			}
-		}
-	}
-	return 0;
-}
-
-static int load_doc(struct loader *ld, struct doc *d)
+static int load_doc(struct swl_yaml_doc *d)
 {
 	char *data;
 	size_t len;
-	int r = read_file(d->path, &data, &len, ld->err);
+	int r = read_file(d->path, &data, &len, d->err);
 	if (r < 0)
 		return r;
-	yaml_parser_t p;
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&p, &d->y)) {
-		swl_err_set(ld->err, d->path, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
-			    "YAML syntax error: %s%s%s", p.problem ? p.problem : "unknown",
-			    p.context ? " " : "", p.context ? p.context : "");
-		yaml_parser_delete(&p);
-		free(data);
-		return -EINVAL;
-	}
-	yaml_parser_delete(&p);
-	d->data = data;
-	d->loaded = true;
-	return check_duplicate_keys(ld, d);
+	if ((r = swl_yaml_doc_parse(d, data, len, NULL)) < 0)
+		return r;
+	return swl_yaml_check_duplicates(d);
 }
 
 /* ---- metrics ---- */
@@ -363,35 +200,39 @@ static struct mdef *find_mdef(struct loader *ld, const char *name)
 	return NULL;
 }
 
-static int load_metric(struct loader *ld, struct doc *d, yaml_node_t *kn, yaml_node_t *vn)
+static int load_metric(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *kn, yaml_node_t *vn)
 {
 	static const char *const keys[] = { "type", "help", "labels", "buckets", "max_series", NULL };
-	const char *name = scalar(kn);
+	const char *name = swl_yaml_scalar(kn);
 	if (!name || !valid_name(name, true))
-		return fail(ld, d->path, kn, "invalid metric name '%s'", name ? name : "");
+		return swl_yaml_fail(d, kn, "invalid metric name '%s'", name ? name : "");
 	if (strncmp(name, "swanlog_", 8) == 0)
-		return fail(ld, d->path, kn, "metric names starting with swanlog_ are reserved for swanlog's own metrics");
+		return swl_yaml_fail(d, kn,
+				     "metric names starting with swanlog_ are reserved for swanlog's own metrics");
 	struct mdef *old = find_mdef(ld, name);
 	if (old)
-		return fail(ld, d->path, kn, "metric '%s' already declared at %s:%u:%u", name, old->path, old->line, old->col);
-	if (!is_map(vn))
-		return fail(ld, d->path, vn, "metric '%s' must be a mapping with type, help and labels", name);
+		return swl_yaml_fail(d, kn, "metric '%s' already declared at %s:%u:%u", name, old->path, old->line,
+				     old->col);
+	if (!swl_yaml_is_map(vn))
+		return swl_yaml_fail(d, vn, "metric '%s' must be a mapping with type, help and labels", name);
 	if (ld->nmdefs == ld->capmdefs) {
 		ld->capmdefs = ld->capmdefs ? ld->capmdefs * 2 : 32;
 		ld->mdefs = swl_xrealloc(ld->mdefs, ld->capmdefs * sizeof(*ld->mdefs));
 	}
 	struct mdef *m = &ld->mdefs[ld->nmdefs++];
-	*m = (struct mdef){ .name = swl_xstrdup(name), .path = d->path, .line = MARK_LINE(kn), .col = MARK_COL(kn) };
+	*m = (struct mdef){
+		.name = swl_xstrdup(name), .path = d->path, .line = SWL_YAML_LINE(kn), .col = SWL_YAML_COL(kn)
+	};
 	bool has_type = false, has_buckets = false;
 	yaml_node_t *bucket_node = NULL, *le_node = NULL;
-	MAP_FOR(d, vn, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		int r = check_key(ld, d, k, keys, "a metric");
+	SWL_YAML_MAP_FOR(vn, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		int r = swl_yaml_check_key(d, k, keys, "a metric");
 		if (r < 0)
 			return r;
-		const char *key = scalar(k), *s;
+		const char *key = swl_yaml_scalar(k), *s;
 		if (strcmp(key, "type") == 0) {
-			if ((r = want_scalar(ld, d, v, "type", &s)) < 0)
+			if ((r = swl_yaml_string(d, v, "type", &s)) < 0)
 				return r;
 			if (strcmp(s, "counter") == 0)
 				m->type = SWL_COUNTER;
@@ -400,62 +241,63 @@ static int load_metric(struct loader *ld, struct doc *d, yaml_node_t *kn, yaml_n
 			else if (strcmp(s, "histogram") == 0)
 				m->type = SWL_HISTOGRAM;
 			else
-				return fail(ld, d->path, v, "unknown metric type '%s' (expected counter, gauge or histogram)", s);
+				return swl_yaml_fail(
+					d, v, "unknown metric type '%s' (expected counter, gauge or histogram)", s);
 			has_type = true;
 		} else if (strcmp(key, "help") == 0) {
-			if ((r = want_scalar(ld, d, v, "help", &s)) < 0)
+			if ((r = swl_yaml_string(d, v, "help", &s)) < 0)
 				return r;
 			free(m->help);
 			m->help = swl_xstrdup(s);
 		} else if (strcmp(key, "labels") == 0) {
-			if (!is_seq(v))
-				return fail(ld, d->path, v, "labels must be a list of label names");
-			SEQ_FOR(d, v, it) {
-				yaml_node_t *e = node(d, *it);
-				const char *l = scalar(e);
+			if (!swl_yaml_is_seq(v))
+				return swl_yaml_fail(d, v, "labels must be a list of label names");
+			SWL_YAML_SEQ_FOR(v, it) {
+				yaml_node_t *e = swl_yaml_node(d, *it);
+				const char *l = swl_yaml_scalar(e);
 				if (!l || !valid_name(l, false) || strncmp(l, "__", 2) == 0)
-					return fail(ld, d->path, e, "invalid label name '%s'", l ? l : "");
+					return swl_yaml_fail(d, e, "invalid label name '%s'", l ? l : "");
 				if (strcmp(l, "le") == 0)
 					le_node = e; /* reserved for histograms; the type may come later */
 				for (size_t i = 0; i < m->nlabels; i++)
 					if (strcmp(m->labels[i], l) == 0)
-						return fail(ld, d->path, e, "label '%s' listed twice", l);
+						return swl_yaml_fail(d, e, "label '%s' listed twice", l);
 				if (m->nlabels == SWL_MAX_LABELS)
-					return fail(ld, d->path, e, "more than %d labels", SWL_MAX_LABELS);
+					return swl_yaml_fail(d, e, "more than %d labels", SWL_MAX_LABELS);
 				m->labels[m->nlabels++] = swl_xstrdup(l);
 			}
 		} else if (strcmp(key, "buckets") == 0) {
-			if (!is_seq(v))
-				return fail(ld, d->path, v, "buckets must be a list of numbers");
+			if (!swl_yaml_is_seq(v))
+				return swl_yaml_fail(d, v, "buckets must be a list of numbers");
 			has_buckets = true;
 			bucket_node = v;
-			SEQ_FOR(d, v, it) {
-				yaml_node_t *e = node(d, *it);
-				const char *b = scalar(e);
+			SWL_YAML_SEQ_FOR(v, it) {
+				yaml_node_t *e = swl_yaml_node(d, *it);
+				const char *b = swl_yaml_scalar(e);
 				char *end;
 				double x = b ? strtod(b, &end) : NAN;
 				if (!b || !*b || *end || !isfinite(x))
-					return fail(ld, d->path, e, "bucket bound must be a finite number");
+					return swl_yaml_fail(d, e, "bucket bound must be a finite number");
 				if (m->nbounds && x <= m->bounds[m->nbounds - 1])
-					return fail(ld, d->path, e, "bucket bounds must be in increasing order");
+					return swl_yaml_fail(d, e, "bucket bounds must be in increasing order");
 				if (m->nbounds == SWL_MAX_BUCKETS)
-					return fail(ld, d->path, e, "more than %d buckets", SWL_MAX_BUCKETS);
+					return swl_yaml_fail(d, e, "more than %d buckets", SWL_MAX_BUCKETS);
 				m->bounds[m->nbounds++] = x;
 			}
 		} else if (strcmp(key, "max_series") == 0) {
 			unsigned long long x;
-			if ((r = want_uint(ld, d, v, "max_series", 100000000ULL, &x)) < 0)
+			if ((r = swl_yaml_uint(d, v, "max_series", 100000000ULL, &x)) < 0)
 				return r;
 			m->max_series = (size_t)x;
 		}
 	}
 	if (!has_type)
-		return fail(ld, d->path, kn, "metric '%s' has no type", name);
+		return swl_yaml_fail(d, kn, "metric '%s' has no type", name);
 	if (has_buckets && m->type != SWL_HISTOGRAM)
-		return fail(ld, d->path, bucket_node, "buckets are only for histograms");
+		return swl_yaml_fail(d, bucket_node, "buckets are only for histograms");
 	if (m->type == SWL_HISTOGRAM) {
 		if (le_node)
-			return fail(ld, d->path, le_node, "label 'le' is reserved for histogram buckets");
+			return swl_yaml_fail(d, le_node, "label 'le' is reserved for histogram buckets");
 		if (!m->nbounds) {
 			static const double def[] = { .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10 };
 			memcpy(m->bounds, def, sizeof(def));
@@ -529,7 +371,7 @@ static struct swl_part *tpl_add(struct swl_tpl *t)
 }
 
 /* Compile "text ${a|b} text" (allow_time: the word `time` means the event time). */
-static int tpl_compile(struct loader *ld, struct doc *d, yaml_node_t *n, const char *s, const pcre2_code *re,
+static int tpl_compile(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *n, const char *s, const pcre2_code *re,
 		       bool allow_time, struct swl_tpl *t)
 {
 	*t = (struct swl_tpl){ .set = true };
@@ -549,11 +391,8 @@ static int tpl_compile(struct loader *ld, struct doc *d, yaml_node_t *n, const c
 		if (!dollar)
 			break;
 		const char *close = strchr(dollar, '}');
-		if (!close) {
-			swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(d, n, (size_t)(dollar - s)),
-				    "unterminated ${ in '%s'", s);
-			return -EINVAL;
-		}
+		if (!close)
+			return swl_yaml_fail_at(d, n, (size_t)(dollar - s), "unterminated ${ in '%s'", s);
 		struct swl_part *part = tpl_add(t);
 		const char *q = dollar + 2;
 		const char *dflt = strstr(q, ":-");
@@ -569,12 +408,12 @@ static int tpl_compile(struct loader *ld, struct doc *d, yaml_node_t *n, const c
 			const char *stop = bar ? bar : close;
 			char *name = swl_xstrndup(q, (size_t)(stop - q));
 			if (!valid_name(name, false) || part->nalts == SWL_MAX_ALTS) {
-				swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(d, n, (size_t)(q - s)),
-					    "%s '%s' in ${...}",
-					    part->nalts == SWL_MAX_ALTS ? "too many alternatives at" : "invalid name",
-					    name);
+				int r = swl_yaml_fail_at(d, n, (size_t)(q - s), "%s '%s' in ${...}",
+							 part->nalts == SWL_MAX_ALTS ? "too many alternatives at"
+										     : "invalid name",
+							 name);
 				free(name);
-				return -EINVAL;
+				return r;
 			}
 			struct swl_ref *ref = &part->alts[part->nalts++];
 			*ref = (struct swl_ref){ .name = name, .namelen = strlen(name) };
@@ -586,28 +425,28 @@ static int tpl_compile(struct loader *ld, struct doc *d, yaml_node_t *n, const c
 	return 0;
 }
 
-static int tpl_node(struct loader *ld, struct doc *d, yaml_node_t *n, const pcre2_code *re, bool allow_time,
+static int tpl_node(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *n, const pcre2_code *re, bool allow_time,
 		    const char *what, struct swl_tpl *t)
 {
 	const char *s;
-	int r = want_scalar(ld, d, n, what, &s);
+	int r = swl_yaml_string(d, n, what, &s);
 	return r < 0 ? r : tpl_compile(ld, d, n, s, re, allow_time, t);
 }
 
 /* ---- rules ---- */
 
-static int load_conds(struct loader *ld, struct doc *d, yaml_node_t *n, const pcre2_code *re, const char *what,
+static int load_conds(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *n, const pcre2_code *re, const char *what,
 		      struct swl_cond **out, size_t *nout)
 {
-	if (!is_map(n))
-		return fail(ld, d->path, n, "%s must be a mapping of name: value", what);
-	size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (!swl_yaml_is_map(n))
+		return swl_yaml_fail(d, n, "%s must be a mapping of name: value", what);
+	size_t cap = swl_yaml_map_len(n);
 	*out = swl_xcalloc(cap ? cap : 1, sizeof(**out));
-	MAP_FOR(d, n, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		const char *ks = scalar(k);
+	SWL_YAML_MAP_FOR(n, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		const char *ks = swl_yaml_scalar(k);
 		if (!ks)
-			return fail(ld, d->path, k, "%s names must be strings", what);
+			return swl_yaml_fail(d, k, "%s names must be strings", what);
 		/* the key is the inside of a ${...}: check its names here, so an error points into it */
 		size_t nalts = 0;
 		for (const char *q = ks;;) {
@@ -616,11 +455,11 @@ static int load_conds(struct loader *ld, struct doc *d, yaml_node_t *n, const pc
 			char *name = swl_xstrndup(q, len);
 			bool ok = valid_name(name, false) && nalts++ < SWL_MAX_ALTS;
 			if (!ok) {
-				swl_err_set(ld->err, d->path, MARK_LINE(k), scalar_col(d, k, (size_t)(q - ks)),
-					    "%s '%s' in ${...}", nalts > SWL_MAX_ALTS ? "too many alternatives at" : "invalid name",
-					    name);
+				int r = swl_yaml_fail_at(
+					d, k, (size_t)(q - ks), "%s '%s' in ${...}",
+					nalts > SWL_MAX_ALTS ? "too many alternatives at" : "invalid name", name);
 				free(name);
-				return -EINVAL;
+				return r;
 			}
 			free(name);
 			if (!bar)
@@ -639,33 +478,34 @@ static int load_conds(struct loader *ld, struct doc *d, yaml_node_t *n, const pc
 	return 0;
 }
 
-static int load_remember(struct loader *ld, struct doc *d, yaml_node_t *n, const pcre2_code *re,
+static int load_remember(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *n, const pcre2_code *re,
 			 struct swl_remember *m)
 {
 	static const char *const keys[] = { "key", "labels", NULL };
-	if (!is_map(n))
-		return fail(ld, d->path, n, "remember must be a mapping with key and labels");
+	if (!swl_yaml_is_map(n))
+		return swl_yaml_fail(d, n, "remember must be a mapping with key and labels");
 	bool has_key = false;
-	MAP_FOR(d, n, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		int r = check_key(ld, d, k, keys, "remember");
+	SWL_YAML_MAP_FOR(n, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		int r = swl_yaml_check_key(d, k, keys, "remember");
 		if (r < 0)
 			return r;
-		if (strcmp(scalar(k), "key") == 0) {
+		if (strcmp(swl_yaml_scalar(k), "key") == 0) {
 			if ((r = tpl_node(ld, d, v, re, false, "remember key", &m->key)) < 0)
 				return r;
 			has_key = true;
 			continue;
 		}
 		/* labels: a list of names (each ${name}) or a mapping name: template */
-		if (is_seq(v)) {
-			SEQ_FOR(d, v, it) {
-				yaml_node_t *e = node(d, *it);
-				const char *l = scalar(e);
+		if (swl_yaml_is_seq(v)) {
+			SWL_YAML_SEQ_FOR(v, it) {
+				yaml_node_t *e = swl_yaml_node(d, *it);
+				const char *l = swl_yaml_scalar(e);
 				if (!l || !valid_name(l, false))
-					return fail(ld, d->path, e, "invalid label name '%s'", l ? l : "");
+					return swl_yaml_fail(d, e, "invalid label name '%s'", l ? l : "");
 				if (m->nlabels == SWL_CTX_MAX_LABELS)
-					return fail(ld, d->path, e, "remember keeps at most %d labels", SWL_CTX_MAX_LABELS);
+					return swl_yaml_fail(d, e, "remember keeps at most %d labels",
+							     SWL_CTX_MAX_LABELS);
 				char ref[300];
 				snprintf(ref, sizeof(ref), "${%s}", l);
 				m->names[m->nlabels] = swl_xstrdup(l);
@@ -673,25 +513,26 @@ static int load_remember(struct loader *ld, struct doc *d, yaml_node_t *n, const
 				if ((r = tpl_compile(ld, d, e, ref, re, false, &m->values[m->nlabels++])) < 0)
 					return r;
 			}
-		} else if (is_map(v)) {
-			MAP_FOR(d, v, lp) {
-				yaml_node_t *lk = node(d, lp->key), *lv = node(d, lp->value);
-				const char *l = scalar(lk);
+		} else if (swl_yaml_is_map(v)) {
+			SWL_YAML_MAP_FOR(v, lp) {
+				yaml_node_t *lk = swl_yaml_node(d, lp->key), *lv = swl_yaml_node(d, lp->value);
+				const char *l = swl_yaml_scalar(lk);
 				if (!l || !valid_name(l, false))
-					return fail(ld, d->path, lk, "invalid label name '%s'", l ? l : "");
+					return swl_yaml_fail(d, lk, "invalid label name '%s'", l ? l : "");
 				if (m->nlabels == SWL_CTX_MAX_LABELS)
-					return fail(ld, d->path, lk, "remember keeps at most %d labels", SWL_CTX_MAX_LABELS);
+					return swl_yaml_fail(d, lk, "remember keeps at most %d labels",
+							     SWL_CTX_MAX_LABELS);
 				m->names[m->nlabels] = swl_xstrdup(l);
 				m->namelens[m->nlabels] = strlen(l);
 				if ((r = tpl_node(ld, d, lv, re, false, "remembered label", &m->values[m->nlabels++])) < 0)
 					return r;
 			}
 		} else {
-			return fail(ld, d->path, v, "remember labels must be a list of names or a mapping");
+			return swl_yaml_fail(d, v, "remember labels must be a list of names or a mapping");
 		}
 	}
 	if (!has_key)
-		return fail(ld, d->path, n, "remember needs a key");
+		return swl_yaml_fail(d, n, "remember needs a key");
 	return 0;
 }
 
@@ -721,26 +562,27 @@ static int label_index(const struct mdef *m, const char *l)
 }
 
 /* One update: a mapping with exactly one op key plus by/value/key/group/to/count/labels. */
-static int load_update(struct loader *ld, struct doc *d, yaml_node_t *n, const pcre2_code *re, struct swl_update *u)
+static int load_update(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *n, const pcre2_code *re,
+		       struct swl_update *u)
 {
 	static const char *const keys[] = { "inc", "dec", "set", "observe", "up", "down", "regroup", "reset",
 					    "by", "value", "key", "group", "to", "count", "labels", NULL };
-	if (!is_map(n))
-		return fail(ld, d->path, n, "an update must be a mapping such as {inc: metric_name}");
+	if (!swl_yaml_is_map(n))
+		return swl_yaml_fail(d, n, "an update must be a mapping such as {inc: metric_name}");
 	yaml_node_t *opnode = NULL, *labels = NULL, *by = NULL, *value = NULL, *key = NULL, *group = NULL, *to = NULL,
 		    *count = NULL;
 	bool have_op = false;
-	MAP_FOR(d, n, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		int r = check_key(ld, d, k, keys, "an update");
+	SWL_YAML_MAP_FOR(n, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		int r = swl_yaml_check_key(d, k, keys, "an update");
 		if (r < 0)
 			return r;
-		const char *ks = scalar(k);
+		const char *ks = swl_yaml_scalar(k);
 		for (size_t o = 0; o <= SWL_OP_RESET; o++) {
 			if (strcmp(ks, op_names[o]) == 0) {
 				if (have_op)
-					return fail(ld, d->path, k, "one update has one operation ('%s' and '%s' given)",
-						    op_names[u->op], ks);
+					return swl_yaml_fail(d, k, "one update has one operation ('%s' and '%s' given)",
+							     op_names[u->op], ks);
 				u->op = (enum swl_op)o;
 				opnode = v;
 				have_op = true;
@@ -758,42 +600,43 @@ static int load_update(struct loader *ld, struct doc *d, yaml_node_t *n, const p
 			*slot = v;
 	}
 	if (!have_op)
-		return fail(ld, d->path, n, "an update needs one of inc, dec, set, observe, up, down, regroup, reset");
+		return swl_yaml_fail(d, n, "an update needs one of inc, dec, set, observe, up, down, regroup, reset");
 	const char *mname;
-	int r = want_scalar(ld, d, opnode, "the metric of an update", &mname);
+	int r = swl_yaml_string(d, opnode, "the metric of an update", &mname);
 	if (r < 0)
 		return r;
 	struct mdef *m = find_mdef(ld, mname);
 	if (!m)
-		return fail(ld, d->path, opnode, "metric '%s' is not declared", mname);
+		return swl_yaml_fail(d, opnode, "metric '%s' is not declared", mname);
 	static const char *const tnames[] = { "counter", "gauge", "histogram" };
 	if (!op_fits(u->op, m->type))
-		return fail(ld, d->path, opnode, "'%s' does not apply to %s '%s'", op_names[u->op], tnames[m->type], mname);
+		return swl_yaml_fail(d, opnode, "'%s' does not apply to %s '%s'", op_names[u->op], tnames[m->type],
+				     mname);
 	u->mdef = (size_t)(m - ld->mdefs);
 	enum swl_op op = u->op;
 	const char *opn = op_names[op];
 	if (by && op != SWL_OP_INC && op != SWL_OP_DEC)
-		return fail(ld, d->path, by, "'by' goes with inc or dec");
+		return swl_yaml_fail(d, by, "'by' goes with inc or dec");
 	if (value && op != SWL_OP_SET && op != SWL_OP_OBSERVE)
-		return fail(ld, d->path, value, "'value' goes with set or observe");
+		return swl_yaml_fail(d, value, "'value' goes with set or observe");
 	if (!value && (op == SWL_OP_SET || op == SWL_OP_OBSERVE))
-		return fail(ld, d->path, n, "'%s' needs a value", opn);
+		return swl_yaml_fail(d, n, "'%s' needs a value", opn);
 	if (key && op != SWL_OP_UP && op != SWL_OP_DOWN)
-		return fail(ld, d->path, key, "'key' goes with up or down");
+		return swl_yaml_fail(d, key, "'key' goes with up or down");
 	if (!key && op == SWL_OP_UP)
-		return fail(ld, d->path, n, "'up' needs a key (what is live, e.g. '${host}|${uid}')");
+		return swl_yaml_fail(d, n, "'up' needs a key (what is live, e.g. '${host}|${uid}')");
 	if (op == SWL_OP_DOWN && !key == !group)
-		return fail(ld, d->path, n, "'down' needs a key or a group (not both)");
+		return swl_yaml_fail(d, n, "'down' needs a key or a group (not both)");
 	if (group && op != SWL_OP_UP && op != SWL_OP_DOWN && op != SWL_OP_REGROUP)
-		return fail(ld, d->path, group, "'group' goes with up, down or regroup");
+		return swl_yaml_fail(d, group, "'group' goes with up, down or regroup");
 	if (op == SWL_OP_REGROUP && (!group || !to))
-		return fail(ld, d->path, n, "'regroup' needs group (from) and to");
+		return swl_yaml_fail(d, n, "'regroup' needs group (from) and to");
 	if (to && op != SWL_OP_REGROUP)
-		return fail(ld, d->path, to, "'to' goes with regroup");
+		return swl_yaml_fail(d, to, "'to' goes with regroup");
 	if (count && op != SWL_OP_DOWN)
-		return fail(ld, d->path, count, "'count' goes with down");
+		return swl_yaml_fail(d, count, "'count' goes with down");
 	if (labels && (op == SWL_OP_DOWN ? !count : op == SWL_OP_REGROUP || op == SWL_OP_RESET))
-		return fail(ld, d->path, labels, "'%s' takes no labels: it acts on wherever the key is live", opn);
+		return swl_yaml_fail(d, labels, "'%s' takes no labels: it acts on wherever the key is live", opn);
 	if (by && (r = tpl_node(ld, d, by, re, false, "by", &u->value)) < 0)
 		return r;
 	if (value && (r = tpl_node(ld, d, value, re, op == SWL_OP_SET, "value", &u->value)) < 0)
@@ -809,13 +652,13 @@ static int load_update(struct loader *ld, struct doc *d, yaml_node_t *n, const p
 	struct swl_tpl *tpls = u->labels;
 	if (count) {
 		const char *cname;
-		if ((r = want_scalar(ld, d, count, "count", &cname)) < 0)
+		if ((r = swl_yaml_string(d, count, "count", &cname)) < 0)
 			return r;
 		struct mdef *cm = find_mdef(ld, cname);
 		if (!cm)
-			return fail(ld, d->path, count, "metric '%s' is not declared", cname);
+			return swl_yaml_fail(d, count, "metric '%s' is not declared", cname);
 		if (cm->type != SWL_COUNTER)
-			return fail(ld, d->path, count, "'count' names a counter; '%s' is not one", cname);
+			return swl_yaml_fail(d, count, "'count' names a counter; '%s' is not one", cname);
 		u->has_count = true;
 		u->count_mdef = (size_t)(cm - ld->mdefs);
 		for (size_t i = 0; i < cm->nlabels; i++)
@@ -824,18 +667,18 @@ static int load_update(struct loader *ld, struct doc *d, yaml_node_t *n, const p
 		tpls = u->count_labels;
 	}
 	if (labels) {
-		if (!is_map(labels))
-			return fail(ld, d->path, labels, "labels must be a mapping of label: template");
-		MAP_FOR(d, labels, pair) {
-			yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-			const char *l = scalar(k);
+		if (!swl_yaml_is_map(labels))
+			return swl_yaml_fail(d, labels, "labels must be a mapping of label: template");
+		SWL_YAML_MAP_FOR(labels, pair) {
+			yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+			const char *l = swl_yaml_scalar(k);
 			int i = label_index(target, l);
 			if (i < 0)
-				return fail(ld, d->path, k, "metric '%s' has no label '%s'", target->name, l ? l : "");
+				return swl_yaml_fail(d, k, "metric '%s' has no label '%s'", target->name, l ? l : "");
 			if (count && u->count_from[i] >= 0)
-				return fail(ld, d->path, k, "label '%s' comes from the gauge '%s'", l, m->name);
+				return swl_yaml_fail(d, k, "label '%s' comes from the gauge '%s'", l, m->name);
 			if (tpls[i].set)
-				return fail(ld, d->path, k, "label '%s' given twice", l);
+				return swl_yaml_fail(d, k, "label '%s' given twice", l);
 			if ((r = tpl_node(ld, d, v, re, false, "a label value", &tpls[i])) < 0)
 				return r;
 		}
@@ -856,93 +699,97 @@ static int load_update(struct loader *ld, struct doc *d, yaml_node_t *n, const p
 	return 0;
 }
 
-static int load_expect_labels(struct loader *ld, struct doc *d, yaml_node_t *n, struct mdef *m, struct swl_expect *e)
+static int load_expect_labels(struct swl_yaml_doc *d, yaml_node_t *n, const struct mdef *m, struct swl_expect *e)
 {
-	if (!is_map(n))
-		return fail(ld, d->path, n, "an expected update is a mapping of label: value");
-	size_t cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (!swl_yaml_is_map(n))
+		return swl_yaml_fail(d, n, "an expected update is a mapping of label: value");
+	size_t cap = swl_yaml_map_len(n);
 	e->names = swl_xcalloc(cap ? cap : 1, sizeof(char *));
 	e->values = swl_xcalloc(cap ? cap : 1, sizeof(char *));
-	MAP_FOR(d, n, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		const char *l = scalar(k), *val = scalar(v);
+	SWL_YAML_MAP_FOR(n, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		const char *l = swl_yaml_scalar(k), *val = swl_yaml_scalar(v);
 		size_t i = 0;
 		while (l && i < m->nlabels && strcmp(m->labels[i], l) != 0)
 			i++;
 		if (!l || i == m->nlabels)
-			return fail(ld, d->path, k, "metric '%s' has no label '%s'", m->name, l ? l : "");
+			return swl_yaml_fail(d, k, "metric '%s' has no label '%s'", m->name, l ? l : "");
 		if (!val)
-			return fail(ld, d->path, v, "expected label values must be strings");
+			return swl_yaml_fail(d, v, "expected label values must be strings");
 		e->names[e->nlabels] = swl_xstrdup(l);
 		e->values[e->nlabels++] = swl_xstrdup(val);
 	}
 	return 0;
 }
 
-static int load_example(struct loader *ld, struct doc *d, yaml_node_t *n, struct swl_example *ex)
+static int load_example(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *n, struct swl_example *ex)
 {
 	static const char *const keys[] = { "line", "after", "fields", "expect", NULL };
-	if (!is_map(n))
-		return fail(ld, d->path, n, "an example is a mapping with line (or fields) and expect");
-	ex->line = MARK_LINE(n);
-	ex->col = MARK_COL(n);
+	if (!swl_yaml_is_map(n))
+		return swl_yaml_fail(d, n, "an example is a mapping with line (or fields) and expect");
+	ex->line = SWL_YAML_LINE(n);
+	ex->col = SWL_YAML_COL(n);
 	bool has_expect = false;
-	MAP_FOR(d, n, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		int r = check_key(ld, d, k, keys, "an example");
+	SWL_YAML_MAP_FOR(n, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		int r = swl_yaml_check_key(d, k, keys, "an example");
 		if (r < 0)
 			return r;
-		const char *ks = scalar(k), *s;
+		const char *ks = swl_yaml_scalar(k), *s;
 		if (strcmp(ks, "line") == 0) {
-			if ((r = want_scalar(ld, d, v, "line", &s)) < 0)
+			if ((r = swl_yaml_string(d, v, "line", &s)) < 0)
 				return r;
 			ex->text = swl_xstrdup(s);
 		} else if (strcmp(ks, "after") == 0) {
-			if ((r = string_list(ld, d, v, "after", &ex->after, &ex->nafter)) < 0)
+			if ((r = string_list(d, v, "after", &ex->after, &ex->nafter)) < 0)
 				return r;
 		} else if (strcmp(ks, "fields") == 0) {
-			if (!is_map(v))
-				return fail(ld, d->path, v, "fields must be a mapping of journal field: value");
-			size_t cap = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+			if (!swl_yaml_is_map(v))
+				return swl_yaml_fail(d, v, "fields must be a mapping of journal field: value");
+			size_t cap = swl_yaml_map_len(v);
 			ex->fnames = swl_xcalloc(cap ? cap : 1, sizeof(char *));
 			ex->fvalues = swl_xcalloc(cap ? cap : 1, sizeof(char *));
-			MAP_FOR(d, v, fp) {
-				yaml_node_t *fk = node(d, fp->key), *fv = node(d, fp->value);
-				if (!scalar(fk) || !scalar(fv))
-					return fail(ld, d->path, fk, "fields must map names to strings");
-				ex->fnames[ex->nfields] = swl_xstrdup(scalar(fk));
-				ex->fvalues[ex->nfields++] = swl_xstrdup(scalar(fv));
+			SWL_YAML_MAP_FOR(v, fp) {
+				yaml_node_t *fk = swl_yaml_node(d, fp->key), *fv = swl_yaml_node(d, fp->value);
+				if (!swl_yaml_scalar(fk) || !swl_yaml_scalar(fv))
+					return swl_yaml_fail(d, fk, "fields must map names to strings");
+				ex->fnames[ex->nfields] = swl_xstrdup(swl_yaml_scalar(fk));
+				ex->fvalues[ex->nfields++] = swl_xstrdup(swl_yaml_scalar(fv));
 			}
 		} else {
 			has_expect = true;
-			if (!is_map(v))
-				return fail(ld, d->path, v, "expect must be a mapping of metric: labels (or {} for none)");
-			MAP_FOR(d, v, ep) {
-				yaml_node_t *mk = node(d, ep->key), *mv = node(d, ep->value);
-				const char *mname = scalar(mk);
+			if (!swl_yaml_is_map(v))
+				return swl_yaml_fail(d, v,
+						     "expect must be a mapping of metric: labels (or {} for none)");
+			SWL_YAML_MAP_FOR(v, ep) {
+				yaml_node_t *mk = swl_yaml_node(d, ep->key), *mv = swl_yaml_node(d, ep->value);
+				const char *mname = swl_yaml_scalar(mk);
 				struct mdef *m = mname ? find_mdef(ld, mname) : NULL;
 				if (!m)
-					return fail(ld, d->path, mk, "metric '%s' is not declared", mname ? mname : "");
-				size_t count = is_seq(mv) ? (size_t)(mv->data.sequence.items.top - mv->data.sequence.items.start) : 1;
+					return swl_yaml_fail(d, mk, "metric '%s' is not declared", mname ? mname : "");
+				size_t count = swl_yaml_is_seq(mv) ? swl_yaml_seq_len(mv) : 1;
 				ex->expect = swl_xrealloc(ex->expect, (ex->nexpect + count) * sizeof(*ex->expect));
 				yaml_node_t *one[1] = { mv };
 				for (size_t i = 0; i < count; i++) {
-					yaml_node_t *ln = is_seq(mv) ? node(d, mv->data.sequence.items.start[i]) : one[0];
+					yaml_node_t *ln = swl_yaml_is_seq(mv)
+								  ? swl_yaml_node(d, mv->data.sequence.items.start[i])
+								  : one[0];
 					struct swl_expect *e = &ex->expect[ex->nexpect++];
-					*e = (struct swl_expect){ .metric = swl_xstrdup(mname), .line = MARK_LINE(ln),
-								  .col = MARK_COL(ln) };
-					if ((r = load_expect_labels(ld, d, ln, m, e)) < 0)
+					*e = (struct swl_expect){ .metric = swl_xstrdup(mname),
+								  .line = SWL_YAML_LINE(ln),
+								  .col = SWL_YAML_COL(ln) };
+					if ((r = load_expect_labels(d, ln, m, e)) < 0)
 						return r;
 				}
 			}
 		}
 	}
 	if (!ex->text && !ex->nfields)
-		return fail(ld, d->path, n, "an example needs a line or fields");
+		return swl_yaml_fail(d, n, "an example needs a line or fields");
 	if (ex->text && ex->nfields)
-		return fail(ld, d->path, n, "an example has a line or fields, not both");
+		return swl_yaml_fail(d, n, "an example has a line or fields, not both");
 	if (!has_expect)
-		return fail(ld, d->path, n, "an example needs expect (use {} when the line must cause no update)");
+		return swl_yaml_fail(d, n, "an example needs expect (use {} when the line must cause no update)");
 	return 0;
 }
 
@@ -1079,10 +926,10 @@ none:
 	rule->litlen = 0;
 }
 
-static int compile_pattern(struct loader *ld, struct doc *d, yaml_node_t *n, struct swl_rule *rule)
+static int compile_pattern(struct swl_yaml_doc *d, yaml_node_t *n, struct swl_rule *rule)
 {
 	const char *pat;
-	int r = want_scalar(ld, d, n, "match", &pat);
+	int r = swl_yaml_string(d, n, "match", &pat);
 	if (r < 0)
 		return r;
 	int code;
@@ -1093,8 +940,7 @@ static int compile_pattern(struct loader *ld, struct doc *d, yaml_node_t *n, str
 	if (!rule->re) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		swl_err_set(ld->err, d->path, MARK_LINE(n), scalar_col(d, n, off), "bad pattern: %s", (char *)msg);
-		return -EINVAL;
+		return swl_yaml_fail_at(d, n, off, "bad pattern: %s", (char *)msg);
 	}
 	rule->jit = pcre2_jit_compile(rule->re, PCRE2_JIT_COMPLETE) == 0;
 	rule_literal(rule, pat);
@@ -1102,33 +948,33 @@ static int compile_pattern(struct loader *ld, struct doc *d, yaml_node_t *n, str
 }
 
 /* Build one rule from its mapping. Shortcut ops (inc: x at rule level) become one update. */
-static int load_rule(struct loader *ld, struct doc *d, yaml_node_t *n, struct swl_rule *rule, char **file_programs,
-		     size_t nfile_programs)
+static int load_rule(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *n, struct swl_rule *rule,
+		     char **file_programs, size_t nfile_programs)
 {
 	static const char *const keys[] = { "name", "match", "programs", "recall", "if", "unless", "remember",
 					    "forget", "updates", "examples", "inc", "dec", "set", "observe",
 					    "up", "down", "regroup", "reset", "by", "value", "key", "group", "to",
 					    "count", "labels", NULL };
-	if (!is_map(n))
-		return fail(ld, d->path, n, "a rule must be a mapping with name and match");
+	if (!swl_yaml_is_map(n))
+		return swl_yaml_fail(d, n, "a rule must be a mapping with name and match");
 	rule->path = d->path;
-	rule->line = MARK_LINE(n);
-	rule->col = MARK_COL(n);
+	rule->line = SWL_YAML_LINE(n);
+	rule->col = SWL_YAML_COL(n);
 	yaml_node_t *match = NULL, *programs = NULL, *recall = NULL, *ifs = NULL, *unless = NULL, *remember = NULL,
 		    *forget = NULL, *updates = NULL, *examples = NULL;
 	bool shortcut = false;
-	MAP_FOR(d, n, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		int r = check_key(ld, d, k, keys, "a rule");
+	SWL_YAML_MAP_FOR(n, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		int r = swl_yaml_check_key(d, k, keys, "a rule");
 		if (r < 0)
 			return r;
-		const char *ks = scalar(k);
+		const char *ks = swl_yaml_scalar(k);
 		if (strcmp(ks, "name") == 0) {
 			const char *s;
-			if ((r = want_scalar(ld, d, v, "name", &s)) < 0)
+			if ((r = swl_yaml_string(d, v, "name", &s)) < 0)
 				return r;
 			if (!*s)
-				return fail(ld, d->path, v, "rule name must not be empty");
+				return swl_yaml_fail(d, v, "rule name must not be empty");
 			rule->name = swl_xstrdup(s);
 		} else if (strcmp(ks, "match") == 0)
 			match = v;
@@ -1152,18 +998,18 @@ static int load_rule(struct loader *ld, struct doc *d, yaml_node_t *n, struct sw
 			shortcut = true;
 	}
 	if (!rule->name)
-		return fail(ld, d->path, n, "rule has no name");
+		return swl_yaml_fail(d, n, "rule has no name");
 	for (struct swl_rule *o = ld->rs->rules; o < rule; o++)
 		if (strcmp(o->name, rule->name) == 0)
-			return fail(ld, d->path, n, "rule name '%s' already used at %s:%u:%u", rule->name, o->path, o->line,
-				    o->col);
+			return swl_yaml_fail(d, n, "rule name '%s' already used at %s:%u:%u", rule->name, o->path,
+					     o->line, o->col);
 	if (!match)
-		return fail(ld, d->path, n, "rule '%s' has no match pattern", rule->name);
-	int r = compile_pattern(ld, d, match, rule);
+		return swl_yaml_fail(d, n, "rule '%s' has no match pattern", rule->name);
+	int r = compile_pattern(d, match, rule);
 	if (r < 0)
 		return r;
 	if (programs) {
-		if ((r = string_list(ld, d, programs, "programs", &rule->programs, &rule->nprograms)) < 0)
+		if ((r = string_list(d, programs, "programs", &rule->programs, &rule->nprograms)) < 0)
 			return r;
 	} else if (nfile_programs) {
 		rule->programs = swl_xcalloc(nfile_programs, sizeof(char *));
@@ -1171,16 +1017,16 @@ static int load_rule(struct loader *ld, struct doc *d, yaml_node_t *n, struct sw
 			rule->programs[i] = swl_xstrdup(file_programs[i]);
 		rule->nprograms = nfile_programs;
 	}
-	if (recall && !is_seq(recall)) {
+	if (recall && !swl_yaml_is_seq(recall)) {
 		if ((r = tpl_node(ld, d, recall, rule->re, false, "recall", &rule->recall[0])) < 0)
 			return r;
 		rule->nrecall = 1;
 	} else if (recall) { /* a list: each key may use what the keys before it recalled */
-		size_t cnt = (size_t)(recall->data.sequence.items.top - recall->data.sequence.items.start);
+		size_t cnt = swl_yaml_seq_len(recall);
 		if (cnt == 0 || cnt > SWL_MAX_RECALL)
-			return fail(ld, d->path, recall, "recall takes 1 to %d keys", SWL_MAX_RECALL);
+			return swl_yaml_fail(d, recall, "recall takes 1 to %d keys", SWL_MAX_RECALL);
 		for (size_t i = 0; i < cnt; i++) {
-			yaml_node_t *kn = node(d, recall->data.sequence.items.start[i]);
+			yaml_node_t *kn = swl_yaml_node(d, recall->data.sequence.items.start[i]);
 			if ((r = tpl_node(ld, d, kn, rule->re, false, "recall", &rule->recall[i])) < 0)
 				return r;
 			rule->nrecall = i + 1;
@@ -1191,26 +1037,26 @@ static int load_rule(struct loader *ld, struct doc *d, yaml_node_t *n, struct sw
 	if (unless && (r = load_conds(ld, d, unless, rule->re, "unless", &rule->unless, &rule->nunless)) < 0)
 		return r;
 	if (remember) {
-		size_t cnt = is_seq(remember)
-				     ? (size_t)(remember->data.sequence.items.top - remember->data.sequence.items.start)
-				     : 1;
+		size_t cnt = swl_yaml_is_seq(remember) ? swl_yaml_seq_len(remember) : 1;
 		rule->remember = swl_xcalloc(cnt ? cnt : 1, sizeof(*rule->remember));
 		for (size_t i = 0; i < cnt; i++) {
-			yaml_node_t *rn = is_seq(remember) ? node(d, remember->data.sequence.items.start[i]) : remember;
+			yaml_node_t *rn = swl_yaml_is_seq(remember)
+						  ? swl_yaml_node(d, remember->data.sequence.items.start[i])
+						  : remember;
 			rule->nremember++;
 			if ((r = load_remember(ld, d, rn, rule->re, &rule->remember[i])) < 0)
 				return r;
 		}
 	}
 	if (forget) {
-		const char *s = scalar(forget);
+		const char *s = swl_yaml_scalar(forget);
 		if (s && strcmp(s, "all") == 0)
 			rule->forget_all = true;
 		else if ((r = tpl_node(ld, d, forget, rule->re, false, "forget", &rule->forget)) < 0)
 			return r;
 	}
 	if (shortcut && updates)
-		return fail(ld, d->path, n, "rule '%s' has both updates: and an update at rule level", rule->name);
+		return swl_yaml_fail(d, n, "rule '%s' has both updates: and an update at rule level", rule->name);
 	if (shortcut) {
 		rule->updates = swl_xcalloc(1, sizeof(*rule->updates));
 		/* The rule mapping itself holds the update's keys; others were checked above. */
@@ -1219,8 +1065,8 @@ static int load_rule(struct loader *ld, struct doc *d, yaml_node_t *n, struct sw
 		size_t np = 0;
 		static const char *const ukeys[] = { "inc", "dec", "set", "observe", "up", "down", "regroup",
 						     "reset", "by", "value", "key", "group", "to", "count", "labels", NULL };
-		MAP_FOR(d, n, pair) {
-			const char *ks = scalar(node(d, pair->key));
+		SWL_YAML_MAP_FOR(n, pair) {
+			const char *ks = swl_yaml_scalar(swl_yaml_node(d, pair->key));
 			for (size_t i = 0; ukeys[i]; i++)
 				if (strcmp(ks, ukeys[i]) == 0 && np < 32)
 					pairs[np++] = *pair;
@@ -1231,49 +1077,50 @@ static int load_rule(struct loader *ld, struct doc *d, yaml_node_t *n, struct sw
 		if ((r = load_update(ld, d, &sub, rule->re, &rule->updates[0])) < 0)
 			return r;
 	} else if (updates) {
-		if (!is_seq(updates))
-			return fail(ld, d->path, updates, "updates must be a list");
-		size_t cnt = (size_t)(updates->data.sequence.items.top - updates->data.sequence.items.start);
+		if (!swl_yaml_is_seq(updates))
+			return swl_yaml_fail(d, updates, "updates must be a list");
+		size_t cnt = swl_yaml_seq_len(updates);
 		rule->updates = swl_xcalloc(cnt ? cnt : 1, sizeof(*rule->updates));
-		SEQ_FOR(d, updates, it) {
+		SWL_YAML_SEQ_FOR(updates, it) {
 			rule->nupdates++;
-			if ((r = load_update(ld, d, node(d, *it), rule->re, &rule->updates[rule->nupdates - 1])) < 0)
+			if ((r = load_update(ld, d, swl_yaml_node(d, *it), rule->re,
+					     &rule->updates[rule->nupdates - 1])) < 0)
 				return r;
 		}
 	}
 	if (!rule->nupdates && !rule->nremember && !rule->forget.set && !rule->forget_all)
-		return fail(ld, d->path, n, "rule '%s' does nothing: give it updates, remember or forget", rule->name);
+		return swl_yaml_fail(d, n, "rule '%s' does nothing: give it updates, remember or forget", rule->name);
 	if (examples) {
-		if (!is_seq(examples))
-			return fail(ld, d->path, examples, "examples must be a list");
-		size_t cnt = (size_t)(examples->data.sequence.items.top - examples->data.sequence.items.start);
+		if (!swl_yaml_is_seq(examples))
+			return swl_yaml_fail(d, examples, "examples must be a list");
+		size_t cnt = swl_yaml_seq_len(examples);
 		rule->examples = swl_xcalloc(cnt ? cnt : 1, sizeof(*rule->examples));
-		SEQ_FOR(d, examples, it) {
+		SWL_YAML_SEQ_FOR(examples, it) {
 			rule->nexamples++;
-			if ((r = load_example(ld, d, node(d, *it), &rule->examples[rule->nexamples - 1])) < 0)
+			if ((r = load_example(ld, d, swl_yaml_node(d, *it), &rule->examples[rule->nexamples - 1])) < 0)
 				return r;
 		}
 	}
 	return 0;
 }
 
-static int load_limits(struct loader *ld, struct doc *d, yaml_node_t *n)
+static int load_limits(struct loader *ld, struct swl_yaml_doc *d, yaml_node_t *n)
 {
 	static const char *const keys[] = { "context_entries", "context_age", NULL };
-	if (!is_map(n))
-		return fail(ld, d->path, n, "limits must be a mapping");
-	MAP_FOR(d, n, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		int r = check_key(ld, d, k, keys, "limits");
+	if (!swl_yaml_is_map(n))
+		return swl_yaml_fail(d, n, "limits must be a mapping");
+	SWL_YAML_MAP_FOR(n, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		int r = swl_yaml_check_key(d, k, keys, "limits");
 		if (r < 0)
 			return r;
 		unsigned long long x;
-		if (strcmp(scalar(k), "context_entries") == 0) {
-			if ((r = want_uint(ld, d, v, "context_entries", 10000000ULL, &x)) < 0)
+		if (strcmp(swl_yaml_scalar(k), "context_entries") == 0) {
+			if ((r = swl_yaml_uint(d, v, "context_entries", 10000000ULL, &x)) < 0)
 				return r;
 			ld->rs->context_entries = (size_t)x;
 		} else {
-			if ((r = want_uint(ld, d, v, "context_age (seconds)", 100ULL * 365 * 86400, &x)) < 0)
+			if ((r = swl_yaml_uint(d, v, "context_age (seconds)", 100ULL * 365 * 86400, &x)) < 0)
 				return r;
 			ld->rs->context_age_us = (int64_t)x * 1000000;
 		}
@@ -1282,34 +1129,36 @@ static int load_limits(struct loader *ld, struct doc *d, yaml_node_t *n)
 }
 
 /* Pass 1 over a file: top-level keys, metrics, limits; rules are compiled in pass 2. */
-static int load_top(struct loader *ld, struct doc *d)
+static int load_top(struct loader *ld, struct file *f)
 {
+	struct swl_yaml_doc *d = &f->doc;
 	static const char *const keys[] = { "programs", "metrics", "rules", "limits", NULL };
 	yaml_node_t *root = yaml_document_get_root_node(&d->y);
 	if (!root)
 		return 0; /* an empty file declares nothing */
-	if (!is_map(root))
-		return fail(ld, d->path, root, "a rules file is a mapping with metrics and rules");
-	MAP_FOR(d, root, pair) {
-		yaml_node_t *k = node(d, pair->key), *v = node(d, pair->value);
-		int r = check_key(ld, d, k, keys, "a rules file");
+	if (!swl_yaml_is_map(root))
+		return swl_yaml_fail(d, root, "a rules file is a mapping with metrics and rules");
+	SWL_YAML_MAP_FOR(root, pair) {
+		yaml_node_t *k = swl_yaml_node(d, pair->key), *v = swl_yaml_node(d, pair->value);
+		int r = swl_yaml_check_key(d, k, keys, "a rules file");
 		if (r < 0)
 			return r;
-		const char *ks = scalar(k);
+		const char *ks = swl_yaml_scalar(k);
 		if (strcmp(ks, "programs") == 0) {
-			d->programs = v;
+			f->programs = v;
 		} else if (strcmp(ks, "rules") == 0) {
-			if (!is_seq(v))
-				return fail(ld, d->path, v, "rules must be a list");
-			d->rules = v;
+			if (!swl_yaml_is_seq(v))
+				return swl_yaml_fail(d, v, "rules must be a list");
+			f->rules = v;
 		} else if (strcmp(ks, "limits") == 0) {
 			if ((r = load_limits(ld, d, v)) < 0)
 				return r;
 		} else {
-			if (!is_map(v))
-				return fail(ld, d->path, v, "metrics must be a mapping of name: definition");
-			MAP_FOR(d, v, mp) {
-				if ((r = load_metric(ld, d, node(d, mp->key), node(d, mp->value))) < 0)
+			if (!swl_yaml_is_map(v))
+				return swl_yaml_fail(d, v, "metrics must be a mapping of name: definition");
+			SWL_YAML_MAP_FOR(v, mp) {
+				if ((r = load_metric(ld, d, swl_yaml_node(d, mp->key), swl_yaml_node(d, mp->value))) <
+				    0)
 					return r;
 			}
 		}
@@ -1317,25 +1166,26 @@ static int load_top(struct loader *ld, struct doc *d)
 	return 0;
 }
 
-static int load_rules_of(struct loader *ld, struct doc *d)
+static int load_rules_of(struct loader *ld, struct file *f)
 {
-	if (!d->rules)
+	struct swl_yaml_doc *d = &f->doc;
+	if (!f->rules)
 		return 0;
 	char **progs = NULL;
 	size_t nprogs = 0;
 	int r = 0;
-	if (d->programs && (r = string_list(ld, d, d->programs, "programs", &progs, &nprogs)) < 0) {
+	if (f->programs && (r = string_list(d, f->programs, "programs", &progs, &nprogs)) < 0) {
 		free_list(progs, nprogs);
 		return r;
 	}
-	SEQ_FOR(d, d->rules, it) {
+	SWL_YAML_SEQ_FOR(f->rules, it) {
 		if (ld->rs->nrules == ld->caprules) {
 			ld->caprules = ld->caprules ? ld->caprules * 2 : 64;
 			ld->rs->rules = swl_xrealloc(ld->rs->rules, ld->caprules * sizeof(*ld->rs->rules));
 		}
 		struct swl_rule *rule = &ld->rs->rules[ld->rs->nrules++];
 		*rule = (struct swl_rule){ 0 };
-		if ((r = load_rule(ld, d, node(d, *it), rule, progs, nprogs)) < 0)
+		if ((r = load_rule(ld, d, swl_yaml_node(d, *it), rule, progs, nprogs)) < 0)
 			break;
 	}
 	free_list(progs, nprogs);
@@ -1595,20 +1445,17 @@ int swl_rules_load(const char *path, struct swl_registry *reg, struct swl_rulese
 	ld->rs->reg = reg;
 	int r = list_files(path, ld->rs, err);
 	for (size_t i = 0; r == 0 && i < ld->rs->npaths; i++) {
-		struct doc *d = &ld->docs[ld->ndocs++];
-		d->path = ld->rs->paths[i];
-		if ((r = load_doc(ld, d)) == 0)
-			r = load_top(ld, d);
+		struct file *f = &ld->files[ld->nfiles++];
+		f->doc = (struct swl_yaml_doc){ .path = ld->rs->paths[i], .err = err };
+		if ((r = load_doc(&f->doc)) == 0)
+			r = load_top(ld, f);
 	}
-	for (size_t i = 0; r == 0 && i < ld->ndocs; i++)
-		r = load_rules_of(ld, &ld->docs[i]);
+	for (size_t i = 0; r == 0 && i < ld->nfiles; i++)
+		r = load_rules_of(ld, &ld->files[i]);
 	if (r == 0)
 		bind(ld, reg);
-	for (size_t i = 0; i < ld->ndocs; i++) {
-		if (ld->docs[i].loaded)
-			yaml_document_delete(&ld->docs[i].y);
-		free(ld->docs[i].data);
-	}
+	for (size_t i = 0; i < ld->nfiles; i++)
+		swl_yaml_doc_fini(&ld->files[i].doc);
 	for (size_t i = 0; i < ld->nmdefs; i++) {
 		free(ld->mdefs[i].name);
 		free(ld->mdefs[i].help);

@@ -4,7 +4,7 @@
  * templates resolve to slices of the line, the event, the context or the ruleset's scratch
  * buffer, and series are found by hashing those slices.
  */
-#include "rules_int.h"
+#include "rules_index.h"
 
 #include <errno.h>
 #include <math.h>
@@ -271,41 +271,14 @@ static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_con
 	}
 }
 
-/* Does msg contain the rule's literal? A prefix is compared in place; elsewhere memchr
- * (vectorised) finds candidates by the literal's least common byte. glibc's memmem costs more
- * than the regex on lines this short. */
-static bool literal_in(const struct swl_rule *rule, struct swl_str msg)
-{
-	size_t n = rule->litlen, k = rule->litpick;
-	if (msg.n < n)
-		return false;
-	if (rule->lit_at_start) {
-		/* the first eight bytes in one compare: most candidates differ there */
-		if (msg.n >= 8)
-			return (swl_load64(msg.p) & rule->litmask) == rule->litword &&
-			       (n <= 8 || memcmp(msg.p + 8, rule->lit + 8, n - 8) == 0);
-		for (size_t i = 0; i < n; i++)
-			if (msg.p[i] != rule->lit[i])
-				return false;
-		return true;
-	}
-	const char *p = msg.p + k, *last = msg.p + (msg.n - n) + k; /* lit[k]'s possible places */
-	while (p <= last && (p = memchr(p, rule->lit[k], (size_t)(last - p) + 1)) != NULL) {
-		if (memcmp(p - k, rule->lit, n) == 0)
-			return true;
-		p++;
-	}
-	return false;
-}
-
-/* literal_in, once per event for a literal that several rules share */
+/* swl_literal_in, once per event for a literal that several rules share */
 static bool has_literal(struct swl_ruleset *rs, const struct swl_rule *rule, struct swl_str msg)
 {
 	if (rule->lit_shared == SIZE_MAX)
-		return literal_in(rule, msg);
+		return swl_literal_in(rule, msg);
 	struct swl_memo *m = &rs->literals[rule->lit_shared];
 	if (m->gen != rs->gen) {
-		m->found = literal_in(rule, msg);
+		m->found = swl_literal_in(rule, msg);
 		m->gen = rs->gen;
 	}
 	return m->found;
@@ -372,44 +345,17 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 		swl_series_add(rule->errors, 1, ev->time_us);
 }
 
-/* The rules for a program: a few names, compared by length first (no strlen per line). */
-static const struct swl_dispatch *dispatch_for(const struct swl_ruleset *rs, struct swl_str program)
-{
-	for (size_t k = 0; k + 1 < rs->ndispatch; k++) {
-		const struct swl_dispatch *dp = &rs->dispatch[k];
-		if (program.n == dp->programlen &&
-		    (!program.n || (program.p[0] == dp->program[0] && memcmp(program.p, dp->program, program.n) == 0)))
-			return dp;
-	}
-	return &rs->dispatch[rs->ndispatch - 1];
-}
-
-/* The rules that may match ev by its program and then its first byte: only those whose
- * anchored pattern can start with that byte (see build_first_index in rules_load.c), in file
- * order. */
-static struct swl_rule *const *rules_for(const struct swl_ruleset *rs, const struct swl_event *ev, size_t *n)
-{
-	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
-	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
-	*n = dp->slot[b + 1] - dp->slot[b];
-	return dp->byfirst + dp->slot[b];
-}
-
-/* Bit i of a candidates mask: the i-th rule of the event's rules_for may match. Rules past the
- * 63rd have no bit of their own: bit 63 says there are such rules, checked when applied. */
-#define CANDIDATE_BITS 63
-
-/* Run the regex of each rule of ev's rules_for that holds its required literal (checking it
+/* Run the regex of each rule of ev's swl_rules_for that holds its required literal (checking it
  * first spares most regex calls), or, for the rules a candidates mask covers, that it names. */
 static void apply_rules(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
 			const uint64_t *candidates)
 {
 	size_t n;
-	struct swl_rule *const *rules = rules_for(rs, ev, &n);
+	struct swl_rule *const *rules = swl_rules_for(rs, ev, &n);
 	rs->gen++; /* a new event: what the memo knows is of the last one */
 	for (size_t i = 0; i < n; i++) {
 		struct swl_rule *rule = rules[i];
-		bool may = candidates && i < CANDIDATE_BITS ? (*candidates >> i & 1)
+		bool may = candidates && i < SWL_CANDIDATE_BITS ? (*candidates >> i & 1)
 							   : !rule->litlen || has_literal(rs, rule, ev->msg);
 		if (may)
 			apply_rule(rs, rule, ctx, ev);
@@ -425,20 +371,6 @@ void swl_rules_apply_candidates(struct swl_ruleset *rs, struct swl_context *ctx,
 				uint64_t candidates)
 {
 	apply_rules(rs, ctx, ev, &candidates);
-}
-
-uint64_t swl_rules_candidates(const struct swl_event *ev, const void *ruleset)
-{
-	size_t n;
-	struct swl_rule *const *rules = rules_for(ruleset, ev, &n);
-	uint64_t mask = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i == CANDIDATE_BITS)
-			return mask | UINT64_C(1) << CANDIDATE_BITS;
-		if (!rules[i]->litlen || literal_in(rules[i], ev->msg))
-			mask |= UINT64_C(1) << i;
-	}
-	return mask;
 }
 
 /* ---- examples ---- */

@@ -1,5 +1,6 @@
-/* rules_int.h - the compiled form of a ruleset, shared by rules_load.c (which builds it)
- * and rules.c (which runs it). Not for other modules. */
+/* rules_int.h - the compiled form of a ruleset, shared by the files that build it (rules_load.c,
+ * rules_schema.c, rules_template.c, rules_index.c) and those that run it (rules.c and its
+ * examples). Not for other modules. */
 #ifndef SWL_RULES_INT_H
 #define SWL_RULES_INT_H
 
@@ -120,7 +121,7 @@ struct swl_rule {
 	 * all set when unknown (unanchored pattern, or one that can match an empty message). */
 	uint8_t first[32];
 	bool first_known;      /* false: the rule also runs on empty messages */
-	/* Text every match contains (see rule_literal in rules_load.c): at the message's start when
+	/* Text every match contains (see swl_rule_literal in rules_index.c): at the message's start when
 	 * lit_at_start, anywhere otherwise; litlen 0 = none known. Checked before the regex runs. */
 	char lit[SWL_LIT_MAX];
 	size_t litlen;
@@ -180,5 +181,7 @@ struct swl_ruleset {
 };
 
 void swl_tpl_fini(struct swl_tpl *t);
+/* Free n strings and their array. */
+void swl_rules_free_strings(char **l, size_t n);
 
 #endif

@@ -1,0 +1,180 @@
+/* rules_examples.c - `swanlog check`: every rule's examples run through the rules, each on a
+ * fresh context, and the series each one changed compared with what it expects. */
+#include "rules_int.h"
+
+#include <stdlib.h>
+
+#include "parse.h"
+
+/* How many updates each series had before the example's line. */
+struct snapshot {
+	size_t nfam;
+	size_t *nseries;
+	uint64_t **updates;
+};
+
+static void snap_take(const struct swl_registry *r, struct snapshot *s)
+{
+	s->nfam = r->nfamilies;
+	s->nseries = swl_xcalloc(s->nfam ? s->nfam : 1, sizeof(size_t));
+	s->updates = swl_xcalloc(s->nfam ? s->nfam : 1, sizeof(uint64_t *));
+	for (size_t i = 0; i < s->nfam; i++) {
+		const struct swl_family *f = r->families[i];
+		s->nseries[i] = f->nseries;
+		s->updates[i] = swl_xcalloc(f->nseries ? f->nseries : 1, sizeof(uint64_t));
+		for (size_t j = 0; j < f->nseries; j++)
+			s->updates[i][j] = f->series[j]->updates;
+	}
+}
+
+static void snap_free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->nfam; i++)
+		free(s->updates[i]);
+	free(s->updates);
+	free(s->nseries);
+}
+
+static bool series_changed(const struct snapshot *s, size_t fi, size_t si, const struct swl_series *x)
+{
+	/* a series created since (e.g. by `up` of a key live elsewhere) but never updated did not change */
+	uint64_t before = fi < s->nfam && si < s->nseries[fi] ? s->updates[fi][si] : 0;
+	return x->updates != before;
+}
+
+static void describe(struct swl_buf *b, const char *metric, size_t n, char *const *names, char *const *values)
+{
+	swl_buf_printf(b, "%s{", metric);
+	for (size_t i = 0; i < n; i++)
+		swl_buf_printf(b, "%s%s=\"%s\"", i ? "," : "", names[i], values[i]);
+	swl_buf_addc(b, '}');
+}
+
+/* Does series x (of family f) carry exactly the expected labels (unnamed ones empty)? */
+static bool expect_is(const struct swl_expect *e, const struct swl_family *f, const struct swl_series *x)
+{
+	if (strcmp(e->metric, f->name) != 0)
+		return false;
+	for (size_t l = 0; l < f->nlabels; l++) {
+		const char *want = "";
+		for (size_t k = 0; k < e->nlabels; k++)
+			if (strcmp(e->names[k], f->labels[l]) == 0)
+				want = e->values[k];
+		if (strcmp(want, x->values[l]) != 0)
+			return false;
+	}
+	return true;
+}
+
+static void feed_line(struct swl_ruleset *rs, struct swl_context *ctx, const char *line)
+{
+	struct swl_parser ps;
+	struct swl_event ev;
+	swl_parser_init(&ps, 2026, 0);
+	swl_parse_line(&ps, line, strlen(line), &ev);
+	swl_rules_apply(rs, ctx, &ev);
+}
+
+static void feed_fields(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_example *ex)
+{
+	struct swl_event ev = { .pid = -1, .time_us = 1795974712000000 };
+	long pid = -1, syslog_pid = -1;
+	bool kernel = false;
+	/* as source_journal.c reads an entry, so that an example shows what the journal does */
+	for (size_t i = 0; i < ex->nfields; i++) {
+		struct swl_str v = swl_str_c(ex->fvalues[i]);
+		const char *name = ex->fnames[i];
+		if (strcmp(name, "MESSAGE") == 0)
+			ev.msg = v;
+		else if (strcmp(name, "SYSLOG_IDENTIFIER") == 0)
+			ev.program = v;
+		else if (strcmp(name, "_HOSTNAME") == 0)
+			ev.host = v;
+		else if (strcmp(name, "_TRANSPORT") == 0)
+			kernel = strcmp(ex->fvalues[i], "kernel") == 0;
+		else if (strcmp(name, "_PID") == 0 || strcmp(name, "SYSLOG_PID") == 0) {
+			char *end;
+			long x = strtol(ex->fvalues[i], &end, 10);
+			if (*ex->fvalues[i] >= '0' && *ex->fvalues[i] <= '9' && !*end)
+				*(name[0] == '_' ? &pid : &syslog_pid) = x;
+		}
+		swl_event_add_field(&ev, name, v);
+	}
+	if (!ev.program.n && kernel)
+		ev.program = swl_str_c("kernel");
+	ev.pid = pid >= 0 ? pid : syslog_pid;
+	if (swl_is_charon(ev.program))
+		swl_parse_charon_prefix(&ev);
+	swl_rules_apply(rs, ctx, &ev);
+}
+
+static int run_example(struct swl_ruleset *rs, const struct swl_rule *rule, size_t idx, FILE *out)
+{
+	const struct swl_example *ex = &rule->examples[idx];
+	struct swl_context *ctx = swl_context_create(1000, 0);
+	for (size_t i = 0; i < ex->nafter; i++)
+		feed_line(rs, ctx, ex->after[i]);
+	struct snapshot snap;
+	snap_take(rs->reg, &snap);
+	if (ex->text)
+		feed_line(rs, ctx, ex->text);
+	else
+		feed_fields(rs, ctx, ex);
+	swl_context_destroy(ctx);
+
+	int failures = 0;
+	bool *met = swl_xcalloc(ex->nexpect ? ex->nexpect : 1, sizeof(bool));
+	struct swl_buf b;
+	swl_buf_init(&b, 0);
+	const struct swl_registry *reg = rs->reg;
+	for (size_t fi = 0; fi < reg->nfamilies; fi++) {
+		const struct swl_family *f = reg->families[fi];
+		if (f->retired || strncmp(f->name, "swanlog_", 8) == 0)
+			continue;
+		for (size_t si = 0; si < f->nseries; si++) {
+			const struct swl_series *x = f->series[si];
+			if (!series_changed(&snap, fi, si, x))
+				continue;
+			bool expected = false;
+			for (size_t e = 0; e < ex->nexpect; e++) {
+				if (expect_is(&ex->expect[e], f, x)) {
+					met[e] = expected = true;
+				}
+			}
+			if (!expected) {
+				b.len = 0;
+				describe(&b, f->name, f->nlabels, f->labels, x->values);
+				fprintf(out, "%s:%u:%u: rule '%s' example %zu: unexpected update %s\n", rule->path, ex->line,
+					ex->col, rule->name, idx + 1, b.p);
+				failures++;
+			}
+		}
+	}
+	for (size_t e = 0; e < ex->nexpect; e++) {
+		if (met[e])
+			continue;
+		const struct swl_expect *xe = &ex->expect[e];
+		b.len = 0;
+		describe(&b, xe->metric, xe->nlabels, xe->names, xe->values);
+		fprintf(out, "%s:%u:%u: rule '%s' example %zu: expected update %s did not happen\n", rule->path, xe->line,
+			xe->col, rule->name, idx + 1, b.p);
+		failures++;
+	}
+	swl_buf_fini(&b);
+	free(met);
+	snap_free(&snap);
+	return failures;
+}
+
+int swl_rules_run_examples(struct swl_ruleset *rs, FILE *out, size_t *nexamples)
+{
+	int failures = 0;
+	size_t n = 0;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		for (size_t e = 0; e < rs->rules[i].nexamples; e++, n++)
+			failures += run_example(rs, &rs->rules[i], e, out) ? 1 : 0;
+	}
+	if (nexamples)
+		*nexamples = n;
+	return failures;
+}

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 
 #include "parse.h"
+#include "parse_fields.h"
+
+/* 2026-11-29 17:51:52 UTC: when examples given as fields happen */
+#define EXAMPLE_TIME_US 1795974712000000
 
 /* How many updates each series had before the example's line. */
 struct snapshot {
@@ -75,37 +79,17 @@ static void feed_line(struct swl_ruleset *rs, struct swl_context *ctx, const cha
 	swl_rules_apply(rs, ctx, &ev);
 }
 
+/* An example's fields as the journal source reads an entry, so that it shows what the journal
+ * does; at the examples' time unless __REALTIME_TIMESTAMP gives one. */
 static void feed_fields(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_example *ex)
 {
-	struct swl_event ev = { .pid = -1, .time_us = 1795974712000000 };
-	long pid = -1, syslog_pid = -1;
-	bool kernel = false;
-	/* as source_journal.c reads an entry, so that an example shows what the journal does */
-	for (size_t i = 0; i < ex->nfields; i++) {
-		struct swl_str v = swl_str_c(ex->fvalues[i]);
-		const char *name = ex->fnames[i];
-		if (strcmp(name, "MESSAGE") == 0)
-			ev.msg = v;
-		else if (strcmp(name, "SYSLOG_IDENTIFIER") == 0)
-			ev.program = v;
-		else if (strcmp(name, "_HOSTNAME") == 0)
-			ev.host = v;
-		else if (strcmp(name, "_TRANSPORT") == 0)
-			kernel = strcmp(ex->fvalues[i], "kernel") == 0;
-		else if (strcmp(name, "_PID") == 0 || strcmp(name, "SYSLOG_PID") == 0) {
-			char *end;
-			long x = strtol(ex->fvalues[i], &end, 10);
-			if (*ex->fvalues[i] >= '0' && *ex->fvalues[i] <= '9' && !*end)
-				*(name[0] == '_' ? &pid : &syslog_pid) = x;
-		}
-		swl_event_add_field(&ev, name, v);
-	}
-	if (!ev.program.n && kernel)
-		ev.program = swl_str_c("kernel");
-	ev.pid = pid >= 0 ? pid : syslog_pid;
-	if (swl_is_charon(ev.program))
-		swl_parse_charon_prefix(&ev);
+	struct swl_field *fields = swl_xcalloc(ex->nfields, sizeof(*fields));
+	for (size_t i = 0; i < ex->nfields; i++)
+		fields[i] = (struct swl_field){ swl_str_c(ex->fnames[i]), swl_str_c(ex->fvalues[i]) };
+	struct swl_event ev;
+	swl_event_from_fields(&ev, fields, ex->nfields, EXAMPLE_TIME_US);
 	swl_rules_apply(rs, ctx, &ev);
+	free(fields);
 }
 
 static int run_example(struct swl_ruleset *rs, const struct swl_rule *rule, size_t idx, FILE *out)

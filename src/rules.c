@@ -1,7 +1,7 @@
 /* rules.c - event -> updates: match, resolve templates, update the registry and context.
  *
- * The per-line path allocates nothing: captures land in the ruleset's one match data,
- * templates resolve to slices of the line, the event, the context or the ruleset's scratch
+ * The per-line path allocates nothing: captures land in the matcher's one match data,
+ * templates resolve to slices of the line, the event, the context or the matcher's scratch
  * buffer, and series are found by hashing those slices.
  */
 #include "rules_index.h"
@@ -10,9 +10,63 @@
 #include <math.h>
 #include <stdlib.h>
 
+#define SCRATCH_SIZE 8192   /* bytes for rendered templates of one update */
+#define MATCH_LIMIT 1000000 /* PCRE2 match limit per rule and line */
+#define DEPTH_LIMIT 10000
+
+/* What is known of the current event, valid while gen is the matcher's: a field's value (by
+ * name_id) or whether a shared literal is in the message (by lit_shared). */
+struct memo {
+	uint64_t gen;
+	struct swl_str value;
+	bool found;
+};
+
+struct swl_matcher {
+	const struct swl_ruleset *rs;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;   /* the match and depth limits, the JIT stack */
+	pcre2_jit_stack *jit_stack;
+	struct memo *fields;         /* per name of rs->names, its field in the current event */
+	struct memo *literals;       /* per shared literal, whether the current message holds it */
+	uint64_t gen;                /* increased per event: older memo entries are stale */
+	uint64_t pid_gen;            /* pid_text holds the event's pid when pid_gen == gen */
+	char pid_text[24];
+	char scratch[SCRATCH_SIZE];
+};
+
+struct swl_matcher *swl_matcher_create(const struct swl_ruleset *rs)
+{
+	struct swl_matcher *m = swl_xcalloc(1, sizeof(*m));
+	m->rs = rs;
+	m->md = pcre2_match_data_create(rs->max_captures + 1, NULL);
+	m->mctx = pcre2_match_context_create(NULL);
+	if (!m->md || !m->mctx)
+		abort(); /* out of memory, as swl_xmalloc */
+	pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(m->mctx, DEPTH_LIMIT);
+	m->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
+	m->fields = swl_xcalloc(rs->nnames, sizeof(*m->fields));
+	m->literals = swl_xcalloc(rs->nshared, sizeof(*m->literals));
+	return m;
+}
+
+void swl_matcher_destroy(struct swl_matcher *m)
+{
+	if (!m)
+		return;
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mctx);
+	pcre2_jit_stack_free(m->jit_stack);
+	free(m->fields);
+	free(m->literals);
+	free(m);
+}
+
 /* What a template can see while one rule handles one event. */
 struct scope {
-	struct swl_ruleset *rs;      /* its per-event memo of fields and the pid's text */
+	struct swl_matcher *m;       /* its per-event memo of fields and the pid's text */
 	const struct swl_event *ev;
 	PCRE2_SIZE *ov;
 	uint32_t ncaptures;          /* pairs in ov that the match set */
@@ -25,25 +79,25 @@ struct scope {
 /* The event's field of that name, looked up once per event whatever the number of refs. */
 static struct swl_str field_value(struct scope *sc, const struct swl_ref *ref)
 {
-	struct swl_memo *m = &sc->rs->fields[ref->name_id];
-	if (m->gen != sc->rs->gen) {
-		m->value = swl_event_field(sc->ev, (struct swl_str){ ref->name, ref->namelen });
-		m->gen = sc->rs->gen;
+	struct memo *mo = &sc->m->fields[ref->name_id];
+	if (mo->gen != sc->m->gen) {
+		mo->value = swl_event_field(sc->ev, (struct swl_str){ ref->name, ref->namelen });
+		mo->gen = sc->m->gen;
 	}
-	return m->value;
+	return mo->value;
 }
 
 /* The pid as text, formatted once per event. */
 static struct swl_str pid_value(struct scope *sc)
 {
-	struct swl_ruleset *rs = sc->rs;
+	struct swl_matcher *m = sc->m;
 	if (sc->ev->pid < 0)
 		return SWL_STR_NULL;
-	if (rs->pid_gen != rs->gen) {
-		snprintf(rs->pid_text, sizeof(rs->pid_text), "%ld", sc->ev->pid);
-		rs->pid_gen = rs->gen;
+	if (m->pid_gen != m->gen) {
+		snprintf(m->pid_text, sizeof(m->pid_text), "%ld", sc->ev->pid);
+		m->pid_gen = m->gen;
 	}
-	return swl_str_c(rs->pid_text);
+	return swl_str_c(m->pid_text);
 }
 
 static struct swl_str builtin_value(struct scope *sc, enum swl_builtin b)
@@ -270,31 +324,32 @@ static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_con
 }
 
 /* swl_literal_in, once per event for a literal that several rules share */
-static bool has_literal(struct swl_ruleset *rs, const struct swl_rule *rule, struct swl_str msg)
+static bool has_literal(struct swl_matcher *m, const struct swl_rule *rule, struct swl_str msg)
 {
 	if (rule->lit_shared == SIZE_MAX)
 		return swl_literal_in(rule, msg);
-	struct swl_memo *m = &rs->literals[rule->lit_shared];
-	if (m->gen != rs->gen) {
-		m->found = swl_literal_in(rule, msg);
-		m->gen = rs->gen;
+	struct memo *mo = &m->literals[rule->lit_shared];
+	if (mo->gen != m->gen) {
+		mo->found = swl_literal_in(rule, msg);
+		mo->gen = m->gen;
 	}
-	return m->found;
+	return mo->found;
 }
 
-static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl_context *ctx,
+static void apply_rule(struct swl_matcher *matcher, const struct swl_rule *rule, struct swl_context *ctx,
 		       const struct swl_event *ev)
 {
-	int rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx)
-			   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx);
+	pcre2_match_data *md = matcher->md;
+	int rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, md, matcher->mctx)
+			   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, md, matcher->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return;
 	if (rc < 0) { /* match or depth limit: the line costs no more than this */
 		swl_series_add(rule->errors, 1, ev->time_us);
 		return;
 	}
-	struct scope sc = { .rs = rs, .ev = ev, .ov = pcre2_get_ovector_pointer(rs->md), .ncaptures = (uint32_t)rc,
-			    .scratch = rs->scratch, .cap = sizeof(rs->scratch) };
+	struct scope sc = { .m = matcher, .ev = ev, .ov = pcre2_get_ovector_pointer(md), .ncaptures = (uint32_t)rc,
+			    .scratch = matcher->scratch, .cap = sizeof(matcher->scratch) };
 	if (rule->nrecall)
 		recall(&sc, rule, ctx);
 	if ((rule->nif && !conds_hold(&sc, rule->ifs, rule->nif, true)) ||
@@ -345,28 +400,28 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 
 /* Run the regex of each rule of ev's swl_rules_for that holds its required literal (checking it
  * first spares most regex calls), or, for the rules a candidates mask covers, that it names. */
-static void apply_rules(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
+static void apply_rules(struct swl_matcher *m, struct swl_context *ctx, const struct swl_event *ev,
 			const uint64_t *candidates)
 {
 	size_t n;
-	struct swl_rule *const *rules = swl_rules_for(rs, ev, &n);
-	rs->gen++; /* a new event: what the memo knows is of the last one */
+	const struct swl_rule *const *rules = swl_rules_for(m->rs, ev, &n);
+	m->gen++; /* a new event: what the memo knows is of the last one */
 	for (size_t i = 0; i < n; i++) {
-		struct swl_rule *rule = rules[i];
+		const struct swl_rule *rule = rules[i];
 		bool may = candidates && i < SWL_CANDIDATE_BITS ? (*candidates >> i & 1)
-							   : !rule->litlen || has_literal(rs, rule, ev->msg);
+								: !rule->litlen || has_literal(m, rule, ev->msg);
 		if (may)
-			apply_rule(rs, rule, ctx, ev);
+			apply_rule(m, rule, ctx, ev);
 	}
 }
 
-void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev)
+void swl_rules_apply(struct swl_matcher *m, struct swl_context *ctx, const struct swl_event *ev)
 {
-	apply_rules(rs, ctx, ev, NULL);
+	apply_rules(m, ctx, ev, NULL);
 }
 
-void swl_rules_apply_candidates(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
+void swl_rules_apply_candidates(struct swl_matcher *m, struct swl_context *ctx, const struct swl_event *ev,
 				uint64_t candidates)
 {
-	apply_rules(rs, ctx, ev, &candidates);
+	apply_rules(m, ctx, ev, &candidates);
 }

@@ -70,40 +70,41 @@ static bool expect_is(const struct swl_expect *e, const struct swl_family *f, co
 	return true;
 }
 
-static void feed_line(struct swl_ruleset *rs, struct swl_context *ctx, const char *line)
+static void feed_line(struct swl_matcher *m, struct swl_context *ctx, const char *line)
 {
 	struct swl_parser ps;
 	struct swl_event ev;
 	swl_parser_init(&ps, 2026, 0);
 	swl_parse_line(&ps, line, strlen(line), &ev);
-	swl_rules_apply(rs, ctx, &ev);
+	swl_rules_apply(m, ctx, &ev);
 }
 
 /* An example's fields as the journal source reads an entry, so that it shows what the journal
  * does; at the examples' time unless __REALTIME_TIMESTAMP gives one. */
-static void feed_fields(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_example *ex)
+static void feed_fields(struct swl_matcher *m, struct swl_context *ctx, const struct swl_example *ex)
 {
 	struct swl_field *fields = swl_xcalloc(ex->nfields, sizeof(*fields));
 	for (size_t i = 0; i < ex->nfields; i++)
 		fields[i] = (struct swl_field){ swl_str_c(ex->fnames[i]), swl_str_c(ex->fvalues[i]) };
 	struct swl_event ev;
 	swl_event_from_fields(&ev, fields, ex->nfields, EXAMPLE_TIME_US);
-	swl_rules_apply(rs, ctx, &ev);
+	swl_rules_apply(m, ctx, &ev);
 	free(fields);
 }
 
-static int run_example(struct swl_ruleset *rs, const struct swl_rule *rule, size_t idx, FILE *out)
+static int run_example(const struct swl_ruleset *rs, struct swl_matcher *m, const struct swl_rule *rule, size_t idx,
+		       FILE *out)
 {
 	const struct swl_example *ex = &rule->examples[idx];
 	struct swl_context *ctx = swl_context_create(1000, 0);
 	for (size_t i = 0; i < ex->nafter; i++)
-		feed_line(rs, ctx, ex->after[i]);
+		feed_line(m, ctx, ex->after[i]);
 	struct snapshot snap;
 	snap_take(rs->reg, &snap);
 	if (ex->text)
-		feed_line(rs, ctx, ex->text);
+		feed_line(m, ctx, ex->text);
 	else
-		feed_fields(rs, ctx, ex);
+		feed_fields(m, ctx, ex);
 	swl_context_destroy(ctx);
 
 	int failures = 0;
@@ -150,14 +151,16 @@ static int run_example(struct swl_ruleset *rs, const struct swl_rule *rule, size
 	return failures;
 }
 
-int swl_rules_run_examples(struct swl_ruleset *rs, FILE *out, size_t *nexamples)
+int swl_rules_run_examples(const struct swl_ruleset *rs, FILE *out, size_t *nexamples)
 {
 	int failures = 0;
 	size_t n = 0;
+	struct swl_matcher *m = swl_matcher_create(rs);
 	for (size_t i = 0; i < rs->nrules; i++) {
 		for (size_t e = 0; e < rs->rules[i].nexamples; e++, n++)
-			failures += run_example(rs, &rs->rules[i], e, out) ? 1 : 0;
+			failures += run_example(rs, m, &rs->rules[i], e, out) ? 1 : 0;
 	}
+	swl_matcher_destroy(m);
 	if (nexamples)
 		*nexamples = n;
 	return failures;

@@ -195,8 +195,6 @@ static void rule_prefilters(struct swl_ruleset *rs)
 			}
 		}
 	}
-	rs->literals = swl_xcalloc(rs->nshared ? rs->nshared : 1, sizeof(*rs->literals));
-	rs->fields = swl_xcalloc(rs->nnames ? rs->nnames : 1, sizeof(*rs->fields));
 }
 
 /* Index dp's rules by first byte (see struct swl_dispatch); file order is kept per slot. */
@@ -215,7 +213,7 @@ static void build_first_index(struct swl_dispatch *dp)
 	size_t k = 0;
 	for (unsigned b = 0; b <= 256; b++) {
 		for (size_t i = 0; i < dp->nrules; i++) {
-			struct swl_rule *r = dp->rules[i];
+			const struct swl_rule *r = dp->rules[i];
 			if (b < 256 ? (r->first[b / 8] >> (b % 8)) & 1 : !r->first_known)
 				dp->byfirst[k++] = r;
 		}
@@ -259,10 +257,12 @@ void swl_rules_index_build(struct swl_ruleset *rs)
 	}
 }
 
-uint64_t swl_rules_candidates(const struct swl_event *ev, const void *ruleset)
+/* Inlined in both of its shapes: it runs for every line replay reads. */
+static inline __attribute__((always_inline)) uint64_t candidates(const struct swl_ruleset *rs,
+								 const struct swl_event *ev)
 {
 	size_t n;
-	struct swl_rule *const *rules = swl_rules_for(ruleset, ev, &n);
+	const struct swl_rule *const *rules = swl_rules_for(rs, ev, &n);
 	uint64_t mask = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i == SWL_CANDIDATE_BITS)
@@ -271,4 +271,14 @@ uint64_t swl_rules_candidates(const struct swl_event *ev, const void *ruleset)
 			mask |= UINT64_C(1) << i;
 	}
 	return mask;
+}
+
+uint64_t swl_rules_candidates(const struct swl_ruleset *rs, const struct swl_event *ev)
+{
+	return candidates(rs, ev);
+}
+
+uint64_t swl_rules_line_filter(const struct swl_event *ev, const void *rules)
+{
+	return candidates(rules, ev);
 }

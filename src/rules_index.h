@@ -35,8 +35,8 @@ static inline const struct swl_dispatch *swl_dispatch_for(const struct swl_rules
 
 /* The rules that may match ev by its program and then its first byte: only those whose
  * anchored pattern can start with that byte, in file order. */
-static inline struct swl_rule *const *swl_rules_for(const struct swl_ruleset *rs, const struct swl_event *ev,
-						     size_t *n)
+static inline const struct swl_rule *const *swl_rules_for(const struct swl_ruleset *rs, const struct swl_event *ev,
+							  size_t *n)
 {
 	const struct swl_dispatch *dp = swl_dispatch_for(rs, ev->program);
 	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;

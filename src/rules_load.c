@@ -162,19 +162,12 @@ static void bind(const struct swl_schema *sc, struct swl_registry *reg)
 		rs->rules[i].errors = swl_family_series(errors, &v);
 	}
 	swl_rules_index_build(rs);
-	uint32_t maxgroups = 0;
 	for (size_t i = 0; i < rs->nrules; i++) {
 		uint32_t c;
 		pcre2_pattern_info(rs->rules[i].re, PCRE2_INFO_CAPTURECOUNT, &c);
-		if (c > maxgroups)
-			maxgroups = c;
+		if (c > rs->max_captures)
+			rs->max_captures = c;
 	}
-	rs->md = pcre2_match_data_create(maxgroups + 1, NULL);
-	rs->mctx = pcre2_match_context_create(NULL);
-	pcre2_set_match_limit(rs->mctx, SWL_MATCH_LIMIT);
-	pcre2_set_depth_limit(rs->mctx, SWL_DEPTH_LIMIT);
-	rs->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
-	pcre2_jit_stack_assign(rs->mctx, NULL, rs->jit_stack);
 }
 
 static void free_rule(struct swl_rule *r)
@@ -245,11 +238,6 @@ void swl_rules_destroy(struct swl_ruleset *rs)
 	}
 	free(rs->dispatch);
 	swl_rules_free_strings(rs->names, rs->nnames);
-	free(rs->fields);
-	free(rs->literals);
-	pcre2_match_data_free(rs->md);
-	pcre2_match_context_free(rs->mctx);
-	pcre2_jit_stack_free(rs->jit_stack);
 	free(rs);
 }
 

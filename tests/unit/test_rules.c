@@ -28,6 +28,7 @@
 static char path[128];
 static struct swl_registry *reg;
 static struct swl_ruleset *rs;
+static struct swl_matcher *matcher;
 static struct swl_context *ctx;
 
 static void setup(void)
@@ -41,9 +42,11 @@ static void setup(void)
 static void teardown(void)
 {
 	swl_context_destroy(ctx);
+	swl_matcher_destroy(matcher);
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 	ctx = NULL;
+	matcher = NULL;
 	rs = NULL;
 	reg = NULL;
 	scratch_fini();
@@ -54,9 +57,11 @@ static void teardown(void)
 static void done(void)
 {
 	swl_context_destroy(ctx);
+	swl_matcher_destroy(matcher);
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 	ctx = NULL;
+	matcher = NULL;
 	rs = NULL;
 	reg = NULL;
 #ifdef __SANITIZE_ADDRESS__
@@ -79,6 +84,7 @@ static void load_labelled(const char *yaml, bool host_label)
 	struct swl_err err = { "" };
 	int rc = swl_rules_load(path, reg, &rs, &err);
 	cr_assert_eq(rc, 0, "load: %s", err.msg);
+	matcher = swl_matcher_create(rs);
 	size_t n = swl_rules_context_entries(rs);
 	ctx = swl_context_create(n ? n : 100, swl_rules_context_age_us(rs));
 }
@@ -94,7 +100,7 @@ static void feed(const char *line)
 	struct swl_event ev;
 	swl_parser_init(&ps, 2026, 0);
 	swl_parse_line(&ps, line, strlen(line), &ev);
-	swl_rules_apply(rs, ctx, &ev);
+	swl_rules_apply(matcher, ctx, &ev);
 }
 
 /* The series of metric with exactly these label values (one per label), or NULL; never creates. */
@@ -312,12 +318,12 @@ Test(rules, journal_fields_and_message_less_entries)
 	ev.msg = swl_str_c("09[IKE] <home|3> IKE_SA home[3] established");
 	swl_event_add_field(&ev, "_SYSTEMD_UNIT", swl_str_c("strongswan.service"));
 	swl_parse_charon_prefix(&ev);
-	swl_rules_apply(rs, ctx, &ev);
+	swl_rules_apply(matcher, ctx, &ev);
 	assert_value(1, "m_total", "strongswan.service", "home");
 	/* a journal entry without MESSAGE: an empty message, not an error */
 	struct swl_event bare = { .time_us = T0 * 1000000, .pid = -1 };
 	bare.program = swl_str_c("charon-systemd");
-	swl_rules_apply(rs, ctx, &bare);
+	swl_rules_apply(matcher, ctx, &bare);
 	assert_value(1, "m_total", "", "");
 	assert_value(0, "swanlog_rule_errors_total", "r");
 	assert_value(2, "swanlog_rule_matches_total", "r");
@@ -654,6 +660,7 @@ Test(rules, host_label_puts_the_entry_host_first)
 	cr_assert_eq(nseries("sa_up"), 3);
 	assert_value(4, "swanlog_rule_matches_total", "up");
 	assert_value(6, "swanlog_lines_read_total");
+	swl_pipeline_fini(&p);
 	done();
 }
 

@@ -54,14 +54,10 @@ static void count_read(struct swl_pipeline *p, int64_t *t_us, size_t n)
 static void apply(struct swl_pipeline *p, struct swl_event *ev, const uint64_t *candidates)
 {
 	count_read(p, &ev->time_us, 1);
-	/* --host-label: the registry labels the rules' series with this entry's host */
-	p->reg->event_host = ev->host;
-	p->reg->in_event = true;
 	if (candidates)
 		swl_rules_apply_candidates(p->matcher, p->ctx, ev, *candidates);
 	else
 		swl_rules_apply(p->matcher, p->ctx, ev);
-	p->reg->in_event = false;
 }
 
 void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)

@@ -230,11 +230,13 @@ static void count_down(struct swl_series *gauge_series, void *arg)
 	const struct swl_update *u = ca->u;
 	struct swl_str values[SWL_MAX_LABELS];
 	ca->sc->used = 0;
-	/* with --host-label both families carry "host" first, which the registry fills in */
-	size_t gh = gauge_series->family->host_label;
-	for (size_t i = 0; i < u->count->nlabels - u->count->host_label; i++)
-		values[i] = u->count_from[i] >= 0 ? swl_str_c(gauge_series->values[u->count_from[i] + gh])
-						  : tpl_eval(ca->sc, &u->count_labels[i]);
+	/* with --host-label both families carry "host" first: the entry's on the counter */
+	size_t gh = gauge_series->family->host_label, ch = u->count->host_label;
+	if (ch)
+		values[0] = ca->sc->ev->host;
+	for (size_t i = 0; i < u->count->nlabels - ch; i++)
+		values[ch + i] = u->count_from[i] >= 0 ? swl_str_c(gauge_series->values[u->count_from[i] + gh])
+						       : tpl_eval(ca->sc, &u->count_labels[i]);
 	swl_series_add(swl_family_series(u->count, values), 1, ca->sc->ev->time_us);
 }
 
@@ -280,8 +282,11 @@ static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct
 	if (u->value.set && !tpl_number(sc, &u->value, &v))
 		return false;
 	struct swl_str values[SWL_MAX_LABELS];
-	for (size_t i = 0; i < f->nlabels - f->host_label; i++) /* host: the registry's (--host-label) */
-		values[i] = tpl_eval(sc, &u->labels[i]);
+	size_t h = f->host_label; /* --host-label: the entry's host first */
+	if (h)
+		values[0] = sc->ev->host;
+	for (size_t i = 0; i < f->nlabels - h; i++)
+		values[h + i] = tpl_eval(sc, &u->labels[i]);
 	struct swl_str key = SWL_STR_NULL;
 	if (u->op == SWL_OP_UP) {
 		key = key_eval(sc, &u->key);

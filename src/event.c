@@ -24,3 +24,16 @@ void swl_event_add_field(struct swl_event *ev, const char *name, struct swl_str 
 	ev->fields[ev->nfields].value = value;
 	ev->nfields++;
 }
+
+long swl_pid_parse(struct swl_str s)
+{
+	if (s.n == 0 || s.n > 18)
+		return -1;
+	long pid = 0;
+	for (size_t i = 0; i < s.n; i++) {
+		if (s.p[i] < '0' || s.p[i] > '9')
+			return -1;
+		pid = pid * 10 + (s.p[i] - '0');
+	}
+	return pid;
+}

@@ -31,4 +31,8 @@ struct swl_str swl_event_field(const struct swl_event *ev, struct swl_str name);
 /* Add a field; silently ignored past SWL_EVENT_MAX_FIELDS (bounded by design). */
 void swl_event_add_field(struct swl_event *ev, const char *name, struct swl_str value);
 
+/* A pid as logs write it (RFC 5424 PROCID, journal _PID and SYSLOG_PID): 1 to 18 decimal
+ * digits, which fit a long; anything else is no pid, -1. */
+long swl_pid_parse(struct swl_str s);
+
 #endif

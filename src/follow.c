@@ -415,8 +415,7 @@ static bool reload(struct follower *fl, char *msg, size_t cap)
 		swl_series_add(fl->load_errors, 1, fl->p->last_time_us);
 		return false;
 	}
-	swl_rules_destroy(fl->p->rules);
-	fl->p->rules = rs;
+	swl_rules_destroy(swl_pipeline_set_rules(fl->p, rs));
 	swl_series_set(fl->reload_ok, 1, fl->p->last_time_us);
 	swl_series_set(fl->reload_ts, wall_s(), fl->p->last_time_us);
 	snprintf(msg, cap, "rules reloaded from %s (%zu rules)", fl->o->rules_path, swl_rules_count(rs));

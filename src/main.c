@@ -286,7 +286,7 @@ static int replay_lines(struct replay *rp, const char *path, int year, size_t ma
 	rp->lines_started = true;
 	/* a second thread reads and parses while this one applies the rules */
 	struct swl_ahead *a;
-	r = swl_ahead_start(l, &rp->pipe.parser, swl_rules_candidates, rp->pipe.rules, &a);
+	r = swl_ahead_start(l, &rp->pipe.parser, swl_rules_line_filter, rp->pipe.rules, &a);
 	if (r < 0) {
 		swl_lines_close(l);
 		return r;
@@ -399,6 +399,7 @@ static int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "swanlog: writing the metrics: %s\n", strerror(-w));
 		status = 1;
 	}
+	swl_pipeline_fini(&rp.pipe);
 	/* the process ends here: see replay_heap */
 	replay_heap[0] = ctx;
 	replay_heap[1] = rs;
@@ -571,6 +572,7 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 	int r = swl_follow_run(&fo, &pipe, &err);
 	if (r < 0)
 		fprintf(stderr, "swanlog: %s\n", err.msg);
+	swl_pipeline_fini(&pipe);
 	swl_context_destroy(ctx);
 	swl_rules_destroy(pipe.rules); /* a reload may have replaced rs */
 	swl_registry_destroy(reg);

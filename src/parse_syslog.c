@@ -50,20 +50,6 @@ static int fraction_us(const char *s, size_t n, size_t *i)
 	return v;
 }
 
-/* A pid of 1..18 digits (fits a long), else -1. */
-static long parse_pid(const char *s, size_t n)
-{
-	if (n == 0 || n > 18)
-		return -1;
-	long v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil):
  * pure arithmetic, so RFC 3339 times need neither mktime nor the TZ environment. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -642,7 +628,7 @@ static int parse_5424(const char *s, size_t n, size_t i, struct swl_event *ev)
 	ev->time_us = t;
 	ev->host = host;
 	ev->program = app;
-	ev->pid = parse_pid(procid.p, procid.n);
+	ev->pid = swl_pid_parse(procid);
 	ev->msg = (struct swl_str){ s + i, n - i };
 	return 0;
 }

@@ -7,6 +7,7 @@ void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct 
 		       struct swl_context *ctx)
 {
 	*p = (struct swl_pipeline){ .reg = reg, .rules = rules, .ctx = ctx };
+	p->matcher = swl_matcher_create(rules);
 	swl_parser_init(&p->parser, 0, 0);
 	struct swl_family *f;
 	f = swl_registry_family(reg, "swanlog_lines_read_total", SWL_COUNTER, "Log lines and journal entries read.",
@@ -19,6 +20,21 @@ void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct 
 	f = swl_registry_family(reg, "swanlog_lines_oversized_total", SWL_COUNTER,
 				"Lines longer than the maximum line length, cut before matching.", NULL, 0, NULL, 0, 0);
 	p->lines_oversized = swl_family_series(f, NULL);
+}
+
+void swl_pipeline_fini(struct swl_pipeline *p)
+{
+	swl_matcher_destroy(p->matcher);
+	p->matcher = NULL;
+}
+
+struct swl_ruleset *swl_pipeline_set_rules(struct swl_pipeline *p, struct swl_ruleset *rules)
+{
+	struct swl_ruleset *old = p->rules;
+	swl_matcher_destroy(p->matcher);
+	p->rules = rules;
+	p->matcher = swl_matcher_create(rules);
+	return old;
 }
 
 /* n entries read at *t_us: stamped with now if they have no time and the mode wants one, counted. */
@@ -38,14 +54,10 @@ static void count_read(struct swl_pipeline *p, int64_t *t_us, size_t n)
 static void apply(struct swl_pipeline *p, struct swl_event *ev, const uint64_t *candidates)
 {
 	count_read(p, &ev->time_us, 1);
-	/* --host-label: the registry labels the rules' series with this entry's host */
-	p->reg->event_host = ev->host;
-	p->reg->in_event = true;
 	if (candidates)
-		swl_rules_apply_candidates(p->rules, p->ctx, ev, *candidates);
+		swl_rules_apply_candidates(p->matcher, p->ctx, ev, *candidates);
 	else
-		swl_rules_apply(p->rules, p->ctx, ev);
-	p->reg->in_event = false;
+		swl_rules_apply(p->matcher, p->ctx, ev);
 }
 
 void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)

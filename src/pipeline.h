@@ -10,7 +10,8 @@
 
 struct swl_pipeline {
 	struct swl_registry *reg;    /* borrowed */
-	struct swl_ruleset *rules;   /* borrowed; swapped on reload */
+	struct swl_ruleset *rules;   /* borrowed; swapped on reload (swl_pipeline_set_rules) */
+	struct swl_matcher *matcher; /* owned: applies rules on the pipeline's thread */
 	struct swl_context *ctx;     /* borrowed */
 	struct swl_parser parser;    /* per file or stream: reinitialise with swl_parser_init */
 	bool wall_clock;             /* stamp entries that carry no time with now (never in replay) */
@@ -21,6 +22,11 @@ struct swl_pipeline {
 /* reg, rules and ctx are borrowed and must outlive the pipeline. */
 void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct swl_ruleset *rules,
 		       struct swl_context *ctx);
+/* Free what the pipeline owns (not what it borrows). */
+void swl_pipeline_fini(struct swl_pipeline *p);
+/* Apply rules from the next entry on (a reload); returns the rules replaced, the caller's to
+ * destroy. */
+struct swl_ruleset *swl_pipeline_set_rules(struct swl_pipeline *p, struct swl_ruleset *rules);
 /* A raw syslog line (no newline); oversized: the source cut it. */
 void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized);
 /* A line parsed elsewhere (replay's reader thread): parsed is swl_parse_line's success, and

@@ -284,15 +284,7 @@ struct swl_series *swl_family_series(struct swl_family *f, const struct swl_str 
 {
 	/* room to sanitize values that are too long or not UTF-8; rarely touched */
 	char scratch[SWL_MAX_LABELS][SWL_LABEL_VALUE_MAX + 1];
-	struct swl_str v[SWL_MAX_LABELS], with_host[SWL_MAX_LABELS];
-
-	if (f->host_label && f->registry->in_event) {
-		with_host[0] = f->registry->event_host;
-		for (size_t i = 1; i < f->nlabels; i++)
-			with_host[i] = values[i - 1];
-		values = with_host;
-	}
-
+	struct swl_str v[SWL_MAX_LABELS];
 	uint32_t h;
 	if (!hash_values(values, f->nlabels, &h)) { /* some value needs a closer look */
 		for (size_t i = 0; i < f->nlabels; i++) {

@@ -98,13 +98,9 @@ struct swl_registry {
 	struct swl_family *dropped;    /* swanlog_series_dropped_total{metric} */
 	/* --host-label (a collector of many gateways): set before the rules declare their
 	 * families. Every family not named swanlog_* then gets a first label "host" (unless it
-	 * has one, or already has SWL_MAX_LABELS labels). While in_event is set (the pipeline
-	 * sets it around applying one entry's rules), swl_family_series on such a family takes
-	 * the values of the other labels only and puts event_host first; outside (state restore)
-	 * it takes every value, host included. */
+	 * has one, or already has SWL_MAX_LABELS labels), and its family's host_label is set.
+	 * Its values are given like any other's: the rules put the entry's host first. */
 	bool host_label;
-	bool in_event;
-	struct swl_str event_host;     /* borrowed, valid while in_event */
 };
 
 struct swl_registry *swl_registry_create(size_t default_max_series);

@@ -1,20 +1,72 @@
 /* rules.c - event -> updates: match, resolve templates, update the registry and context.
  *
- * The per-line path allocates nothing: captures land in the ruleset's one match data,
- * templates resolve to slices of the line, the event, the context or the ruleset's scratch
+ * The per-line path allocates nothing: captures land in the matcher's one match data,
+ * templates resolve to slices of the line, the event, the context or the matcher's scratch
  * buffer, and series are found by hashing those slices.
  */
-#include "rules_int.h"
+#include "rules_index.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 
-#include "parse.h"
+#define SCRATCH_SIZE 8192   /* bytes for rendered templates of one update */
+#define MATCH_LIMIT 1000000 /* PCRE2 match limit per rule and line */
+#define DEPTH_LIMIT 10000
+
+/* What is known of the current event, valid while gen is the matcher's: a field's value (by
+ * name_id) or whether a shared literal is in the message (by lit_shared). */
+struct memo {
+	uint64_t gen;
+	struct swl_str value;
+	bool found;
+};
+
+struct swl_matcher {
+	const struct swl_ruleset *rs;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;   /* the match and depth limits, the JIT stack */
+	pcre2_jit_stack *jit_stack;
+	struct memo *fields;         /* per name of rs->names, its field in the current event */
+	struct memo *literals;       /* per shared literal, whether the current message holds it */
+	uint64_t gen;                /* increased per event: older memo entries are stale */
+	uint64_t pid_gen;            /* pid_text holds the event's pid when pid_gen == gen */
+	char pid_text[24];
+	char scratch[SCRATCH_SIZE];
+};
+
+struct swl_matcher *swl_matcher_create(const struct swl_ruleset *rs)
+{
+	struct swl_matcher *m = swl_xcalloc(1, sizeof(*m));
+	m->rs = rs;
+	m->md = pcre2_match_data_create(rs->max_captures + 1, NULL);
+	m->mctx = pcre2_match_context_create(NULL);
+	if (!m->md || !m->mctx)
+		abort(); /* out of memory, as swl_xmalloc */
+	pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(m->mctx, DEPTH_LIMIT);
+	m->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
+	m->fields = swl_xcalloc(rs->nnames, sizeof(*m->fields));
+	m->literals = swl_xcalloc(rs->nshared, sizeof(*m->literals));
+	return m;
+}
+
+void swl_matcher_destroy(struct swl_matcher *m)
+{
+	if (!m)
+		return;
+	pcre2_match_data_free(m->md);
+	pcre2_match_context_free(m->mctx);
+	pcre2_jit_stack_free(m->jit_stack);
+	free(m->fields);
+	free(m->literals);
+	free(m);
+}
 
 /* What a template can see while one rule handles one event. */
 struct scope {
-	struct swl_ruleset *rs;      /* its per-event memo of fields and the pid's text */
+	struct swl_matcher *m;       /* its per-event memo of fields and the pid's text */
 	const struct swl_event *ev;
 	PCRE2_SIZE *ov;
 	uint32_t ncaptures;          /* pairs in ov that the match set */
@@ -27,25 +79,25 @@ struct scope {
 /* The event's field of that name, looked up once per event whatever the number of refs. */
 static struct swl_str field_value(struct scope *sc, const struct swl_ref *ref)
 {
-	struct swl_memo *m = &sc->rs->fields[ref->name_id];
-	if (m->gen != sc->rs->gen) {
-		m->value = swl_event_field(sc->ev, (struct swl_str){ ref->name, ref->namelen });
-		m->gen = sc->rs->gen;
+	struct memo *mo = &sc->m->fields[ref->name_id];
+	if (mo->gen != sc->m->gen) {
+		mo->value = swl_event_field(sc->ev, (struct swl_str){ ref->name, ref->namelen });
+		mo->gen = sc->m->gen;
 	}
-	return m->value;
+	return mo->value;
 }
 
 /* The pid as text, formatted once per event. */
 static struct swl_str pid_value(struct scope *sc)
 {
-	struct swl_ruleset *rs = sc->rs;
+	struct swl_matcher *m = sc->m;
 	if (sc->ev->pid < 0)
 		return SWL_STR_NULL;
-	if (rs->pid_gen != rs->gen) {
-		snprintf(rs->pid_text, sizeof(rs->pid_text), "%ld", sc->ev->pid);
-		rs->pid_gen = rs->gen;
+	if (m->pid_gen != m->gen) {
+		snprintf(m->pid_text, sizeof(m->pid_text), "%ld", sc->ev->pid);
+		m->pid_gen = m->gen;
 	}
-	return swl_str_c(rs->pid_text);
+	return swl_str_c(m->pid_text);
 }
 
 static struct swl_str builtin_value(struct scope *sc, enum swl_builtin b)
@@ -178,11 +230,13 @@ static void count_down(struct swl_series *gauge_series, void *arg)
 	const struct swl_update *u = ca->u;
 	struct swl_str values[SWL_MAX_LABELS];
 	ca->sc->used = 0;
-	/* with --host-label both families carry "host" first, which the registry fills in */
-	size_t gh = gauge_series->family->host_label;
-	for (size_t i = 0; i < u->count->nlabels - u->count->host_label; i++)
-		values[i] = u->count_from[i] >= 0 ? swl_str_c(gauge_series->values[u->count_from[i] + gh])
-						  : tpl_eval(ca->sc, &u->count_labels[i]);
+	/* with --host-label both families carry "host" first: the entry's on the counter */
+	size_t gh = gauge_series->family->host_label, ch = u->count->host_label;
+	if (ch)
+		values[0] = ca->sc->ev->host;
+	for (size_t i = 0; i < u->count->nlabels - ch; i++)
+		values[ch + i] = u->count_from[i] >= 0 ? swl_str_c(gauge_series->values[u->count_from[i] + gh])
+						       : tpl_eval(ca->sc, &u->count_labels[i]);
 	swl_series_add(swl_family_series(u->count, values), 1, ca->sc->ev->time_us);
 }
 
@@ -228,8 +282,11 @@ static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct
 	if (u->value.set && !tpl_number(sc, &u->value, &v))
 		return false;
 	struct swl_str values[SWL_MAX_LABELS];
-	for (size_t i = 0; i < f->nlabels - f->host_label; i++) /* host: the registry's (--host-label) */
-		values[i] = tpl_eval(sc, &u->labels[i]);
+	size_t h = f->host_label; /* --host-label: the entry's host first */
+	if (h)
+		values[0] = sc->ev->host;
+	for (size_t i = 0; i < f->nlabels - h; i++)
+		values[h + i] = tpl_eval(sc, &u->labels[i]);
 	struct swl_str key = SWL_STR_NULL;
 	if (u->op == SWL_OP_UP) {
 		key = key_eval(sc, &u->key);
@@ -271,59 +328,33 @@ static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_con
 	}
 }
 
-/* Does msg contain the rule's literal? A prefix is compared in place; elsewhere memchr
- * (vectorised) finds candidates by the literal's least common byte. glibc's memmem costs more
- * than the regex on lines this short. */
-static bool literal_in(const struct swl_rule *rule, struct swl_str msg)
-{
-	size_t n = rule->litlen, k = rule->litpick;
-	if (msg.n < n)
-		return false;
-	if (rule->lit_at_start) {
-		/* the first eight bytes in one compare: most candidates differ there */
-		if (msg.n >= 8)
-			return (swl_load64(msg.p) & rule->litmask) == rule->litword &&
-			       (n <= 8 || memcmp(msg.p + 8, rule->lit + 8, n - 8) == 0);
-		for (size_t i = 0; i < n; i++)
-			if (msg.p[i] != rule->lit[i])
-				return false;
-		return true;
-	}
-	const char *p = msg.p + k, *last = msg.p + (msg.n - n) + k; /* lit[k]'s possible places */
-	while (p <= last && (p = memchr(p, rule->lit[k], (size_t)(last - p) + 1)) != NULL) {
-		if (memcmp(p - k, rule->lit, n) == 0)
-			return true;
-		p++;
-	}
-	return false;
-}
-
-/* literal_in, once per event for a literal that several rules share */
-static bool has_literal(struct swl_ruleset *rs, const struct swl_rule *rule, struct swl_str msg)
+/* swl_literal_in, once per event for a literal that several rules share */
+static bool has_literal(struct swl_matcher *m, const struct swl_rule *rule, struct swl_str msg)
 {
 	if (rule->lit_shared == SIZE_MAX)
-		return literal_in(rule, msg);
-	struct swl_memo *m = &rs->literals[rule->lit_shared];
-	if (m->gen != rs->gen) {
-		m->found = literal_in(rule, msg);
-		m->gen = rs->gen;
+		return swl_literal_in(rule, msg);
+	struct memo *mo = &m->literals[rule->lit_shared];
+	if (mo->gen != m->gen) {
+		mo->found = swl_literal_in(rule, msg);
+		mo->gen = m->gen;
 	}
-	return m->found;
+	return mo->found;
 }
 
-static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl_context *ctx,
+static void apply_rule(struct swl_matcher *matcher, const struct swl_rule *rule, struct swl_context *ctx,
 		       const struct swl_event *ev)
 {
-	int rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx)
-			   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, rs->md, rs->mctx);
+	pcre2_match_data *md = matcher->md;
+	int rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, md, matcher->mctx)
+			   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, md, matcher->mctx);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return;
 	if (rc < 0) { /* match or depth limit: the line costs no more than this */
 		swl_series_add(rule->errors, 1, ev->time_us);
 		return;
 	}
-	struct scope sc = { .rs = rs, .ev = ev, .ov = pcre2_get_ovector_pointer(rs->md), .ncaptures = (uint32_t)rc,
-			    .scratch = rs->scratch, .cap = sizeof(rs->scratch) };
+	struct scope sc = { .m = matcher, .ev = ev, .ov = pcre2_get_ovector_pointer(md), .ncaptures = (uint32_t)rc,
+			    .scratch = matcher->scratch, .cap = sizeof(matcher->scratch) };
 	if (rule->nrecall)
 		recall(&sc, rule, ctx);
 	if ((rule->nif && !conds_hold(&sc, rule->ifs, rule->nif, true)) ||
@@ -372,246 +403,30 @@ static void apply_rule(struct swl_ruleset *rs, struct swl_rule *rule, struct swl
 		swl_series_add(rule->errors, 1, ev->time_us);
 }
 
-/* The rules for a program: a few names, compared by length first (no strlen per line). */
-static const struct swl_dispatch *dispatch_for(const struct swl_ruleset *rs, struct swl_str program)
-{
-	for (size_t k = 0; k + 1 < rs->ndispatch; k++) {
-		const struct swl_dispatch *dp = &rs->dispatch[k];
-		if (program.n == dp->programlen &&
-		    (!program.n || (program.p[0] == dp->program[0] && memcmp(program.p, dp->program, program.n) == 0)))
-			return dp;
-	}
-	return &rs->dispatch[rs->ndispatch - 1];
-}
-
-/* The rules that may match ev by its program and then its first byte: only those whose
- * anchored pattern can start with that byte (see build_first_index in rules_load.c), in file
- * order. */
-static struct swl_rule *const *rules_for(const struct swl_ruleset *rs, const struct swl_event *ev, size_t *n)
-{
-	const struct swl_dispatch *dp = dispatch_for(rs, ev->program);
-	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
-	*n = dp->slot[b + 1] - dp->slot[b];
-	return dp->byfirst + dp->slot[b];
-}
-
-/* Bit i of a candidates mask: the i-th rule of the event's rules_for may match. Rules past the
- * 63rd have no bit of their own: bit 63 says there are such rules, checked when applied. */
-#define CANDIDATE_BITS 63
-
-/* Run the regex of each rule of ev's rules_for that holds its required literal (checking it
+/* Run the regex of each rule of ev's swl_rules_for that holds its required literal (checking it
  * first spares most regex calls), or, for the rules a candidates mask covers, that it names. */
-static void apply_rules(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
+static void apply_rules(struct swl_matcher *m, struct swl_context *ctx, const struct swl_event *ev,
 			const uint64_t *candidates)
 {
 	size_t n;
-	struct swl_rule *const *rules = rules_for(rs, ev, &n);
-	rs->gen++; /* a new event: what the memo knows is of the last one */
+	const struct swl_rule *const *rules = swl_rules_for(m->rs, ev, &n);
+	m->gen++; /* a new event: what the memo knows is of the last one */
 	for (size_t i = 0; i < n; i++) {
-		struct swl_rule *rule = rules[i];
-		bool may = candidates && i < CANDIDATE_BITS ? (*candidates >> i & 1)
-							   : !rule->litlen || has_literal(rs, rule, ev->msg);
+		const struct swl_rule *rule = rules[i];
+		bool may = candidates && i < SWL_CANDIDATE_BITS ? (*candidates >> i & 1)
+								: !rule->litlen || has_literal(m, rule, ev->msg);
 		if (may)
-			apply_rule(rs, rule, ctx, ev);
+			apply_rule(m, rule, ctx, ev);
 	}
 }
 
-void swl_rules_apply(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev)
+void swl_rules_apply(struct swl_matcher *m, struct swl_context *ctx, const struct swl_event *ev)
 {
-	apply_rules(rs, ctx, ev, NULL);
+	apply_rules(m, ctx, ev, NULL);
 }
 
-void swl_rules_apply_candidates(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_event *ev,
+void swl_rules_apply_candidates(struct swl_matcher *m, struct swl_context *ctx, const struct swl_event *ev,
 				uint64_t candidates)
 {
-	apply_rules(rs, ctx, ev, &candidates);
-}
-
-uint64_t swl_rules_candidates(const struct swl_event *ev, const void *ruleset)
-{
-	size_t n;
-	struct swl_rule *const *rules = rules_for(ruleset, ev, &n);
-	uint64_t mask = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i == CANDIDATE_BITS)
-			return mask | UINT64_C(1) << CANDIDATE_BITS;
-		if (!rules[i]->litlen || literal_in(rules[i], ev->msg))
-			mask |= UINT64_C(1) << i;
-	}
-	return mask;
-}
-
-/* ---- examples ---- */
-
-/* How many updates each series had before the example's line. */
-struct snapshot {
-	size_t nfam;
-	size_t *nseries;
-	uint64_t **updates;
-};
-
-static void snap_take(const struct swl_registry *r, struct snapshot *s)
-{
-	s->nfam = r->nfamilies;
-	s->nseries = swl_xcalloc(s->nfam ? s->nfam : 1, sizeof(size_t));
-	s->updates = swl_xcalloc(s->nfam ? s->nfam : 1, sizeof(uint64_t *));
-	for (size_t i = 0; i < s->nfam; i++) {
-		const struct swl_family *f = r->families[i];
-		s->nseries[i] = f->nseries;
-		s->updates[i] = swl_xcalloc(f->nseries ? f->nseries : 1, sizeof(uint64_t));
-		for (size_t j = 0; j < f->nseries; j++)
-			s->updates[i][j] = f->series[j]->updates;
-	}
-}
-
-static void snap_free(struct snapshot *s)
-{
-	for (size_t i = 0; i < s->nfam; i++)
-		free(s->updates[i]);
-	free(s->updates);
-	free(s->nseries);
-}
-
-static bool series_changed(const struct snapshot *s, size_t fi, size_t si, const struct swl_series *x)
-{
-	/* a series created since (e.g. by `up` of a key live elsewhere) but never updated did not change */
-	uint64_t before = fi < s->nfam && si < s->nseries[fi] ? s->updates[fi][si] : 0;
-	return x->updates != before;
-}
-
-static void describe(struct swl_buf *b, const char *metric, size_t n, char *const *names, char *const *values)
-{
-	swl_buf_printf(b, "%s{", metric);
-	for (size_t i = 0; i < n; i++)
-		swl_buf_printf(b, "%s%s=\"%s\"", i ? "," : "", names[i], values[i]);
-	swl_buf_addc(b, '}');
-}
-
-/* Does series x (of family f) carry exactly the expected labels (unnamed ones empty)? */
-static bool expect_is(const struct swl_expect *e, const struct swl_family *f, const struct swl_series *x)
-{
-	if (strcmp(e->metric, f->name) != 0)
-		return false;
-	for (size_t l = 0; l < f->nlabels; l++) {
-		const char *want = "";
-		for (size_t k = 0; k < e->nlabels; k++)
-			if (strcmp(e->names[k], f->labels[l]) == 0)
-				want = e->values[k];
-		if (strcmp(want, x->values[l]) != 0)
-			return false;
-	}
-	return true;
-}
-
-static void feed_line(struct swl_ruleset *rs, struct swl_context *ctx, const char *line)
-{
-	struct swl_parser ps;
-	struct swl_event ev;
-	swl_parser_init(&ps, 2026, 0);
-	swl_parse_line(&ps, line, strlen(line), &ev);
-	swl_rules_apply(rs, ctx, &ev);
-}
-
-static void feed_fields(struct swl_ruleset *rs, struct swl_context *ctx, const struct swl_example *ex)
-{
-	struct swl_event ev = { .pid = -1, .time_us = 1795974712000000 };
-	long pid = -1, syslog_pid = -1;
-	bool kernel = false;
-	/* as source_journal.c reads an entry, so that an example shows what the journal does */
-	for (size_t i = 0; i < ex->nfields; i++) {
-		struct swl_str v = swl_str_c(ex->fvalues[i]);
-		const char *name = ex->fnames[i];
-		if (strcmp(name, "MESSAGE") == 0)
-			ev.msg = v;
-		else if (strcmp(name, "SYSLOG_IDENTIFIER") == 0)
-			ev.program = v;
-		else if (strcmp(name, "_HOSTNAME") == 0)
-			ev.host = v;
-		else if (strcmp(name, "_TRANSPORT") == 0)
-			kernel = strcmp(ex->fvalues[i], "kernel") == 0;
-		else if (strcmp(name, "_PID") == 0 || strcmp(name, "SYSLOG_PID") == 0) {
-			char *end;
-			long x = strtol(ex->fvalues[i], &end, 10);
-			if (*ex->fvalues[i] >= '0' && *ex->fvalues[i] <= '9' && !*end)
-				*(name[0] == '_' ? &pid : &syslog_pid) = x;
-		}
-		swl_event_add_field(&ev, name, v);
-	}
-	if (!ev.program.n && kernel)
-		ev.program = swl_str_c("kernel");
-	ev.pid = pid >= 0 ? pid : syslog_pid;
-	if (swl_is_charon(ev.program))
-		swl_parse_charon_prefix(&ev);
-	swl_rules_apply(rs, ctx, &ev);
-}
-
-static int run_example(struct swl_ruleset *rs, const struct swl_rule *rule, size_t idx, FILE *out)
-{
-	const struct swl_example *ex = &rule->examples[idx];
-	struct swl_context *ctx = swl_context_create(1000, 0);
-	for (size_t i = 0; i < ex->nafter; i++)
-		feed_line(rs, ctx, ex->after[i]);
-	struct snapshot snap;
-	snap_take(rs->reg, &snap);
-	if (ex->text)
-		feed_line(rs, ctx, ex->text);
-	else
-		feed_fields(rs, ctx, ex);
-	swl_context_destroy(ctx);
-
-	int failures = 0;
-	bool *met = swl_xcalloc(ex->nexpect ? ex->nexpect : 1, sizeof(bool));
-	struct swl_buf b;
-	swl_buf_init(&b, 0);
-	const struct swl_registry *reg = rs->reg;
-	for (size_t fi = 0; fi < reg->nfamilies; fi++) {
-		const struct swl_family *f = reg->families[fi];
-		if (f->retired || strncmp(f->name, "swanlog_", 8) == 0)
-			continue;
-		for (size_t si = 0; si < f->nseries; si++) {
-			const struct swl_series *x = f->series[si];
-			if (!series_changed(&snap, fi, si, x))
-				continue;
-			bool expected = false;
-			for (size_t e = 0; e < ex->nexpect; e++) {
-				if (expect_is(&ex->expect[e], f, x)) {
-					met[e] = expected = true;
-				}
-			}
-			if (!expected) {
-				b.len = 0;
-				describe(&b, f->name, f->nlabels, f->labels, x->values);
-				fprintf(out, "%s:%u:%u: rule '%s' example %zu: unexpected update %s\n", rule->path, ex->line,
-					ex->col, rule->name, idx + 1, b.p);
-				failures++;
-			}
-		}
-	}
-	for (size_t e = 0; e < ex->nexpect; e++) {
-		if (met[e])
-			continue;
-		const struct swl_expect *xe = &ex->expect[e];
-		b.len = 0;
-		describe(&b, xe->metric, xe->nlabels, xe->names, xe->values);
-		fprintf(out, "%s:%u:%u: rule '%s' example %zu: expected update %s did not happen\n", rule->path, xe->line,
-			xe->col, rule->name, idx + 1, b.p);
-		failures++;
-	}
-	swl_buf_fini(&b);
-	free(met);
-	snap_free(&snap);
-	return failures;
-}
-
-int swl_rules_run_examples(struct swl_ruleset *rs, FILE *out, size_t *nexamples)
-{
-	int failures = 0;
-	size_t n = 0;
-	for (size_t i = 0; i < rs->nrules; i++) {
-		for (size_t e = 0; e < rs->rules[i].nexamples; e++, n++)
-			failures += run_example(rs, &rs->rules[i], e, out) ? 1 : 0;
-	}
-	if (nexamples)
-		*nexamples = n;
-	return failures;
+	apply_rules(m, ctx, ev, &candidates);
 }

@@ -1,5 +1,6 @@
-/* rules_int.h - the compiled form of a ruleset, shared by rules_load.c (which builds it)
- * and rules.c (which runs it). Not for other modules. */
+/* rules_int.h - the compiled form of a ruleset, shared by the files that build it (rules_load.c,
+ * rules_schema.c, rules_template.c, rules_index.c) and those that run it (rules.c and its
+ * examples). Not for other modules. */
 #ifndef SWL_RULES_INT_H
 #define SWL_RULES_INT_H
 
@@ -9,9 +10,6 @@
 #include "rules.h"
 
 #define SWL_MAX_ALTS 8          /* alternatives in one ${a|b|c} */
-#define SWL_SCRATCH_SIZE 8192   /* bytes for rendered templates of one update */
-#define SWL_MATCH_LIMIT 1000000 /* PCRE2 match limit per rule and line */
-#define SWL_DEPTH_LIMIT 10000
 #define SWL_LIT_MAX 32          /* bytes of a rule's required literal kept for the prefilter */
 #define SWL_MAX_RECALL 4      /* keys in one `recall: [K1, K2]` */
 
@@ -120,7 +118,7 @@ struct swl_rule {
 	 * all set when unknown (unanchored pattern, or one that can match an empty message). */
 	uint8_t first[32];
 	bool first_known;      /* false: the rule also runs on empty messages */
-	/* Text every match contains (see rule_literal in rules_load.c): at the message's start when
+	/* Text every match contains (see swl_rule_literal in rules_index.c): at the message's start when
 	 * lit_at_start, anywhere otherwise; litlen 0 = none known. Checked before the regex runs. */
 	char lit[SWL_LIT_MAX];
 	size_t litlen;
@@ -129,7 +127,7 @@ struct swl_rule {
 	/* lit_at_start: the literal's first min(8, litlen) bytes as one word, and the mask of them */
 	uint64_t litword, litmask;
 	/* Index of the literal among those that several rules share (each is searched once per
-	 * event, see struct swl_memo), or SIZE_MAX when no other rule has the same. */
+	 * event, see struct swl_matcher), or SIZE_MAX when no other rule has the same. */
 	size_t lit_shared;
 };
 
@@ -138,22 +136,17 @@ struct swl_dispatch {
 	char *program;          /* NULL: events whose program no rule names */
 	size_t programlen;
 	size_t nrules;
-	struct swl_rule **rules;
+	const struct swl_rule **rules;
 	/* The same rules indexed by the message's first byte, so that most messages meet one or
 	 * two regexes instead of all: the rules that may match a message starting with byte b are
 	 * byfirst[slot[b] .. slot[b + 1]), in file order; slot 256 is the empty message. */
 	size_t slot[258];
-	struct swl_rule **byfirst;
+	const struct swl_rule **byfirst;
 };
 
-/* What is known of the current event, valid while gen is the ruleset's: a field's value (by
- * name_id) or whether a shared literal is in the message (by lit_shared). */
-struct swl_memo {
-	uint64_t gen;
-	struct swl_str value;
-	bool found;
-};
-
+/* The compiled rules, fixed once loaded: applying them changes nothing here (what they update
+ * is the registry's and the context's), so threads may read them at once. What applying does
+ * change is a struct swl_matcher's (rules.c), one per thread that applies them. */
 struct swl_ruleset {
 	struct swl_registry *reg;
 	size_t nrules;
@@ -162,23 +155,17 @@ struct swl_ruleset {
 	char **paths;
 	size_t ndispatch;
 	struct swl_dispatch *dispatch; /* the last one has program NULL */
-	pcre2_match_data *md;
-	pcre2_match_context *mctx;
-	pcre2_jit_stack *jit_stack;
+	uint32_t max_captures;         /* the most capture groups of any pattern: a match data's size */
 	size_t context_entries;
 	int64_t context_age_us;
-	/* Distinct names of all templates' ${...}, and per name its field in the current event. */
+	/* Distinct names of all templates' ${...}: a matcher looks each up once per event. */
 	size_t nnames;
 	char **names;
-	struct swl_memo *fields;
-	size_t nshared;                /* literals that several rules share */
-	struct swl_memo *literals;
-	uint64_t gen;                  /* increased per event: older memo entries are stale */
-	uint64_t pid_gen;              /* pid_text holds the event's pid when pid_gen == gen */
-	char pid_text[24];
-	char scratch[SWL_SCRATCH_SIZE];
+	size_t nshared;                /* literals that several rules share (see lit_shared) */
 };
 
 void swl_tpl_fini(struct swl_tpl *t);
+/* Free n strings and their array. */
+void swl_rules_free_strings(char **l, size_t n);
 
 #endif

@@ -14,11 +14,9 @@
 #include <stdlib.h>
 #include <systemd/sd-journal.h>
 
-#include "parse.h"
+#include "parse_fields.h"
 
 #define SWL_JOURNAL_FIELD_MAX (64u * 1024u)
-/* Room kept free for the fields that the charon prefix adds (THREAD, GROUP, IKE_SA_*). */
-#define SWL_JOURNAL_PREFIX_FIELDS 4
 
 struct swl_journal {
 	sd_journal *j;
@@ -218,43 +216,19 @@ static size_t data_put(struct swl_journal *j, size_t *off, const void *p, size_t
 	return at;
 }
 
-static struct swl_str span_value(const struct swl_journal *j, const struct swl_span *s)
-{
-	return (struct swl_str){ j->data + s->value, s->value_len };
-}
-
-/* A decimal pid, or -1. */
-static long parse_pid(struct swl_str v)
-{
-	if (v.n == 0 || v.n > 18)
-		return -1;
-	long pid = 0;
-	for (size_t i = 0; i < v.n; i++) {
-		if (v.p[i] < '0' || v.p[i] > '9')
-			return -1;
-		pid = pid * 10 + (v.p[i] - '0');
-	}
-	return pid;
-}
-
 int swl_journal_next(struct swl_journal *j, struct swl_event *ev)
 {
 	int r = sd_journal_next(j->j);
 	if (r <= 0)
 		return r;
 
-	*ev = (struct swl_event){ .pid = -1 };
 	uint64_t rt;
-	if (sd_journal_get_realtime_usec(j->j, &rt) >= 0 && rt <= INT64_MAX)
-		ev->time_us = (int64_t)rt;
+	int64_t time_us = sd_journal_get_realtime_usec(j->j, &rt) >= 0 && rt <= INT64_MAX ? (int64_t)rt : 0;
 
-	/* The fields event.h can hold, plus the few the event is built from, wherever they are
-	 * in the entry (enumeration order is not defined). */
-	enum { MESSAGE, HOSTNAME, IDENT, PID, SYSLOG_PID, TRANSPORT, NKEY };
-	static const char *const keys[NKEY] = { "MESSAGE", "_HOSTNAME", "SYSLOG_IDENTIFIER", "_PID",
-						 "SYSLOG_PID", "_TRANSPORT" };
-	struct swl_span spans[SWL_EVENT_MAX_FIELDS], key_spans[NKEY];
-	bool have[NKEY] = { false };
+	/* The fields the event can hold, and past those the ones it is built from (parse_fields.h),
+	 * wherever they are in the entry (enumeration order is not defined), once each. */
+	struct swl_span spans[SWL_EVENT_MAX_FIELDS + SWL_FIELDS_NKEYS];
+	bool key_kept[SWL_FIELDS_NKEYS] = { false };
 	size_t nspans = 0, off = 0;
 
 	const void *d;
@@ -270,54 +244,28 @@ int swl_journal_next(struct swl_journal *j, struct swl_event *ev)
 		size_t name_len = (size_t)(eq - p);
 		if (name_len >= SWL_JOURNAL_FIELD_MAX)
 			continue; /* not a real field name (those are at most 64 bytes) */
-		int key = -1;
-		for (int k = 0; k < NKEY; k++) {
-			if (strlen(keys[k]) == name_len && memcmp(p, keys[k], name_len) == 0) {
-				key = k;
-				break;
-			}
+		if (nspans >= SWL_EVENT_MAX_FIELDS) {
+			int key = swl_fields_key((struct swl_str){ p, name_len });
+			if (key < 0 || key_kept[key])
+				continue;
+			key_kept[key] = true;
 		}
-		if (key < 0 && nspans == SWL_EVENT_MAX_FIELDS)
-			continue;
 		if (l > SWL_JOURNAL_FIELD_MAX)
 			l = SWL_JOURNAL_FIELD_MAX; /* the threshold is only a hint */
-		struct swl_span s;
-		s.name = data_put(j, &off, p, l);
-		s.name_len = name_len;
-		s.value = s.name + name_len + 1;
-		s.value_len = l - name_len - 1;
-		if (nspans < SWL_EVENT_MAX_FIELDS)
-			spans[nspans++] = s;
-		if (key >= 0 && !have[key]) {
-			key_spans[key] = s;
-			have[key] = true;
-		}
+		struct swl_span *s = &spans[nspans++];
+		s->name = data_put(j, &off, p, l);
+		s->name_len = name_len;
+		s->value = s->name + name_len + 1;
+		s->value_len = l - name_len - 1;
 	}
 	/* An error left (a corrupt object) ends this entry's fields, not the entry: the fields
 	 * read so far are still delivered, and the next entry may well be intact. */
 
-	if (have[MESSAGE])
-		ev->msg = span_value(j, &key_spans[MESSAGE]);
-	if (have[HOSTNAME])
-		ev->host = span_value(j, &key_spans[HOSTNAME]);
-	if (have[IDENT])
-		ev->program = span_value(j, &key_spans[IDENT]);
-	else if (have[TRANSPORT] && swl_str_eqc(span_value(j, &key_spans[TRANSPORT]), "kernel"))
-		ev->program = swl_str_c("kernel");
-	if (have[PID])
-		ev->pid = parse_pid(span_value(j, &key_spans[PID]));
-	if (ev->pid < 0 && have[SYSLOG_PID])
-		ev->pid = parse_pid(span_value(j, &key_spans[SYSLOG_PID]));
-
-	bool charon = swl_is_charon(ev->program);
-	size_t max = SWL_EVENT_MAX_FIELDS - (charon ? SWL_JOURNAL_PREFIX_FIELDS : 0);
-	for (size_t i = 0; i < nspans && ev->nfields < max; i++) {
-		ev->fields[ev->nfields].name = (struct swl_str){ j->data + spans[i].name, spans[i].name_len };
-		ev->fields[ev->nfields].value = span_value(j, &spans[i]);
-		ev->nfields++;
+	struct swl_field fields[SWL_EVENT_MAX_FIELDS + SWL_FIELDS_NKEYS];
+	for (size_t i = 0; i < nspans; i++) {
+		fields[i].name = (struct swl_str){ j->data + spans[i].name, spans[i].name_len };
+		fields[i].value = (struct swl_str){ j->data + spans[i].value, spans[i].value_len };
 	}
-	/* charon logging through syslog into the journal keeps its "NN[GRP] <conn|uid> " prefix */
-	if (charon)
-		swl_parse_charon_prefix(ev);
+	swl_event_from_fields(ev, fields, nspans, time_us);
 	return 1;
 }

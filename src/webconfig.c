@@ -5,12 +5,11 @@
 #include "webconfig.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <yaml.h>
 
 #include "weblib.h"
+#include "yaml_doc.h"
 
 #define MAX_CONFIG_FILE (1u << 20)
 #define MAX_USERS 1024
@@ -18,85 +17,18 @@
 #define BCRYPT_LEN 60
 
 struct ld {
-	const char *path;
-	yaml_document_t y;
-	struct swl_err *err;
+	struct swl_yaml_doc doc;
 	struct swl_webconfig *wc;
 };
-
-#define MARK_LINE(n) ((unsigned)(n)->start_mark.line + 1)
-#define MARK_COL(n) ((unsigned)(n)->start_mark.column + 1)
-
-static unsigned node_col(const yaml_node_t *n)
-{
-	/* Point at a quoted scalar's first content character, as rules_load.c does. */
-	bool quoted = n->type == YAML_SCALAR_NODE && (n->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
-						      n->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE);
-	return MARK_COL(n) + (quoted ? 1 : 0);
-}
-
-static int fail(struct ld *ld, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(struct ld *ld, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	swl_err_set(ld->err, ld->path, n ? MARK_LINE(n) : 1, n ? node_col(n) : 1, "%s", msg);
-	return -EINVAL;
-}
-
-static yaml_node_t *node(struct ld *ld, int id)
-{
-	return yaml_document_get_node(&ld->y, id);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
 
 /* An empty value (`key:`), ~ or null: the key counts as absent, as in the Go loader. */
 static bool is_null(const yaml_node_t *n)
 {
-	const char *s = scalar(n);
+	const char *s = swl_yaml_scalar(n);
 	if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
 	       strcmp(s, "NULL") == 0;
-}
-
-#define MAP_FOR(map, pair) \
-	for (yaml_node_pair_t *pair = (map)->data.mapping.pairs.start; pair < (map)->data.mapping.pairs.top; pair++)
-
-/* Check every key of a mapping: a string, known, and not repeated. */
-static int check_keys(struct ld *ld, yaml_node_t *map, const char *const *allowed, const char *where)
-{
-	MAP_FOR(map, pair) {
-		yaml_node_t *k = node(ld, pair->key);
-		const char *s = scalar(k);
-		if (!s)
-			return fail(ld, k, "keys of %s must be strings", where);
-		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pair; q++)
-			if (scalar(node(ld, q->key)) && strcmp(scalar(node(ld, q->key)), s) == 0)
-				return fail(ld, k, "duplicate key '%s' in %s", s, where);
-		if (!allowed)
-			continue;
-		bool known = false;
-		for (size_t i = 0; allowed[i] && !known; i++)
-			known = strcmp(s, allowed[i]) == 0;
-		if (!known) {
-			char list[256] = "";
-			for (size_t i = 0; allowed[i]; i++) {
-				strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
-				strncat(list, allowed[i], sizeof(list) - strlen(list) - 1);
-			}
-			return fail(ld, k, "unknown key '%s' in %s (expected one of: %s)", s, where, list);
-		}
-	}
-	return 0;
 }
 
 /* ---- files ---- */
@@ -151,15 +83,15 @@ static char *resolve(const char *config_path, const char *p)
 
 static int load_pem(struct ld *ld, yaml_node_t *v, const char *what, char **out)
 {
-	char *full = resolve(ld->path, scalar(v));
+	char *full = resolve(ld->doc.path, swl_yaml_scalar(v));
 	size_t len;
 	int r = read_bounded(full, SWL_WEBCONFIG_MAX_PEM, out, &len);
 	if (r == -EFBIG)
-		r = fail(ld, v, "%s '%s' is larger than %u bytes", what, full, SWL_WEBCONFIG_MAX_PEM);
+		r = swl_yaml_fail(&ld->doc, v, "%s '%s' is larger than %u bytes", what, full, SWL_WEBCONFIG_MAX_PEM);
 	else if (r < 0)
-		r = fail(ld, v, "cannot read %s '%s': %s", what, full, strerror(-r));
+		r = swl_yaml_fail(&ld->doc, v, "cannot read %s '%s': %s", what, full, strerror(-r));
 	else if (len == 0 || strlen(*out) != len)
-		r = fail(ld, v, "%s '%s' is not a PEM file", what, full);
+		r = swl_yaml_fail(&ld->doc, v, "%s '%s' is not a PEM file", what, full);
 	free(full);
 	return r;
 }
@@ -168,15 +100,17 @@ static int load_pem(struct ld *ld, yaml_node_t *v, const char *what, char **out)
 
 static int tls_version(struct ld *ld, yaml_node_t *v, const char *key, enum swl_tls_version *out)
 {
-	const char *s = scalar(v);
+	const char *s = swl_yaml_scalar(v);
 	if (s && strcmp(s, "TLS12") == 0)
 		*out = SWL_TLS12;
 	else if (s && strcmp(s, "TLS13") == 0)
 		*out = SWL_TLS13;
 	else if (s && (strcmp(s, "TLS10") == 0 || strcmp(s, "TLS11") == 0))
-		return fail(ld, v, "%s %s is not supported: TLS 1.0 and 1.1 are obsolete (use TLS12 or TLS13)", key, s);
+		return swl_yaml_fail(&ld->doc, v,
+				     "%s %s is not supported: TLS 1.0 and 1.1 are obsolete (use TLS12 or TLS13)", key,
+				     s);
 	else
-		return fail(ld, v, "%s must be TLS12 or TLS13, not '%s'", key, s ? s : "(not a string)");
+		return swl_yaml_fail(&ld->doc, v, "%s must be TLS12 or TLS13, not '%s'", key, s ? s : "(not a string)");
 	return 0;
 }
 
@@ -193,17 +127,17 @@ static int client_auth(struct ld *ld, yaml_node_t *v, enum swl_client_auth *out)
 		{ "VerifyClientCertIfGiven", SWL_CLIENT_AUTH_VERIFY_IF_GIVEN },
 		{ "RequireAndVerifyClientCert", SWL_CLIENT_AUTH_REQUIRE_AND_VERIFY },
 	};
-	const char *s = scalar(v);
+	const char *s = swl_yaml_scalar(v);
 	for (size_t i = 0; s && i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(s, names[i].name) == 0) {
 			*out = names[i].v;
 			return 0;
 		}
 	}
-	return fail(ld, v,
-		    "client_auth_type must be one of NoClientCert, RequestClientCert, RequireAnyClientCert, "
-		    "VerifyClientCertIfGiven, RequireAndVerifyClientCert; not '%s'",
-		    s ? s : "(not a string)");
+	return swl_yaml_fail(&ld->doc, v,
+			     "client_auth_type must be one of NoClientCert, RequestClientCert, RequireAnyClientCert, "
+			     "VerifyClientCertIfGiven, RequireAndVerifyClientCert; not '%s'",
+			     s ? s : "(not a string)");
 }
 
 /* Parse the certificate, the key against it, and the CA bundle with GnuTLS. */
@@ -217,7 +151,7 @@ static int check_tls_files(struct ld *ld, yaml_node_t *cert_v, yaml_node_t *key_
 	unsigned ncrts = 0;
 	int r = lib->gnutls_x509_crt_list_import2(&crts, &ncrts, &cert, GNUTLS_X509_FMT_PEM, 0);
 	if (r < 0)
-		return fail(ld, cert_v, "cert_file: %s", lib->gnutls_strerror(r));
+		return swl_yaml_fail(&ld->doc, cert_v, "cert_file: %s", lib->gnutls_strerror(r));
 	for (unsigned i = 0; i < ncrts; i++)
 		lib->gnutls_x509_crt_deinit(crts[i]);
 	(*lib->gnutls_free)(crts);
@@ -228,9 +162,10 @@ static int check_tls_files(struct ld *ld, yaml_node_t *cert_v, yaml_node_t *key_
 	r = lib->gnutls_certificate_set_x509_key_mem2(cred, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
 	lib->gnutls_certificate_free_credentials(cred);
 	if (r == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
-		return fail(ld, key_v, "key_file does not belong to the certificate in cert_file");
+		return swl_yaml_fail(&ld->doc, key_v, "key_file does not belong to the certificate in cert_file");
 	if (r < 0)
-		return fail(ld, key_v, "key_file: %s (an unencrypted PEM key is needed)", lib->gnutls_strerror(r));
+		return swl_yaml_fail(&ld->doc, key_v, "key_file: %s (an unencrypted PEM key is needed)",
+				     lib->gnutls_strerror(r));
 
 	if (wc->client_ca_pem) {
 		gnutls_x509_trust_list_t tl;
@@ -240,7 +175,8 @@ static int check_tls_files(struct ld *ld, yaml_node_t *cert_v, yaml_node_t *key_
 		r = lib->gnutls_x509_trust_list_add_trust_mem(tl, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 		if (r <= 0) {
 			lib->gnutls_x509_trust_list_deinit(tl, 1);
-			return fail(ld, ca_v, "client_ca_file: %s", r < 0 ? lib->gnutls_strerror(r) : "no certificate in it");
+			return swl_yaml_fail(&ld->doc, ca_v, "client_ca_file: %s",
+					     r < 0 ? lib->gnutls_strerror(r) : "no certificate in it");
 		}
 		wc->client_trust = tl;
 	}
@@ -257,23 +193,26 @@ static int load_tls(struct ld *ld, yaml_node_t *kn, yaml_node_t *map)
 	if (is_null(map))
 		return 0;
 	if (map->type != YAML_MAPPING_NODE)
-		return fail(ld, map, "tls_server_config must be a mapping");
-	int r = check_keys(ld, map, keys, "tls_server_config");
+		return swl_yaml_fail(&ld->doc, map, "tls_server_config must be a mapping");
+	int r = swl_yaml_check_keys(&ld->doc, map, keys, "tls_server_config");
 	if (r < 0)
 		return r;
 	yaml_node_t *cert_v = NULL, *key_v = NULL, *ca_v = NULL, *auth_v = NULL, *min_v = NULL, *max_v = NULL;
-	MAP_FOR(map, pair) {
-		yaml_node_t *k = node(ld, pair->key), *v = node(ld, pair->value);
-		const char *key = scalar(k);
+	SWL_YAML_MAP_FOR(map, pair) {
+		yaml_node_t *k = swl_yaml_node(&ld->doc, pair->key), *v = swl_yaml_node(&ld->doc, pair->value);
+		const char *key = swl_yaml_scalar(k);
 		if (strcmp(key, "cert") == 0 || strcmp(key, "key") == 0 || strcmp(key, "client_ca") == 0)
-			return fail(ld, k, "inline '%s' is not supported: put the PEM in a file and use %s_file", key, key);
+			return swl_yaml_fail(&ld->doc, k,
+					     "inline '%s' is not supported: put the PEM in a file and use %s_file", key,
+					     key);
 		if (strcmp(key, "cipher_suites") == 0 || strcmp(key, "curve_preferences") == 0 ||
 		    strcmp(key, "prefer_server_cipher_suites") == 0 || strcmp(key, "client_allowed_sans") == 0)
-			return fail(ld, k, "'%s' is not supported (GnuTLS's NORMAL priorities are used)", key);
+			return swl_yaml_fail(&ld->doc, k, "'%s' is not supported (GnuTLS's NORMAL priorities are used)",
+					     key);
 		if (is_null(v))
 			continue;
-		if (!scalar(v))
-			return fail(ld, v, "%s must be a string", key);
+		if (!swl_yaml_scalar(v))
+			return swl_yaml_fail(&ld->doc, v, "%s must be a string", key);
 		if (strcmp(key, "cert_file") == 0)
 			cert_v = v;
 		else if (strcmp(key, "key_file") == 0)
@@ -292,26 +231,28 @@ static int load_tls(struct ld *ld, yaml_node_t *kn, yaml_node_t *map)
 	if (max_v && (r = tls_version(ld, max_v, "max_version", &wc->max_version)) < 0)
 		return r;
 	if (wc->min_version > wc->max_version)
-		return fail(ld, max_v ? max_v : min_v, "max_version is lower than min_version");
+		return swl_yaml_fail(&ld->doc, max_v ? max_v : min_v, "max_version is lower than min_version");
 	if (auth_v && (r = client_auth(ld, auth_v, &wc->client_auth)) < 0)
 		return r;
 	if (!cert_v && !key_v) {
 		/* The Go loader serves plain HTTP then; refuse the half-configured case instead. */
 		if (ca_v || auth_v || min_v || max_v)
-			return fail(ld, kn, "tls_server_config needs cert_file and key_file");
+			return swl_yaml_fail(&ld->doc, kn, "tls_server_config needs cert_file and key_file");
 		return 0;
 	}
 	if (!cert_v)
-		return fail(ld, kn, "tls_server_config has key_file but no cert_file");
+		return swl_yaml_fail(&ld->doc, kn, "tls_server_config has key_file but no cert_file");
 	if (!key_v)
-		return fail(ld, kn, "tls_server_config has cert_file but no key_file");
+		return swl_yaml_fail(&ld->doc, kn, "tls_server_config has cert_file but no key_file");
 	if (ca_v && wc->client_auth == SWL_CLIENT_AUTH_NONE)
-		return fail(ld, ca_v, "client_ca_file is set but client_auth_type is NoClientCert "
-				      "(client CAs configured without a client auth policy)");
+		return swl_yaml_fail(&ld->doc, ca_v,
+				     "client_ca_file is set but client_auth_type is NoClientCert "
+				     "(client CAs configured without a client auth policy)");
 	/* libmicrohttpd asks for a client certificate only when it has a trust list: without a CA
 	 * even RequestClientCert could not be honoured, so it is refused rather than ignored. */
 	if (!ca_v && wc->client_auth >= SWL_CLIENT_AUTH_REQUEST)
-		return fail(ld, auth_v, "client_auth_type %s needs client_ca_file", scalar(auth_v));
+		return swl_yaml_fail(&ld->doc, auth_v, "client_auth_type %s needs client_ca_file",
+				     swl_yaml_scalar(auth_v));
 	if ((r = load_pem(ld, cert_v, "cert_file", &wc->cert_pem)) < 0 ||
 	    (r = load_pem(ld, key_v, "key_file", &wc->key_pem)) < 0 ||
 	    (ca_v && (r = load_pem(ld, ca_v, "client_ca_file", &wc->client_ca_pem)) < 0))
@@ -328,7 +269,7 @@ static bool is_bool(const yaml_node_t *n)
 	static const char *const words[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
 					     "true", "True", "TRUE", "false", "False", "FALSE",
 					     "on", "On", "ON", "off", "Off", "OFF", NULL };
-	const char *s = scalar(n);
+	const char *s = swl_yaml_scalar(n);
 	if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
 	for (size_t i = 0; words[i]; i++)
@@ -343,25 +284,27 @@ static int load_http(struct ld *ld, yaml_node_t *map)
 	if (is_null(map))
 		return 0;
 	if (map->type != YAML_MAPPING_NODE)
-		return fail(ld, map, "http_server_config must be a mapping");
-	int r = check_keys(ld, map, keys, "http_server_config");
+		return swl_yaml_fail(&ld->doc, map, "http_server_config must be a mapping");
+	int r = swl_yaml_check_keys(&ld->doc, map, keys, "http_server_config");
 	if (r < 0)
 		return r;
-	MAP_FOR(map, pair) {
-		yaml_node_t *k = node(ld, pair->key), *v = node(ld, pair->value);
+	SWL_YAML_MAP_FOR(map, pair) {
+		yaml_node_t *k = swl_yaml_node(&ld->doc, pair->key), *v = swl_yaml_node(&ld->doc, pair->value);
 		if (is_null(v))
 			continue;
-		if (strcmp(scalar(k), "http2") == 0) {
+		if (strcmp(swl_yaml_scalar(k), "http2") == 0) {
 			if (!is_bool(v))
-				return fail(ld, v, "http2 must be true or false");
+				return swl_yaml_fail(&ld->doc, v, "http2 must be true or false");
 		} else {
 			if (v->type != YAML_MAPPING_NODE)
-				return fail(ld, v, "headers must be a mapping of header names to values");
-			if ((r = check_keys(ld, v, NULL, "headers")) < 0)
+				return swl_yaml_fail(&ld->doc, v,
+						     "headers must be a mapping of header names to values");
+			if ((r = swl_yaml_check_keys(&ld->doc, v, NULL, "headers")) < 0)
 				return r;
-			MAP_FOR(v, h) {
-				if (!scalar(node(ld, h->value)))
-					return fail(ld, node(ld, h->value), "header values must be strings");
+			SWL_YAML_MAP_FOR(v, h) {
+				if (!swl_yaml_scalar(swl_yaml_node(&ld->doc, h->value)))
+					return swl_yaml_fail(&ld->doc, swl_yaml_node(&ld->doc, h->value),
+							     "header values must be strings");
 			}
 		}
 	}
@@ -410,28 +353,32 @@ static int load_users(struct ld *ld, yaml_node_t *map)
 	if (is_null(map))
 		return 0;
 	if (map->type != YAML_MAPPING_NODE)
-		return fail(ld, map, "basic_auth_users must be a mapping of user names to bcrypt hashes");
-	int r = check_keys(ld, map, NULL, "basic_auth_users");
+		return swl_yaml_fail(&ld->doc, map,
+				     "basic_auth_users must be a mapping of user names to bcrypt hashes");
+	int r = swl_yaml_check_keys(&ld->doc, map, NULL, "basic_auth_users");
 	if (r < 0)
 		return r;
 	size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
 	if (n > MAX_USERS)
-		return fail(ld, map, "more than %d basic_auth_users", MAX_USERS);
+		return swl_yaml_fail(&ld->doc, map, "more than %d basic_auth_users", MAX_USERS);
 	wc->users = swl_xcalloc(n ? n : 1, sizeof(*wc->users));
-	MAP_FOR(map, pair) {
-		yaml_node_t *k = node(ld, pair->key), *v = node(ld, pair->value);
-		const char *name = scalar(k), *hash = scalar(v);
+	SWL_YAML_MAP_FOR(map, pair) {
+		yaml_node_t *k = swl_yaml_node(&ld->doc, pair->key), *v = swl_yaml_node(&ld->doc, pair->value);
+		const char *name = swl_yaml_scalar(k), *hash = swl_yaml_scalar(v);
 		if (!*name || strchr(name, ':'))
-			return fail(ld, k, "user name '%s' must be non-empty and without ':'", name);
+			return swl_yaml_fail(&ld->doc, k, "user name '%s' must be non-empty and without ':'", name);
 		if (!hash || !valid_bcrypt(hash))
-			return fail(ld, v, "the password of '%s' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-31, "
-					   "60 characters; htpasswd -nBC 10 USER makes one)", name);
+			return swl_yaml_fail(
+				&ld->doc, v,
+				"the password of '%s' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-31, "
+				"60 characters; htpasswd -nBC 10 USER makes one)",
+				name);
 		wc->users[wc->nusers++] = (struct swl_webconfig_user){ swl_xstrdup(name), swl_xstrdup(hash) };
 	}
 	if (wc->nusers) {
 		wc->dummy_hash = make_dummy(wc->lib, wc->users[0].hash);
 		if (!wc->dummy_hash)
-			return fail(ld, map, "the system's crypt library cannot compute bcrypt hashes");
+			return swl_yaml_fail(&ld->doc, map, "the system's crypt library cannot compute bcrypt hashes");
 	}
 	return 0;
 }
@@ -441,18 +388,19 @@ static int load_users(struct ld *ld, yaml_node_t *map)
 static int load_root(struct ld *ld)
 {
 	static const char *const keys[] = { "tls_server_config", "http_server_config", "basic_auth_users", NULL };
-	yaml_node_t *root = yaml_document_get_root_node(&ld->y);
+	yaml_node_t *root = yaml_document_get_root_node(&ld->doc.y);
 	if (!root || is_null(root))
 		return 0; /* an empty file: plain HTTP, no auth */
 	if (root->type != YAML_MAPPING_NODE)
-		return fail(ld, root, "a web config must be a mapping (tls_server_config, basic_auth_users, "
-				      "http_server_config)");
-	int r = check_keys(ld, root, keys, "the web config");
+		return swl_yaml_fail(&ld->doc, root,
+				     "a web config must be a mapping (tls_server_config, basic_auth_users, "
+				     "http_server_config)");
+	int r = swl_yaml_check_keys(&ld->doc, root, keys, "the web config");
 	if (r < 0)
 		return r;
-	MAP_FOR(root, pair) {
-		yaml_node_t *k = node(ld, pair->key), *v = node(ld, pair->value);
-		const char *key = scalar(k);
+	SWL_YAML_MAP_FOR(root, pair) {
+		yaml_node_t *k = swl_yaml_node(&ld->doc, pair->key), *v = swl_yaml_node(&ld->doc, pair->value);
+		const char *key = swl_yaml_scalar(k);
 		if (strcmp(key, "tls_server_config") == 0)
 			r = load_tls(ld, k, v);
 		else if (strcmp(key, "http_server_config") == 0)
@@ -478,42 +426,15 @@ int swl_webconfig_load(const char *path, struct swl_webconfig **out, struct swl_
 			swl_err_set(err, path, 0, 0, "cannot read web config: %s", strerror(-r));
 		return r;
 	}
-	struct ld ld = { .path = path, .err = err };
-	yaml_parser_t p;
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&p, &ld.y)) {
-		swl_err_set(err, path, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
-			    "YAML syntax error: %s%s%s", p.problem ? p.problem : "unknown", p.context ? " " : "",
-			    p.context ? p.context : "");
-		yaml_parser_delete(&p);
-		free(data);
-		return -EINVAL;
-	}
-	/* A second document would be silently ignored: refuse it. */
-	yaml_document_t next;
-	if (!yaml_parser_load(&p, &next)) {
-		r = -EINVAL;
-		swl_err_set(err, path, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
-			    "YAML syntax error: %s", p.problem ? p.problem : "unknown");
-	} else {
-		yaml_node_t *root = yaml_document_get_root_node(&next);
-		if (root) {
-			r = -EINVAL;
-			swl_err_set(err, path, MARK_LINE(root), MARK_COL(root), "a web config is one YAML document, not several");
-		}
-		yaml_document_delete(&next);
-	}
-	yaml_parser_delete(&p);
-	free(data);
-	if (r < 0) {
-		yaml_document_delete(&ld.y);
+	struct ld ld = { .doc = { .path = path, .err = err, .inside_quotes = true } };
+	if ((r = swl_yaml_doc_parse(&ld.doc, data, len, "web config")) < 0) {
+		swl_yaml_doc_fini(&ld.doc);
 		return r;
 	}
 	/* Checking certificates and hashing passwords need the serving libraries. */
 	const struct swl_weblib *lib = swl_weblib_get(err);
 	if (!lib) {
-		yaml_document_delete(&ld.y);
+		swl_yaml_doc_fini(&ld.doc);
 		return -ELIBACC;
 	}
 	ld.wc = swl_xcalloc(1, sizeof(*ld.wc));
@@ -522,7 +443,7 @@ int swl_webconfig_load(const char *path, struct swl_webconfig **out, struct swl_
 	ld.wc->min_version = SWL_TLS12;
 	ld.wc->max_version = SWL_TLS13;
 	r = load_root(&ld);
-	yaml_document_delete(&ld.y);
+	swl_yaml_doc_fini(&ld.doc);
 	if (r < 0) {
 		swl_webconfig_destroy(ld.wc);
 		return r;

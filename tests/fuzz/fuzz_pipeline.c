@@ -286,6 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reg->record_history = true;
 	struct swl_ruleset *shipped = load(shipped_dir, reg);
 	struct swl_ruleset *capture = load(capture_dir, reg);
+	struct swl_matcher *capture_matcher = swl_matcher_create(capture);
 	struct swl_context *ctx = swl_context_create(16, 3600LL * 1000000);
 	struct swl_pipeline p;
 	swl_pipeline_init(&p, reg, shipped, ctx);
@@ -308,7 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct swl_parser ps = p.parser;
 		struct swl_event ev;
 		swl_parse_line(&ps, line, n, &ev);
-		swl_rules_apply(capture, ctx, &ev);
+		swl_rules_apply(capture_matcher, ctx, &ev);
 		if (p.last_time_us && p.last_time_us != recorded) {
 			/* history points, as --step takes them: at each new log time */
 			swl_registry_record(reg, p.last_time_us);
@@ -332,6 +333,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_exposition(reg, &out, true);
 	swl_buf_fini(&out);
 
+	swl_pipeline_fini(&p);
+	swl_matcher_destroy(capture_matcher);
 	swl_context_destroy(ctx);
 	swl_rules_destroy(capture);
 	swl_rules_destroy(shipped);

@@ -147,6 +147,7 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 	size_t n = rs->nrules;
 	double *want = calloc(n, sizeof(double));
 	pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+	struct swl_matcher *m = swl_matcher_create(rs);
 	char msg[256];
 	size_t unwanted = 0;
 	for (size_t p = 0; p < sizeof(programs) / sizeof(programs[0]); p++) {
@@ -162,11 +163,11 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 				struct swl_event ev = { .pid = -1, .time_us = 1795974712000000,
 							.program = programs[p] ? swl_str_c(programs[p]) : SWL_STR_NULL,
 							.msg = { msg, len } };
-				swl_rules_apply(rs, ctx, &ev);
+				swl_rules_apply(m, ctx, &ev);
 				/* replay: the reader computes the candidates, the main thread applies
 				 * those; a line without any is dropped, so it must never match */
-				uint64_t candidates = swl_rules_candidates(&ev, rs);
-				swl_rules_apply_candidates(rs, ctx, &ev, candidates);
+				uint64_t candidates = swl_rules_candidates(rs, &ev);
+				swl_rules_apply_candidates(m, ctx, &ev, candidates);
 				bool wanted = candidates != 0;
 				unwanted += !wanted;
 				for (size_t i = 0; i < n; i++) {
@@ -189,6 +190,7 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 	}
 	(void)unwanted; /* these rules take some messages of every kind: see wanted_turns_down */
 	pcre2_match_data_free(md);
+	swl_matcher_destroy(m);
 	free(want);
 	swl_context_destroy(ctx);
 	unload_rules(rs);
@@ -314,7 +316,7 @@ Test(dispatch, wanted_turns_down, .init = write_program_rules, .fini = cleanup)
 		struct swl_event ev = { .pid = -1,
 					.program = cases[i].program ? swl_str_c(cases[i].program) : SWL_STR_NULL,
 					.msg = swl_str_c(cases[i].msg) };
-		cr_expect_eq(swl_rules_candidates(&ev, rs) != 0, cases[i].wanted, "%s: '%s'",
+		cr_expect_eq(swl_rules_candidates(rs, &ev) != 0, cases[i].wanted, "%s: '%s'",
 			     cases[i].program ? cases[i].program : "no program", cases[i].msg);
 	}
 	unload_rules(rs);
@@ -336,19 +338,21 @@ Test(dispatch, candidates_past_the_mask, .init = write_many_rules, .fini = clean
 {
 	struct swl_ruleset *rs = load_rules();
 	struct swl_context *ctx = swl_context_create(100, 0);
+	struct swl_matcher *m = swl_matcher_create(rs);
 	char msg[64];
 	for (int i = 0; i < 70; i++) {
 		snprintf(msg, sizeof(msg), "a needle%02d in a haystack", i);
 		struct swl_event ev = { .pid = -1, .program = swl_str_c("sshd"), .msg = swl_str_c(msg) };
-		uint64_t c = swl_rules_candidates(&ev, rs);
+		uint64_t c = swl_rules_candidates(rs, &ev);
 		cr_assert_neq(c, 0, "%s", msg);
-		swl_rules_apply_candidates(rs, ctx, &ev, c);
+		swl_rules_apply_candidates(m, ctx, &ev, c);
 	}
 	struct swl_event none = { .pid = -1, .program = swl_str_c("sshd"), .msg = swl_str_c("no needle here") };
-	cr_assert_eq(swl_rules_candidates(&none, rs), UINT64_C(1) << 63, "past the mask, rules always count");
+	cr_assert_eq(swl_rules_candidates(rs, &none), UINT64_C(1) << 63, "past the mask, rules always count");
 	for (size_t i = 0; i < rs->nrules; i++)
 		cr_expect_eq(rs->rules[i].matches->value, 1, "rule %s: %g matches", rs->rules[i].name,
 			     rs->rules[i].matches->value);
+	swl_matcher_destroy(m);
 	swl_context_destroy(ctx);
 	unload_rules(rs);
 }

@@ -17,6 +17,7 @@
 #endif
 
 #include "parse.h"
+#include "pipeline.h"
 #include "rules_int.h"
 #define SWL_SCRATCH_TAG "rules"
 #include "scratch.h"
@@ -27,6 +28,7 @@
 static char path[128];
 static struct swl_registry *reg;
 static struct swl_ruleset *rs;
+static struct swl_matcher *matcher;
 static struct swl_context *ctx;
 
 static void setup(void)
@@ -40,9 +42,11 @@ static void setup(void)
 static void teardown(void)
 {
 	swl_context_destroy(ctx);
+	swl_matcher_destroy(matcher);
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 	ctx = NULL;
+	matcher = NULL;
 	rs = NULL;
 	reg = NULL;
 	scratch_fini();
@@ -53,9 +57,11 @@ static void teardown(void)
 static void done(void)
 {
 	swl_context_destroy(ctx);
+	swl_matcher_destroy(matcher);
 	swl_rules_destroy(rs);
 	swl_registry_destroy(reg);
 	ctx = NULL;
+	matcher = NULL;
 	rs = NULL;
 	reg = NULL;
 #ifdef __SANITIZE_ADDRESS__
@@ -65,19 +71,27 @@ static void done(void)
 
 TestSuite(rules, .init = setup, .fini = teardown);
 
-/* Load yaml as the ruleset, with a context sized as the ruleset asks (default 100 entries). */
-static void load(const char *yaml)
+/* Load yaml as the ruleset, with a context sized as the ruleset asks (default 100 entries);
+ * host_label: as --host-label does, every rules metric gets a first label "host". */
+static void load_labelled(const char *yaml, bool host_label)
 {
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	cr_assert(fputs(yaml, f) >= 0);
 	cr_assert_eq(fclose(f), 0);
 	reg = swl_registry_create(0);
+	reg->host_label = host_label;
 	struct swl_err err = { "" };
 	int rc = swl_rules_load(path, reg, &rs, &err);
 	cr_assert_eq(rc, 0, "load: %s", err.msg);
+	matcher = swl_matcher_create(rs);
 	size_t n = swl_rules_context_entries(rs);
 	ctx = swl_context_create(n ? n : 100, swl_rules_context_age_us(rs));
+}
+
+static void load(const char *yaml)
+{
+	load_labelled(yaml, false);
 }
 
 static void feed(const char *line)
@@ -86,7 +100,7 @@ static void feed(const char *line)
 	struct swl_event ev;
 	swl_parser_init(&ps, 2026, 0);
 	swl_parse_line(&ps, line, strlen(line), &ev);
-	swl_rules_apply(rs, ctx, &ev);
+	swl_rules_apply(matcher, ctx, &ev);
 }
 
 /* The series of metric with exactly these label values (one per label), or NULL; never creates. */
@@ -304,12 +318,12 @@ Test(rules, journal_fields_and_message_less_entries)
 	ev.msg = swl_str_c("09[IKE] <home|3> IKE_SA home[3] established");
 	swl_event_add_field(&ev, "_SYSTEMD_UNIT", swl_str_c("strongswan.service"));
 	swl_parse_charon_prefix(&ev);
-	swl_rules_apply(rs, ctx, &ev);
+	swl_rules_apply(matcher, ctx, &ev);
 	assert_value(1, "m_total", "strongswan.service", "home");
 	/* a journal entry without MESSAGE: an empty message, not an error */
 	struct swl_event bare = { .time_us = T0 * 1000000, .pid = -1 };
 	bare.program = swl_str_c("charon-systemd");
-	swl_rules_apply(rs, ctx, &bare);
+	swl_rules_apply(matcher, ctx, &bare);
 	assert_value(1, "m_total", "", "");
 	assert_value(0, "swanlog_rule_errors_total", "r");
 	assert_value(2, "swanlog_rule_matches_total", "r");
@@ -610,6 +624,43 @@ Test(rules, group_down_regroup_and_reset)
 	feed("Nov 29 17:51:57 sun charon: reset");
 	assert_value(0, "sa_up", "home");
 	cr_assert_eq(swl_context_live_size(ctx), 1); /* sun's child: reset was for sa_up only */
+	done();
+}
+
+/* --host-label: entries go through the pipeline, as every mode feeds them */
+static void feed_through(struct swl_pipeline *p, const char *line)
+{
+	swl_pipeline_line(p, line, strlen(line), false);
+}
+
+Test(rules, host_label_puts_the_entry_host_first)
+{
+	load_labelled(LIVE_RULES, true);
+	struct swl_pipeline p;
+	swl_pipeline_init(&p, reg, rs, ctx);
+	swl_parser_init(&p.parser, 2026, 0);
+	feed_through(&p, "Nov 29 17:51:52 moon charon: up 1 home");
+	feed_through(&p, "Nov 29 17:51:52 moon charon: up 2 office");
+	feed_through(&p, "Nov 29 17:51:52 sun charon: up 1 home");
+	assert_value(1, "sa_up", "moon", "home");
+	assert_value(1, "sa_up", "moon", "office");
+	assert_value(1, "sa_up", "sun", "home");
+	/* down with count: conn from the gauge's series, host from the entry */
+	feed_through(&p, "Nov 29 17:51:53 sun charon: down 1 deleted");
+	assert_value(0, "sa_up", "sun", "home");
+	assert_value(1, "sa_down_total", "sun", "home", "deleted");
+	/* a group taken down counts each key with the labels of the series it was live in */
+	feed_through(&p, "Nov 29 17:51:54 moon charon: restart");
+	assert_value(0, "sa_up", "moon", "home");
+	assert_value(1, "sa_down_total", "moon", "home", "restart");
+	assert_value(1, "sa_down_total", "moon", "office", "restart");
+	cr_assert_eq(nseries("sa_down_total"), 3);
+	/* an entry without a host: '${host}|9' names no SA; the self-metrics have no host label */
+	feed_through(&p, "Nov 29 17:51:55 09[IKE] <x|9> up 9 x");
+	cr_assert_eq(nseries("sa_up"), 3);
+	assert_value(4, "swanlog_rule_matches_total", "up");
+	assert_value(6, "swanlog_lines_read_total");
+	swl_pipeline_fini(&p);
 	done();
 }
 

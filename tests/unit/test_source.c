@@ -478,22 +478,34 @@ static void journal_init(void)
 	cr_assert_eq(mkdir(d, 0700), 0);
 }
 
-/* Append entries [from, to) of `e`, stamped with time index ti0.., to DIR/j/name via
- * systemd-journal-remote (a second run on an existing file appends). */
+/* The export-format header of an entry at time index ti. */
+static void jr_header(struct swl_buf *b, size_t ti)
+{
+	swl_buf_printf(b, "__REALTIME_TIMESTAMP=%" PRId64 "\n", BASE_US + (int64_t)ti * 1000000);
+	swl_buf_printf(b, "__MONOTONIC_TIMESTAMP=%zu\n", ti * 1000000 + 1);
+	swl_buf_printf(b, "_BOOT_ID=%s\n", BOOT_ID);
+}
+
+/* Append export-format text b (freed here) to DIR/j/name via systemd-journal-remote (a second
+ * run on an existing file appends). */
+static void jr_send(const char *name, struct swl_buf *b);
+
+/* Append entries [from, to) of `e`, stamped with time index ti0.., to DIR/j/name. */
 static void jr_write(const char *name, const struct jent *e, size_t from, size_t to, size_t ti0)
 {
 	struct swl_buf b;
 	swl_buf_init(&b, 0);
 	for (size_t i = from; i < to; i++) {
-		size_t ti = ti0 + (i - from);
-		swl_buf_printf(&b, "__REALTIME_TIMESTAMP=%" PRId64 "\n", BASE_US + (int64_t)ti * 1000000);
-		swl_buf_printf(&b, "__MONOTONIC_TIMESTAMP=%zu\n", ti * 1000000 + 1);
-		swl_buf_printf(&b, "_BOOT_ID=%s\n", BOOT_ID);
+		jr_header(&b, ti0 + (i - from));
 		for (size_t k = 0; e[i].kv[k][0]; k++)
 			swl_buf_printf(&b, "%s=%s\n", e[i].kv[k][0], e[i].kv[k][1]);
 		swl_buf_addc(&b, '\n');
 	}
+	jr_send(name, &b);
+}
 
+static void jr_send(const char *name, struct swl_buf *b)
+{
 	char out[256], err[256];
 	snprintf(out, sizeof(out), "%s/j/%s", scratch, name);
 	/* journal-remote's chatter goes beside, never into, the journal directory */
@@ -514,8 +526,8 @@ static void jr_write(const char *name, const struct jent *e, size_t from, size_t
 	}
 	close(fds[0]);
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t off = 0; off < b.len;) {
-		ssize_t n = write(fds[1], b.p + off, b.len - off);
+	for (size_t off = 0; off < b->len;) {
+		ssize_t n = write(fds[1], b->p + off, b->len - off);
 		cr_assert_gt(n, 0, "write to journal-remote: %s", strerror(errno));
 		off += (size_t)n;
 	}
@@ -524,7 +536,7 @@ static void jr_write(const char *name, const struct jent *e, size_t from, size_t
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "systemd-journal-remote failed (status %d), see %s", status, err);
-	swl_buf_fini(&b);
+	swl_buf_fini(b);
 }
 
 static const char *jpath(const char *name)
@@ -639,6 +651,35 @@ Test(journal, every_entry_in_order_with_exact_fields)
 	cr_assert_null(swl_journal_cursor(j), "no cursor before the first entry");
 	static const size_t want[] = { 0, 1, 2, 3, 4, 5 };
 	expect_entries(j, want, 6);
+	swl_journal_close(j);
+}
+
+/* More fields than an event holds: the first ones are kept, and the fields the event is built
+ * from count wherever they are in the entry. */
+Test(journal, fields_past_the_event_s_room)
+{
+	struct swl_buf b;
+	swl_buf_init(&b, 0);
+	jr_header(&b, 0);
+	for (int i = 0; i < 80; i++)
+		swl_buf_printf(&b, "X_%02d=v%d\n", i, i);
+	swl_buf_printf(&b, "SYSLOG_IDENTIFIER=charon\nMESSAGE=09[IKE] <con1|1> giving up\n_PID=42\n"
+			   "_HOSTNAME=gw9\nLAST=never kept\n\n");
+	jr_send("many.journal", &b);
+	struct swl_journal *j = jopen_file("many.journal", NULL, 0, false);
+	struct swl_event ev;
+	cr_assert_eq(swl_journal_next(j, &ev), 1);
+	cr_assert(swl_str_eqc(ev.program, "charon"));
+	cr_assert(swl_str_eqc(ev.msg, "giving up"), "msg \"%.*s\"", (int)ev.msg.n, ev.msg.p);
+	cr_assert(swl_str_eqc(ev.host, "gw9"));
+	cr_assert_eq(ev.pid, 42);
+	/* _BOOT_ID and X_00..X_58 (room for charon's four prefix fields), then those four */
+	cr_assert_eq(ev.nfields, SWL_EVENT_MAX_FIELDS);
+	cr_assert(swl_str_eqc(field_of(&ev, "X_58"), "v58"));
+	cr_assert_null(field_of(&ev, "X_59").p);
+	cr_assert_null(field_of(&ev, "LAST").p);
+	cr_assert(swl_str_eqc(field_of(&ev, "IKE_SA_NAME"), "con1"));
+	cr_assert_eq(swl_journal_next(j, &ev), 0);
 	swl_journal_close(j);
 }
 

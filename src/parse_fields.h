@@ -1,0 +1,30 @@
+/* parse_fields.h - a journal entry's fields -> struct swl_event (pure, no allocation).
+ *
+ * The event is built from the fields journald writes, the first of each name counting:
+ *   MESSAGE                the message (empty when absent)
+ *   SYSLOG_IDENTIFIER      the program; without it _TRANSPORT=kernel makes the program "kernel"
+ *   _PID, else SYSLOG_PID  the pid (see swl_pid_parse)
+ *   _HOSTNAME              the host
+ *   __REALTIME_TIMESTAMP   the time, in microseconds since the epoch, where an entry carries it
+ *                          as a field (the export format, journalctl -o json)
+ * Every field also becomes one of the event's (as many as fit, with room kept for what a
+ * charon prefix adds), and charon's "NN[GRP] <conn|uid> " prefix is parsed as for syslog lines.
+ * The journal source builds its events here, and so do rules' examples with `fields:`, so that
+ * an example shows what the journal does.
+ */
+#ifndef SWL_PARSE_FIELDS_H
+#define SWL_PARSE_FIELDS_H
+
+#include "event.h"
+
+#define SWL_FIELDS_NKEYS 7
+
+/* Which of the fields above name is (0 .. SWL_FIELDS_NKEYS - 1), or -1 for any other: a source
+ * that keeps only some of an entry's fields keeps these. */
+int swl_fields_key(struct swl_str name);
+
+/* Build ev from n fields, which it borrows (they must not be ev's own). time_us: the entry's
+ * time when no __REALTIME_TIMESTAMP field gives one (0: unknown). */
+void swl_event_from_fields(struct swl_event *ev, const struct swl_field *fields, size_t n, int64_t time_us);
+
+#endif

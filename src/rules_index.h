@@ -1,0 +1,74 @@
+/* rules_index.h - the prefilter: which rules may match an event, known before any regex runs.
+ *
+ * Loading learns of each rule's pattern the first bytes a match can start with and a literal
+ * every match contains, and indexes the rules by program and then by the message's first byte
+ * (struct swl_dispatch). An event meets only the rules of its program and first byte, and of
+ * those only the ones whose literal it holds run their regex. Built once (rules_index.c); the
+ * lookups below are read-only, and inline: they run for every event. Not for other modules.
+ */
+#ifndef SWL_RULES_INDEX_H
+#define SWL_RULES_INDEX_H
+
+#include "rules_int.h"
+
+/* Bit i of a candidates mask: the i-th rule of the event's swl_rules_for may match. Rules past
+ * the 63rd have no bit of their own: bit 63 says there are such rules, checked when applied. */
+#define SWL_CANDIDATE_BITS 63
+
+/* At compile: the literal every match of pattern contains, when the pattern says so plainly
+ * (rule->lit, litlen, litpick, lit_at_start; litlen 0 when none is known). */
+void swl_rule_literal(struct swl_rule *rule, const char *pattern);
+/* At bind: each rule's first bytes and literal word, the shared literals, and the dispatch. */
+void swl_rules_index_build(struct swl_ruleset *rs);
+
+/* The rules for a program: a few names, compared by length first (no strlen per line). */
+static inline const struct swl_dispatch *swl_dispatch_for(const struct swl_ruleset *rs, struct swl_str program)
+{
+	for (size_t k = 0; k + 1 < rs->ndispatch; k++) {
+		const struct swl_dispatch *dp = &rs->dispatch[k];
+		if (program.n == dp->programlen &&
+		    (!program.n || (program.p[0] == dp->program[0] && memcmp(program.p, dp->program, program.n) == 0)))
+			return dp;
+	}
+	return &rs->dispatch[rs->ndispatch - 1];
+}
+
+/* The rules that may match ev by its program and then its first byte: only those whose
+ * anchored pattern can start with that byte, in file order. */
+static inline const struct swl_rule *const *swl_rules_for(const struct swl_ruleset *rs, const struct swl_event *ev,
+							  size_t *n)
+{
+	const struct swl_dispatch *dp = swl_dispatch_for(rs, ev->program);
+	size_t b = ev->msg.n ? (unsigned char)ev->msg.p[0] : 256;
+	*n = dp->slot[b + 1] - dp->slot[b];
+	return dp->byfirst + dp->slot[b];
+}
+
+/* Does msg contain the rule's literal? A prefix is compared in place; elsewhere memchr
+ * (vectorised) finds candidates by the literal's least common byte. glibc's memmem costs more
+ * than the regex on lines this short. */
+static inline bool swl_literal_in(const struct swl_rule *rule, struct swl_str msg)
+{
+	size_t n = rule->litlen, k = rule->litpick;
+	if (msg.n < n)
+		return false;
+	if (rule->lit_at_start) {
+		/* the first eight bytes in one compare: most candidates differ there */
+		if (msg.n >= 8)
+			return (swl_load64(msg.p) & rule->litmask) == rule->litword &&
+			       (n <= 8 || memcmp(msg.p + 8, rule->lit + 8, n - 8) == 0);
+		for (size_t i = 0; i < n; i++)
+			if (msg.p[i] != rule->lit[i])
+				return false;
+		return true;
+	}
+	const char *p = msg.p + k, *last = msg.p + (msg.n - n) + k; /* lit[k]'s possible places */
+	while (p <= last && (p = memchr(p, rule->lit[k], (size_t)(last - p) + 1)) != NULL) {
+		if (memcmp(p - k, rule->lit, n) == 0)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+#endif

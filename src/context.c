@@ -29,6 +29,8 @@ static inline const char *node_key(const struct node *n)
 	return (const char *)n + n->keyoff;
 }
 
+#define LRU_RECENT 4
+
 struct lru {
 	uint32_t *tags;     /* 0: empty slot */
 	struct node **nodes;
@@ -37,7 +39,9 @@ struct lru {
 	bool scoped;        /* live sets: entries are struct live_entry, keyed by family too */
 	size_t n, max;
 	struct node *oldest, *newest;
-	struct node *last; /* the last node found or inserted: a rule recalls, then remembers, one key */
+	/* The last nodes found or inserted, newest first: the rules of one line look up the same
+	 * few keys (a thread's, its IKE_SA's) again and again, and these need no hashing. */
+	struct node *recent[LRU_RECENT];
 };
 
 /* Memory entry: the node, then the public entry (its key[] and labels at its end). */
@@ -96,6 +100,8 @@ struct swl_context {
 	struct paths gpaths; /* ancestors of the live entries' groups: is a group's list all of it? */
 	int64_t max_age_us;
 	uint64_t evictions;
+	uint64_t moves;   /* memory entries grown into a new place or freed: see swl_context_moves */
+	uint64_t version; /* any change of the memory: see swl_context_version */
 };
 
 /* ---- hashing: a word at a time (keys are ten to a few tens of bytes) ---- */
@@ -165,16 +171,40 @@ static inline bool node_is(const struct lru *m, const struct node *n, const void
 	return !key.n || (k[key.n - 1] == key.p[key.n - 1] && memcmp(k, key.p, key.n - 1) == 0);
 }
 
+static void recent_push(struct lru *m, struct node *n)
+{
+	memmove(m->recent + 1, m->recent, (LRU_RECENT - 1) * sizeof(m->recent[0]));
+	m->recent[0] = n;
+}
+
+/* n leaves the map, or moves to another allocation (to; NULL: it leaves). */
+static void recent_replace(struct lru *m, const struct node *n, struct node *to)
+{
+	for (size_t r = 0; r < LRU_RECENT; r++) {
+		if (m->recent[r] != n)
+			continue;
+		if (to) {
+			m->recent[r] = to;
+		} else {
+			memmove(m->recent + r, m->recent + r + 1, (LRU_RECENT - 1 - r) * sizeof(m->recent[0]));
+			m->recent[LRU_RECENT - 1] = NULL;
+		}
+		return;
+	}
+}
+
 /* The node of key, or NULL with *tag set to the key's tag (for lru_insert: no second hash). */
 static struct node *lru_lookup(struct lru *m, const void *scope, struct swl_str key, uint32_t *tag)
 {
-	struct node *n = m->last;
-	if (n && node_is(m, n, scope, key))
-		return n; /* no hashing, and no probe of a slot that is not in the cache */
+	for (size_t r = 0; r < LRU_RECENT && m->recent[r]; r++)
+		if (node_is(m, m->recent[r], scope, key))
+			return m->recent[r]; /* no hashing, and no probe of a slot that is not in the cache */
 	*tag = node_tag(scope, key);
 	for (size_t i = home(m, *tag); m->tags[i]; i = (i + 1) & m->mask)
-		if (m->tags[i] == *tag && node_is(m, m->nodes[i], scope, key))
-			return m->last = m->nodes[i];
+		if (m->tags[i] == *tag && node_is(m, m->nodes[i], scope, key)) {
+			recent_push(m, m->nodes[i]);
+			return m->nodes[i];
+		}
 	return NULL;
 }
 
@@ -260,7 +290,7 @@ static void lru_insert(struct lru *m, struct node *n, size_t keylen, uint32_t ta
 	slot_put(m, n->tag, n);
 	list_push_newest(m, n);
 	m->n++;
-	m->last = n;
+	recent_push(m, n);
 }
 
 /* Empty slot i and shift back the nodes after it that probing would no longer reach. */
@@ -287,16 +317,14 @@ static void lru_remove(struct lru *m, struct node *n)
 	slot_clear(m, lru_slot(m, n));
 	list_unlink(m, n);
 	m->n--;
-	if (m->last == n)
-		m->last = NULL;
+	recent_replace(m, n, NULL);
 }
 
 /* Put to in from's place in table and list (an entry moved to a larger allocation). */
 static void lru_replace(struct lru *m, struct node *from, struct node *to)
 {
 	m->nodes[lru_slot(m, from)] = to;
-	if (m->last == from)
-		m->last = to;
+	recent_replace(m, from, to);
 	if (to->older)
 		to->older->newer = to;
 	else
@@ -325,7 +353,8 @@ static void lru_clear(struct lru *m)
 	memset(m->tags, 0, (m->mask + 1) * sizeof(*m->tags));
 	memset(m->nodes, 0, (m->mask + 1) * sizeof(*m->nodes));
 	m->n = 0;
-	m->oldest = m->newest = m->last = NULL;
+	m->oldest = m->newest = NULL;
+	memset(m->recent, 0, sizeof(m->recent));
 }
 
 /* ---- path counts: how many memory keys lie under a path ---- */
@@ -676,6 +705,7 @@ static struct swl_ctx_entry *mem_grow(struct swl_context *c, struct swl_ctx_entr
 	mem_entry(to)->cap = cap;
 	lru_replace(&c->mem, from, to);
 	free(from);
+	c->moves++;
 	return mem_entry(to);
 }
 
@@ -746,11 +776,14 @@ static void mem_remove(struct swl_context *c, struct node *n)
 	paths_count(&c->paths, node_key(n), n->keylen, false);
 	lru_remove(&c->mem, n);
 	free(n);
+	c->moves++;
+	c->version++;
 }
 
 void swl_context_remember_labels(struct swl_context *c, struct swl_str key, const struct swl_str *names,
 				 const struct swl_str *values, size_t n, int64_t now_us)
 {
+	c->version++;
 	if (key.n > SWL_CTX_KEY_MAX)
 		key.n = SWL_CTX_KEY_MAX;
 	/* names and values as they are stored, cut once (rules pass at most SWL_CTX_MAX_LABELS;
@@ -828,6 +861,8 @@ void swl_context_forget(struct swl_context *c, struct swl_str key)
 void swl_context_forget_all(struct swl_context *c)
 {
 	lru_clear(&c->mem);
+	c->moves++;
+	c->version++;
 	free(c->paths.slots);
 	c->paths = (struct paths){ 0 };
 	paths_rebuild(&c->paths);
@@ -1019,6 +1054,16 @@ size_t swl_context_live_size(const struct swl_context *c)
 uint64_t swl_context_evictions(const struct swl_context *c)
 {
 	return c->evictions;
+}
+
+uint64_t swl_context_moves(const struct swl_context *c)
+{
+	return c->moves;
+}
+
+uint64_t swl_context_version(const struct swl_context *c)
+{
+	return c->version;
 }
 
 void swl_context_foreach(const struct swl_context *c, void (*fn)(const struct swl_ctx_entry *e, void *arg),

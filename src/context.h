@@ -78,6 +78,12 @@ void swl_context_restore_live(struct swl_context *c, struct swl_family *f, struc
 size_t swl_context_size(const struct swl_context *c);
 size_t swl_context_live_size(const struct swl_context *c);
 uint64_t swl_context_evictions(const struct swl_context *c);
+/* Changes whenever a memory entry moves or goes (it grew into a new allocation, was forgotten
+ * or evicted): entries swl_context_get returned stay valid while it does not. */
+uint64_t swl_context_moves(const struct swl_context *c);
+/* Changes whenever the memory changes at all (a label set, an entry moved or gone): what a
+ * lookup found, and every key made of found labels, holds while it does not. */
+uint64_t swl_context_version(const struct swl_context *c);
 
 /* Visit every memory entry, oldest first; and every live key with its family and series. */
 void swl_context_foreach(const struct swl_context *c, void (*fn)(const struct swl_ctx_entry *e, void *arg),

@@ -22,6 +22,16 @@ struct memo {
 	bool found;
 };
 
+/* What a recall key that reads no capture found: the same for every rule of the event that
+ * recalls it after the same entries, while the memory does not change. */
+struct key_memo {
+	uint64_t gen, version;
+	size_t nprev;                /* the keys looked up before it, and what they found */
+	const struct swl_ctx_entry *prev[SWL_MAX_RECALL];
+	const struct swl_ctx_entry *entry;
+	bool missed;
+};
+
 struct swl_matcher {
 	const struct swl_ruleset *rs;
 	pcre2_match_data *md;
@@ -29,6 +39,7 @@ struct swl_matcher {
 	pcre2_jit_stack *jit_stack;
 	struct memo *fields;         /* per name of rs->names, its field in the current event */
 	struct memo *literals;       /* per shared literal, whether the current message holds it */
+	struct key_memo *keys;       /* per memoised recall key (rs->keys), what it found this event */
 	uint64_t gen;                /* increased per event: older memo entries are stale */
 	uint64_t pid_gen;            /* pid_text holds the event's pid when pid_gen == gen */
 	char pid_text[24];
@@ -49,6 +60,7 @@ struct swl_matcher *swl_matcher_create(const struct swl_ruleset *rs)
 	pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
 	m->fields = swl_xcalloc(rs->nnames, sizeof(*m->fields));
 	m->literals = swl_xcalloc(rs->nshared, sizeof(*m->literals));
+	m->keys = swl_xcalloc(rs->nkeys ? rs->nkeys : 1, sizeof(*m->keys));
 	return m;
 }
 
@@ -61,6 +73,7 @@ void swl_matcher_destroy(struct swl_matcher *m)
 	pcre2_jit_stack_free(m->jit_stack);
 	free(m->fields);
 	free(m->literals);
+	free(m->keys);
 	free(m);
 }
 
@@ -72,6 +85,7 @@ struct scope {
 	uint32_t ncaptures;          /* pairs in ov that the match set */
 	const struct swl_ctx_entry *recalled[SWL_MAX_RECALL]; /* NULL where a key found nothing */
 	size_t nrecalled;
+	bool missed;                 /* a recall key named an entry that was not there */
 	char *scratch;               /* rendered templates of the current step */
 	size_t used, cap;
 };
@@ -320,12 +334,43 @@ static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct
 static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_context *ctx)
 {
 	sc->nrecalled = 0;
+	sc->missed = false;
+	uint64_t version = swl_context_version(ctx);
 	for (size_t i = 0; i < rule->nrecall; i++) {
-		sc->used = 0;
-		struct swl_str key = key_eval(sc, &rule->recall[i]);
-		sc->recalled[i] = key.n ? swl_context_get(ctx, key, sc->ev->time_us) : NULL;
+		const struct swl_tpl *t = &rule->recall[i];
+		struct key_memo *km = t->memo ? &sc->m->keys[t->memo - 1] : NULL;
+		if (km && km->gen == sc->m->gen && km->version == version && km->nprev == i &&
+		    memcmp(km->prev, sc->recalled, i * sizeof(sc->recalled[0])) == 0) {
+			sc->recalled[i] = km->entry;
+		} else {
+			sc->used = 0;
+			struct swl_str key = key_eval(sc, t);
+			sc->recalled[i] = key.n ? swl_context_get(ctx, key, sc->ev->time_us) : NULL;
+			if (km) {
+				*km = (struct key_memo){ .gen = sc->m->gen, .version = version, .nprev = i,
+							 .entry = sc->recalled[i], .missed = key.n && !sc->recalled[i] };
+				memcpy(km->prev, sc->recalled, i * sizeof(sc->recalled[0]));
+			} else {
+				sc->missed |= key.n && !sc->recalled[i];
+			}
+		}
+		if (km)
+			sc->missed |= km->missed;
 		sc->nrecalled = i + 1;
 	}
+}
+
+/* Must the rule's keys be looked up again after it remembered under key? When an entry moved
+ * or went (moves changed), when a key found nothing (it may name the new entry now), or when
+ * the entry written is one a later key or template reads. Otherwise what was found stands. */
+static bool recall_stale(const struct scope *sc, uint64_t moves, struct swl_context *ctx, struct swl_str key)
+{
+	if (sc->missed || swl_context_moves(ctx) != moves)
+		return true;
+	for (size_t i = 0; i < sc->nrecalled; i++)
+		if (sc->recalled[i] && swl_str_eq((struct swl_str){ sc->recalled[i]->key, sc->recalled[i]->keylen }, key))
+			return true;
+	return false;
 }
 
 /* swl_literal_in, once per event for a literal that several rules share */
@@ -365,6 +410,7 @@ static void apply_rule(struct swl_matcher *matcher, const struct swl_rule *rule,
 	for (size_t i = 0; i < rule->nupdates; i++)
 		ok &= apply_update(&sc, ctx, &rule->updates[i]);
 	/* Remember after the updates, and from a copy: a recalled entry may be the one written. */
+	uint64_t moves = swl_context_moves(ctx);
 	for (size_t i = 0; i < rule->nremember; i++) {
 		const struct swl_remember *m = &rule->remember[i];
 		char key[SWL_CTX_KEY_MAX], vals[SWL_CTX_MAX_LABELS][SWL_LABEL_VALUE_MAX];
@@ -387,9 +433,11 @@ static void apply_rule(struct swl_matcher *matcher, const struct swl_rule *rule,
 			values[l] = (struct swl_str){ vals[l], vlen[l] };
 		}
 		swl_context_remember_labels(ctx, (struct swl_str){ key, kn }, names, values, m->nlabels, ev->time_us);
-		/* the entries may have moved: look them up again for what still reads them */
-		if (i + 1 < rule->nremember || rule->forget.set)
+		if ((i + 1 < rule->nremember || rule->forget.set) &&
+		    recall_stale(&sc, moves, ctx, (struct swl_str){ key, kn })) {
 			recall(&sc, rule, ctx);
+			moves = swl_context_moves(ctx);
+		}
 	}
 	if (rule->forget_all) {
 		swl_context_forget_all(ctx);

@@ -39,6 +39,9 @@ struct swl_tpl {
 	struct swl_part *parts;
 	bool is_time; /* the literal word `time`: the event's time in seconds */
 	bool set;
+	/* Recall keys that read no capture of their rule: 1 + the index of their text among the
+	 * ruleset's keys (rules of one line that recall the same key look it up once); 0: none. */
+	uint32_t memo;
 };
 
 enum swl_op {
@@ -161,6 +164,9 @@ struct swl_ruleset {
 	/* Distinct names of all templates' ${...}: a matcher looks each up once per event. */
 	size_t nnames;
 	char **names;
+	/* Distinct texts of the recall keys that read no capture (see swl_tpl.memo). */
+	size_t nkeys;
+	char **keys;
 	size_t nshared;                /* literals that several rules share (see lit_shared) */
 };
 

@@ -238,6 +238,7 @@ void swl_rules_destroy(struct swl_ruleset *rs)
 	}
 	free(rs->dispatch);
 	swl_rules_free_strings(rs->names, rs->nnames);
+	swl_rules_free_strings(rs->keys, rs->nkeys);
 	free(rs);
 }
 

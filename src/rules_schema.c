@@ -619,6 +619,7 @@ static int load_rule(struct swl_schema *sc, struct swl_yaml_doc *d, yaml_node_t 
 	if (recall && !swl_yaml_is_seq(recall)) {
 		if ((r = swl_tpl_node(sc->rs, d, recall, rule->re, false, "recall", &rule->recall[0])) < 0)
 			return r;
+		swl_tpl_memo(sc->rs, &rule->recall[0], (const char *)recall->data.scalar.value);
 		rule->nrecall = 1;
 	} else if (recall) { /* a list: each key may use what the keys before it recalled */
 		size_t cnt = swl_yaml_seq_len(recall);
@@ -628,6 +629,7 @@ static int load_rule(struct swl_schema *sc, struct swl_yaml_doc *d, yaml_node_t 
 			yaml_node_t *kn = swl_yaml_node(d, recall->data.sequence.items.start[i]);
 			if ((r = swl_tpl_node(sc->rs, d, kn, rule->re, false, "recall", &rule->recall[i])) < 0)
 				return r;
+			swl_tpl_memo(sc->rs, &rule->recall[i], (const char *)kn->data.scalar.value);
 			rule->nrecall = i + 1;
 		}
 	}

@@ -126,3 +126,19 @@ int swl_tpl_node(struct swl_ruleset *rs, struct swl_yaml_doc *d, const yaml_node
 	int r = swl_yaml_string(d, n, what, &s);
 	return r < 0 ? r : swl_tpl_compile(rs, d, n, s, re, allow_time, t);
 }
+
+void swl_tpl_memo(struct swl_ruleset *rs, struct swl_tpl *t, const char *text)
+{
+	for (size_t i = 0; i < t->nparts; i++)
+		for (size_t a = 0; a < t->parts[i].nalts; a++)
+			if (t->parts[i].alts[a].ngroups)
+				return; /* its value is this rule's match's, no other rule's */
+	size_t k = 0;
+	while (k < rs->nkeys && strcmp(rs->keys[k], text) != 0)
+		k++;
+	if (k == rs->nkeys) {
+		rs->keys = swl_xrealloc(rs->keys, (rs->nkeys + 1) * sizeof(*rs->keys));
+		rs->keys[rs->nkeys++] = swl_xstrdup(text);
+	}
+	t->memo = (uint32_t)k + 1;
+}

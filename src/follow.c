@@ -12,7 +12,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <libgen.h>
@@ -70,14 +69,6 @@ struct follower {
 	bool dirty_render, dirty_save;
 	int64_t last_render_us, last_save_us;
 };
-
-static void __attribute__((format(printf, 2, 3))) errf(struct swl_err *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
 
 static int64_t mono_us(void)
 {
@@ -212,7 +203,7 @@ static int write_textfile(struct follower *fl, struct swl_err *err)
 			unlink(tmp);
 	}
 	if (r < 0)
-		errf(err, "--textfile %s: %s", path, strerror(-r));
+		swl_errf(err, "--textfile %s: %s", path, strerror(-r));
 	free(tmp);
 	free(text);
 	fl->dirty_textfile = false;
@@ -339,14 +330,14 @@ static int open_journal(struct follower *fl, const struct swl_state_pos *saved, 
 									   : SWL_JOURNAL_FILES;
 	int r = swl_journal_open(kind, o->paths, o->npaths, o->identifiers, o->nidentifiers, o->kernel, &fl->j);
 	if (r < 0) {
-		errf(err, "cannot open the journal%s%s: %s", o->npaths ? " at " : "", o->npaths ? o->paths[0] : "",
+		swl_errf(err, "cannot open the journal%s%s: %s", o->npaths ? " at " : "", o->npaths ? o->paths[0] : "",
 		     strerror(-r));
 		return r;
 	}
 	/* the inotify watches first, so nothing appended from here on is missed */
 	fl->jfd = swl_journal_fd(fl->j);
 	if (fl->jfd < 0) {
-		errf(err, "cannot watch the journal: %s", strerror(-fl->jfd));
+		swl_errf(err, "cannot watch the journal: %s", strerror(-fl->jfd));
 		return fl->jfd;
 	}
 	if (saved->cursor) {
@@ -360,7 +351,7 @@ static int open_journal(struct follower *fl, const struct swl_state_pos *saved, 
 		r = o->from_head ? swl_journal_seek_head(fl->j) : swl_journal_seek_tail(fl->j);
 	}
 	if (r < 0) {
-		errf(err, "cannot position in the journal: %s", strerror(-r));
+		swl_errf(err, "cannot position in the journal: %s", strerror(-r));
 		return r;
 	}
 	return 0;
@@ -542,7 +533,7 @@ static int open_omprog(struct follower *fl, const struct swl_state_pos *saved, s
 {
 	uint64_t after = 0;
 	if (saved->cursor && swl_wal_pos_parse(saved->cursor, &after) < 0) {
-		errf(err, "%s: the saved position is not an omprog one (a state file of another mode?)",
+		swl_errf(err, "%s: the saved position is not an omprog one (a state file of another mode?)",
 		     fl->o->state_path);
 		return -EBADMSG;
 	}
@@ -552,7 +543,7 @@ static int open_omprog(struct follower *fl, const struct swl_state_pos *saved, s
 	int r = swl_wal_open(path, fl->o->max_line, &fl->wal);
 	long applied = r < 0 ? r : swl_wal_replay(fl->wal, after, wal_apply, fl);
 	if (applied < 0) {
-		errf(err, "write-ahead log %s: %s", path, strerror((int)-applied));
+		swl_errf(err, "write-ahead log %s: %s", path, strerror((int)-applied));
 		free(path);
 		return (int)applied;
 	}
@@ -565,7 +556,7 @@ static int open_omprog(struct follower *fl, const struct swl_state_pos *saved, s
 	int fdfl = fcntl(STDIN_FILENO, F_GETFL);
 	if (fdfl < 0 || fcntl(STDIN_FILENO, F_SETFL, fdfl | O_NONBLOCK) < 0) {
 		r = -errno;
-		errf(err, "stdin: %s", strerror(-r));
+		swl_errf(err, "stdin: %s", strerror(-r));
 		return r;
 	}
 	return 0;
@@ -637,7 +628,7 @@ static int loop(struct follower *fl, struct swl_err *err)
 		int r = poll(pfd, 3, timeout);
 		if (r < 0 && errno != EINTR) {
 			int e = errno;
-			errf(err, "poll: %s", strerror(e));
+			swl_errf(err, "poll: %s", strerror(e));
 			return -e;
 		}
 		char msg[sizeof(((struct swl_err *)0)->msg) + 64];
@@ -687,9 +678,9 @@ static int lock_state(const char *state_path, struct swl_err *err)
 		close(fd);
 	}
 	if (r == -EBUSY)
-		errf(err, "%s: another swanlog is using this state file", state_path);
+		swl_errf(err, "%s: another swanlog is using this state file", state_path);
 	else if (r < 0)
-		errf(err, "%s: %s", path, strerror(-r));
+		swl_errf(err, "%s: %s", path, strerror(-r));
 	free(path);
 	return r < 0 ? r : fd;
 }
@@ -720,7 +711,7 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 
 	r = setup_signals();
 	if (r < 0) {
-		errf(err, "signals: %s", strerror(-r));
+		swl_errf(err, "signals: %s", strerror(-r));
 		goto out;
 	}
 	fl.sigfd = r;

@@ -21,15 +21,6 @@
 #include "webconfig.h"
 #include "weblib.h"
 
-/* A message that is not about a line of a file: "message" as given. */
-static void __attribute__((format(printf, 2, 3))) errf(struct swl_err *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
-
 enum { FMT_PROM, FMT_OM, NFMT };
 
 /* One rendered exposition in both formats, immutable once published; the gzip copies are
@@ -394,7 +385,7 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 {
 	const char *colon = strrchr(listen, ':');
 	if (!colon || !colon[1]) {
-		errf(err, "--listen: " "'%s' is not ADDR:PORT", listen);
+		swl_errf(err, "--listen: " "'%s' is not ADDR:PORT", listen);
 		return -EINVAL;
 	}
 	char host[256];
@@ -405,7 +396,7 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 		hl -= 2;
 	}
 	if (hl >= sizeof(host)) {
-		errf(err, "--listen: " "address too long in '%s'", listen);
+		swl_errf(err, "--listen: " "address too long in '%s'", listen);
 		return -EINVAL;
 	}
 	memcpy(host, hp, hl);
@@ -416,7 +407,7 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 	struct addrinfo *res;
 	int r = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
 	if (r != 0) {
-		errf(err, "--listen: " "cannot resolve '%s': %s", listen, gai_strerror(r));
+		swl_errf(err, "--listen: " "cannot resolve '%s': %s", listen, gai_strerror(r));
 		return -EINVAL;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -480,7 +471,7 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	h->reload_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (h->reload_fd < 0) {
 		r = -errno;
-		errf(err, "eventfd: %s", strerror(-r));
+		swl_errf(err, "eventfd: %s", strerror(-r));
 		http_free(h);
 		return r;
 	}
@@ -494,7 +485,7 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	h->daemon = lib->MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->daemon) {
 		r = errno ? -errno : -EADDRINUSE;
-		errf(err, "--listen: " "cannot listen on %s: %s", cfg->listen, strerror(-r));
+		swl_errf(err, "--listen: " "cannot listen on %s: %s", cfg->listen, strerror(-r));
 		http_free(h);
 		return r;
 	}

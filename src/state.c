@@ -6,20 +6,10 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A message that is not about a line of a file: "message" as given. */
-static void __attribute__((format(printf, 2, 3))) errf(struct swl_err *err, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
 
 #define MAX_TOKENS (8 + 2 * SWL_MAX_LABELS + 2 * SWL_MAX_BUCKETS + 2 * SWL_CTX_MAX_LABELS)
 
@@ -190,7 +180,7 @@ int swl_state_save(const char *path, const struct swl_state_pos *pos, const stru
 	int r = swl_buf_printf(&b, "checksum %016" PRIx64 "\n", sum);
 	if (r < 0) {
 		swl_buf_fini(&b);
-		errf(err, "%s: state larger than %u bytes, not saved", path, SWL_STATE_MAX_BYTES);
+		swl_errf(err, "%s: state larger than %u bytes, not saved", path, SWL_STATE_MAX_BYTES);
 		return r;
 	}
 
@@ -231,7 +221,7 @@ int swl_state_save(const char *path, const struct swl_state_pos *pos, const stru
 	}
 out:
 	if (r < 0)
-		errf(err, "%s: cannot %s the state file: %s", path, what, strerror(-r));
+		swl_errf(err, "%s: cannot %s the state file: %s", path, what, strerror(-r));
 	swl_buf_fini(&tmp);
 	swl_buf_fini(&b);
 	return r;
@@ -249,7 +239,7 @@ struct reader {
 
 static int bad(struct reader *rd, const char *why)
 {
-	errf(rd->err, "%s:%u: corrupt state file: %s (remove it or start with --reset-state)", rd->path, rd->line, why);
+	swl_errf(rd->err, "%s:%u: corrupt state file: %s (remove it or start with --reset-state)", rd->path, rd->line, why);
 	return -EBADMSG;
 }
 
@@ -520,7 +510,7 @@ static int read_whole(const char *path, char **out, size_t *len, struct swl_err 
 	if (fd < 0) {
 		int r = -errno;
 		if (r != -ENOENT)
-			errf(err, "%s: cannot open the state file: %s", path, strerror(-r));
+			swl_errf(err, "%s: cannot open the state file: %s", path, strerror(-r));
 		return r;
 	}
 	struct swl_buf b;
@@ -533,14 +523,14 @@ static int read_whole(const char *path, char **out, size_t *len, struct swl_err 
 			continue;
 		if (n < 0) {
 			r = -errno;
-			errf(err, "%s: cannot read the state file: %s", path, strerror(-r));
+			swl_errf(err, "%s: cannot read the state file: %s", path, strerror(-r));
 			break;
 		}
 		if (n == 0)
 			break;
 		if (swl_buf_add(&b, chunk, (size_t)n) < 0) {
 			r = -EBADMSG;
-			errf(err, "%s: state file larger than %u bytes: refused", path, SWL_STATE_MAX_BYTES);
+			swl_errf(err, "%s: state file larger than %u bytes: refused", path, SWL_STATE_MAX_BYTES);
 			break;
 		}
 	}
@@ -566,7 +556,7 @@ int swl_state_load(const char *path, struct swl_state_pos *pos, struct swl_regis
 	struct reader rd = { .path = path, .err = err, .line = 1 };
 	size_t mlen = strlen(SWL_STATE_MAGIC);
 	if (len < mlen + 1 || memcmp(text, SWL_STATE_MAGIC, mlen) != 0 || text[mlen] != '\n') {
-		errf(err, "%s: not a swanlog state file (version 1): refused "
+		swl_errf(err, "%s: not a swanlog state file (version 1): refused "
 			    "(remove it or start with --reset-state)", path);
 		free(text);
 		return -EBADMSG;

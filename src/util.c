@@ -23,6 +23,16 @@ void swl_err_set(struct swl_err *err, const char *path, unsigned line, unsigned 
 	va_end(ap);
 }
 
+void swl_errf(struct swl_err *err, const char *fmt, ...)
+{
+	if (!err)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
 void swl_buf_init(struct swl_buf *b, size_t max)
 {
 	*b = (struct swl_buf){ .max = max };

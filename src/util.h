@@ -32,6 +32,8 @@ struct swl_err {
 };
 void swl_err_set(struct swl_err *err, const char *path, unsigned line, unsigned col, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* An error that is not about a line of a file: the message as given. */
+void swl_errf(struct swl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A growable byte buffer with a hard maximum (max 0 = no limit). Owns its bytes. */
 struct swl_buf {

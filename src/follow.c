@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "expo.h"
+#include "fileio.h"
 #include "http.h"
 #include "source.h"
 #include "source_file.h"
@@ -179,29 +180,7 @@ static int write_textfile(struct follower *fl, struct swl_err *err)
 	size_t tl = strlen(path) + 32;
 	char *tmp = swl_xmalloc(tl);
 	snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-	int r = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = -errno;
-	} else {
-		size_t off = 0;
-		while (off < len) {
-			ssize_t w = write(fd, text + off, len - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				r = w < 0 ? -errno : -ENOSPC;
-				break;
-			}
-			off += (size_t)w;
-		}
-		if (close(fd) < 0 && r == 0)
-			r = -errno;
-		if (r == 0 && rename(tmp, path) < 0)
-			r = -errno;
-		if (r < 0)
-			unlink(tmp);
-	}
+	int r = swl_replace_file(path, tmp, text, len, 0644, 0, NULL);
 	if (r < 0)
 		swl_errf(err, "--textfile %s: %s", path, strerror(-r));
 	free(tmp);
@@ -664,15 +643,9 @@ static int lock_state(const char *state_path, struct swl_err *err)
 	size_t n = strlen(state_path) + 6;
 	char *path = swl_xmalloc(n);
 	snprintf(path, n, "%s.lock", state_path);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT) {
-		/* a first start: create the directory (one level), as the state save does */
-		char *copy = swl_xstrdup(state_path);
-		if (mkdir(dirname(copy), 0755) == 0)
-			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		free(copy);
-	}
-	int r = fd < 0 ? -errno : 0;
+	/* a first start: the directory is created (one level), as the state save does */
+	int fd = swl_open_mkdir(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int r = fd < 0 ? fd : 0;
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		close(fd);

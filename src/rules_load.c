@@ -7,9 +7,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "fileio.h"
 #include "rules_index.h"
 #include "rules_schema.h"
 
@@ -33,33 +36,19 @@ void swl_rules_free_strings(char **l, size_t n)
 
 static int read_file(const char *path, char **data, size_t *len, struct swl_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		int e = errno;
 		swl_err_set(err, path, 0, 0, "cannot open rules: %s", strerror(e));
 		return -e;
 	}
-	struct swl_buf b;
-	swl_buf_init(&b, MAX_RULES_FILE);
-	char chunk[65536];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (swl_buf_add(&b, chunk, n) < 0) {
-			fclose(f);
-			swl_buf_fini(&b);
-			swl_err_set(err, path, 0, 0, "rules file larger than %u bytes", MAX_RULES_FILE);
-			return -EFBIG;
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		swl_buf_fini(&b);
+	int r = swl_read_all(fd, MAX_RULES_FILE, data, len);
+	close(fd);
+	if (r == -EFBIG)
+		swl_err_set(err, path, 0, 0, "rules file larger than %u bytes", MAX_RULES_FILE);
+	else if (r < 0)
 		swl_err_set(err, path, 0, 0, "cannot read rules");
-		return -EIO;
-	}
-	*data = swl_buf_steal(&b, len);
-	return 0;
+	return r == -EFBIG || r == 0 ? r : -EIO;
 }
 
 static int cmp_str(const void *a, const void *b)

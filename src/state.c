@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "fileio.h"
 
 #define MAX_TOKENS (8 + 2 * SWL_MAX_LABELS + 2 * SWL_MAX_BUCKETS + 2 * SWL_CTX_MAX_LABELS)
 
@@ -113,33 +113,6 @@ static void put_live(const struct swl_family *f, const char *key, const char *gr
 	swl_buf_addc(b, '\n');
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *path)
-{
-	char *copy = swl_xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd < 0)
-		return -errno;
-	int r = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return r;
-}
-
 int swl_state_save(const char *path, const struct swl_state_pos *pos, const struct swl_registry *reg,
 		   const struct swl_context *ctx, struct swl_err *err)
 {
@@ -188,38 +161,8 @@ int swl_state_save(const char *path, const struct swl_state_pos *pos, const stru
 	struct swl_buf tmp;
 	swl_buf_init(&tmp, 0);
 	swl_buf_printf(&tmp, "%s.tmp", path);
-	int fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ENOENT) {
-		/* the directory may not exist yet (a first start): create one level */
-		char *copy = swl_xstrdup(path);
-		if (mkdir(dirname(copy), 0755) == 0)
-			fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		free(copy);
-	}
-	const char *what = "create";
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	what = "write";
-	r = write_all(fd, b.p, b.len);
-	if (r == 0 && fsync(fd) < 0) {
-		what = "fsync";
-		r = -errno;
-	}
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp.p, path) < 0) {
-		what = "rename";
-		r = -errno;
-	}
-	if (r == 0) {
-		what = "fsync the directory of";
-		r = fsync_dir(path);
-	} else {
-		unlink(tmp.p);
-	}
-out:
+	const char *what;
+	r = swl_replace_file(path, tmp.p, b.p, b.len, 0600, SWL_REPLACE_DURABLE | SWL_REPLACE_MKDIR, &what);
 	if (r < 0)
 		swl_errf(err, "%s: cannot %s the state file: %s", path, what, strerror(-r));
 	swl_buf_fini(&tmp);
@@ -513,34 +456,15 @@ static int read_whole(const char *path, char **out, size_t *len, struct swl_err 
 			swl_errf(err, "%s: cannot open the state file: %s", path, strerror(-r));
 		return r;
 	}
-	struct swl_buf b;
-	swl_buf_init(&b, SWL_STATE_MAX_BYTES);
-	char chunk[65536];
-	int r = 0;
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			swl_errf(err, "%s: cannot read the state file: %s", path, strerror(-r));
-			break;
-		}
-		if (n == 0)
-			break;
-		if (swl_buf_add(&b, chunk, (size_t)n) < 0) {
-			r = -EBADMSG;
-			swl_errf(err, "%s: state file larger than %u bytes: refused", path, SWL_STATE_MAX_BYTES);
-			break;
-		}
-	}
+	int r = swl_read_all(fd, SWL_STATE_MAX_BYTES, out, len);
 	close(fd);
-	if (r < 0) {
-		swl_buf_fini(&b);
-		return r;
+	if (r == -EFBIG) {
+		swl_errf(err, "%s: state file larger than %u bytes: refused", path, SWL_STATE_MAX_BYTES);
+		return -EBADMSG;
 	}
-	*out = swl_buf_steal(&b, len);
-	return 0;
+	if (r < 0)
+		swl_errf(err, "%s: cannot read the state file: %s", path, strerror(-r));
+	return r;
 }
 
 int swl_state_load(const char *path, struct swl_state_pos *pos, struct swl_registry *reg, struct swl_context *ctx,

@@ -5,9 +5,12 @@
 #include "webconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "fileio.h"
 #include "weblib.h"
 #include "yaml_doc.h"
 
@@ -36,36 +39,12 @@ static bool is_null(const yaml_node_t *n)
 /* Read a whole file, at most max bytes, NUL-terminated. Returns 0 or a negative errno. */
 static int read_bounded(const char *path, size_t max, char **data, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	struct swl_buf b;
-	swl_buf_init(&b, max);
-	char chunk[16384];
-	size_t n;
-	int r = 0;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (swl_buf_add(&b, chunk, n) < 0) {
-			r = -EFBIG;
-			break;
-		}
-	}
-	if (!r && ferror(f))
-		r = -EIO;
-	fclose(f);
-	if (r < 0) {
-		if (b.p)
-			explicit_bzero(b.p, b.cap);
-		swl_buf_fini(&b);
-		return r;
-	}
-	if (swl_buf_addc(&b, '\0') < 0) {
-		swl_buf_fini(&b);
-		return -EFBIG;
-	}
-	*data = swl_buf_steal(&b, len);
-	(*len)--;
-	return 0;
+	int r = swl_read_all(fd, max, data, len);
+	close(fd);
+	return r == -EFBIG || r == 0 ? r : -EIO;
 }
 
 /* A path from the file, relative to the config file's directory as the Go loader does. */

@@ -74,7 +74,7 @@ static bool open_path(struct swl_tail *t)
 /* Does fd's first line (head_len bytes of it) hash as saved? */
 static bool head_matches(int fd, const struct swl_file_pos *saved)
 {
-	char head[SWL_STATE_HEAD_MAX];
+	char head[SWL_POS_HEAD_MAX];
 	if (saved->head_len > sizeof(head))
 		return false;
 	if (pread(fd, head, saved->head_len, 0) != (ssize_t)saved->head_len)
@@ -318,7 +318,7 @@ void swl_tail_pos(struct swl_tail *t, struct swl_file_pos *pos)
 		return;
 	if (!t->head_done) {
 		/* the first line, as far as it was read: fixed once it is complete or long enough */
-		char head[SWL_STATE_HEAD_MAX];
+		char head[SWL_POS_HEAD_MAX];
 		size_t want = t->off < sizeof(head) ? (size_t)t->off : sizeof(head);
 		ssize_t r = want ? pread(t->fd, head, want, 0) : 0;
 		if (r == (ssize_t)want) {

@@ -11,7 +11,7 @@
 #ifndef SWL_SOURCE_FILE_H
 #define SWL_SOURCE_FILE_H
 
-#include "state.h"
+#include "position.h"
 
 struct swl_tail;
 

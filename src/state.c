@@ -13,23 +13,6 @@
 
 #define MAX_TOKENS (8 + 2 * SWL_MAX_LABELS + 2 * SWL_MAX_BUCKETS + 2 * SWL_CTX_MAX_LABELS)
 
-void swl_state_pos_fini(struct swl_state_pos *p)
-{
-	free(p->cursor);
-	for (size_t i = 0; i < p->nfiles; i++)
-		free(p->files[i].path);
-	free(p->files);
-	*p = (struct swl_state_pos){ 0 };
-}
-
-const struct swl_file_pos *swl_state_pos_file(const struct swl_state_pos *p, const char *path)
-{
-	for (size_t i = 0; i < p->nfiles; i++)
-		if (strcmp(p->files[i].path, path) == 0)
-			return &p->files[i];
-	return NULL;
-}
-
 /* ---- writing ---- */
 
 static void put_str(struct swl_buf *b, const char *s)
@@ -388,7 +371,7 @@ static int rd_file(struct reader *rd, struct swl_state_pos *pos, bool apply)
 	uint64_t ino, off, skip, hlen, hhash;
 	char *end;
 	if (rd->ntok != 7 || !to_u64(rd->tok[2], &ino) || !to_u64(rd->tok[3], &off) || !to_u64(rd->tok[4], &skip) ||
-	    skip > 1 || !to_u64(rd->tok[5], &hlen) || hlen > SWL_STATE_HEAD_MAX || hlen > off)
+	    skip > 1 || !to_u64(rd->tok[5], &hlen) || hlen > SWL_POS_HEAD_MAX || hlen > off)
 		return bad(rd, "bad file record");
 	errno = 0;
 	hhash = strtoull(rd->tok[6], &end, 16);

@@ -21,31 +21,11 @@
 #define SWL_STATE_H
 
 #include "context.h"
+#include "position.h"
 #include "registry.h"
 
 #define SWL_STATE_MAGIC "swanlog-state 1"
 #define SWL_STATE_MAX_BYTES (512u << 20) /* refuse to read (or write) more than this */
-#define SWL_STATE_HEAD_MAX 1024          /* bytes of a file's first line hashed to recognise it */
-
-/* Where reading stopped in one followed file: after its last complete line. */
-struct swl_file_pos {
-	char *path;          /* owned */
-	uint64_t ino;
-	uint64_t offset;     /* bytes consumed */
-	bool skipping;       /* inside an oversized line: skip to its newline */
-	uint32_t head_len;   /* bytes of the first line (at most SWL_STATE_HEAD_MAX and offset) */
-	uint64_t head_hash;  /* swl_hash of those bytes */
-};
-
-struct swl_state_pos {
-	char *cursor;                /* journal cursor, owned, or NULL */
-	size_t nfiles;
-	struct swl_file_pos *files;  /* owned */
-};
-
-void swl_state_pos_fini(struct swl_state_pos *p);
-/* The saved position of path, or NULL. */
-const struct swl_file_pos *swl_state_pos_file(const struct swl_state_pos *p, const char *path);
 
 /* Write pos, every live family's series and the context to path atomically (a temporary
  * file in the same directory, fsync, rename, fsync of the directory). All borrowed.

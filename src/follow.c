@@ -26,8 +26,8 @@
 #include "expo.h"
 #include "fileio.h"
 #include "http.h"
-#include "source.h"
-#include "source_file.h"
+#include "source_journal.h"
+#include "source_tail.h"
 #include "state.h"
 #include "wal.h"
 

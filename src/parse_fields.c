@@ -1,7 +1,7 @@
 /* parse_fields.c - journal fields -> event: the few that say who and when, and all as fields. */
 #include "parse_fields.h"
 
-#include "parse.h"
+#include "parse_syslog.h"
 
 /* Room kept free for the fields that the charon prefix adds (THREAD, GROUP, IKE_SA_*). */
 #define PREFIX_FIELDS 4

@@ -5,7 +5,7 @@
  * is checked against the length before a byte is read: lines are not NUL-terminated and
  * may hold anything (NUL bytes, truncated headers, endless digits).
  */
-#include "parse.h"
+#include "parse_syslog.h"
 
 #include <errno.h>
 

@@ -4,7 +4,7 @@
 #define SWL_PIPELINE_H
 
 #include "context.h"
-#include "parse.h"
+#include "parse_syslog.h"
 #include "registry.h"
 #include "rules.h"
 

@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
-#include "parse.h"
 #include "parse_fields.h"
+#include "parse_syslog.h"
 
 /* 2026-11-29 17:51:52 UTC: when examples given as fields happen */
 #define EXAMPLE_TIME_US 1795974712000000

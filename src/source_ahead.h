@@ -14,8 +14,8 @@
 #ifndef SWL_SOURCE_AHEAD_H
 #define SWL_SOURCE_AHEAD_H
 
-#include "parse.h"
-#include "source.h"
+#include "parse_syslog.h"
+#include "lines.h"
 
 #define SWL_AHEAD_BATCHES 4
 #define SWL_AHEAD_LINES 2048u

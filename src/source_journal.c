@@ -6,7 +6,7 @@
  * and the event borrows from that. Each field is cut at SWL_JOURNAL_FIELD_MAX bytes, so the
  * buffer stays bounded whatever the journal holds.
  */
-#include "source.h"
+#include "source_journal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -268,4 +268,13 @@ int swl_journal_next(struct swl_journal *j, struct swl_event *ev)
 	}
 	swl_event_from_fields(ev, fields, nspans, time_us);
 	return 1;
+}
+
+bool swl_is_journal_path(const char *path)
+{
+	if (!path)
+		return false;
+	size_t n = strlen(path);
+	return (n >= 8 && memcmp(path + n - 8, ".journal", 8) == 0) ||
+	       (n >= 9 && memcmp(path + n - 9, ".journal~", 9) == 0);
 }

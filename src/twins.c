@@ -1,7 +1,7 @@
 /* twins.c - one charon message written by two of its loggers is one event (see twins.h). */
 #include "twins.h"
 
-#include "parse.h"
+#include "parse_syslog.h"
 
 /* Channels: a syslog facility (0..23), or one of these. Text channels compare only by form. */
 enum {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source.h"
+#include "lines.h"
 
 #define SEQ_MAX_DIGITS 20
 

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "event.h"
-#include "parse.h"
+#include "parse_syslog.h"
 
 /* 2026-11-29 17:51:52 UTC, the corpus' first scenario */
 #define T_1751_52 1795974712LL

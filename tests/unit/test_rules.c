@@ -16,7 +16,7 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-#include "parse.h"
+#include "parse_syslog.h"
 #include "pipeline.h"
 #include "rules_int.h"
 #define SWL_SCRATCH_TAG "rules"

@@ -15,7 +15,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "source.h"
+#include "lines.h"
+#include "source_journal.h"
 #define SWL_SCRATCH_TAG "source"
 #include "scratch.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "parse.h"
+#include "parse_syslog.h"
 #include "source_ahead.h"
 #define SWL_SCRATCH_TAG "ahead"
 #include "scratch.h"

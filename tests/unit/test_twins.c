@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "event.h"
-#include "parse.h"
+#include "parse_syslog.h"
 #include "twins.h"
 
 #define T0 1795974901000000LL /* Nov 29 17:55:01 2026 UTC */

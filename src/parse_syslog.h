@@ -1,4 +1,4 @@
-/* parse.h - syslog lines and charon's prefixes -> struct swl_event (pure, no allocation).
+/* parse_syslog.h - syslog lines and charon's prefixes -> struct swl_event (pure, no allocation).
  *
  * Header forms recognised, in this order:
  *   RFC 5424      "<PRI>1 2026-11-29T17:51:52.304533+00:00 host app pid msgid [sd] msg"
@@ -12,8 +12,8 @@
  * "<uid> " is moved into fields THREAD, GROUP, IKE_SA_NAME, IKE_SA_UNIQUE_ID (the names
  * charon-systemd uses in the journal), so rules see the same message in every log form.
  */
-#ifndef SWL_PARSE_H
-#define SWL_PARSE_H
+#ifndef SWL_PARSE_SYSLOG_H
+#define SWL_PARSE_SYSLOG_H
 
 #include <time.h>
 

@@ -1,4 +1,4 @@
-/* test_source_file.c - following a file: lines, partial lines, CR LF, the line limit, the
+/* test_source_tail.c - following a file: lines, partial lines, CR LF, the line limit, the
  * saved position and when it is (not) trusted, rotation and truncation, on real files. */
 #include <criterion/criterion.h>
 
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source_file.h"
+#include "source_tail.h"
 
 static char dir[64], path[128], path2[128];
 

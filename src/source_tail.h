@@ -1,4 +1,4 @@
-/* source_file.h - following one log file by name, like `tail -F`.
+/* source_tail.h - following one log file by name, like `tail -F`.
  *
  * Rotation by rename: the old file is read to its end (a last line without a newline is
  * delivered as it is) before the new file at the path is opened from its start.
@@ -8,8 +8,8 @@
  * max_line are cut (flagged oversized) and the rest is skipped up to the newline.
  * The position after the last delivered line can be saved and restored exactly.
  */
-#ifndef SWL_SOURCE_FILE_H
-#define SWL_SOURCE_FILE_H
+#ifndef SWL_SOURCE_TAIL_H
+#define SWL_SOURCE_TAIL_H
 
 #include "position.h"
 

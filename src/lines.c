@@ -1,11 +1,11 @@
-/* source_lines.c - bounded line reader over plain or gzip files and stdin.
+/* lines.c - bounded line reader over plain or gzip files and stdin.
  *
  * zlib's gzread reads plain files transparently, so one path serves both. Input is read in
  * large blocks and split with memchr; a line that lies wholly inside a block is returned in
  * place, only a line that straddles two blocks is copied into the carry buffer, which never
  * holds more than max_line + 1 bytes (the + 1 keeps room for the '\r' of a CRLF line).
  */
-#include "source.h"
+#include "lines.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,13 +216,4 @@ void swl_lines_close(struct swl_lines *l)
 	free(l->blk);
 	free(l->carry);
 	free(l);
-}
-
-bool swl_is_journal_path(const char *path)
-{
-	if (!path)
-		return false;
-	size_t n = strlen(path);
-	return (n >= 8 && memcmp(path + n - 8, ".journal", 8) == 0) ||
-	       (n >= 9 && memcmp(path + n - 9, ".journal~", 9) == 0);
 }

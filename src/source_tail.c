@@ -1,11 +1,11 @@
-/* source_file.c - follow a file by name across rotation and truncation (see source_file.h).
+/* source_tail.c - follow a file by name across rotation and truncation (see source_tail.h).
  *
  * The buffer holds the bytes read but not yet delivered, starting at file offset `off`.
  * A delivered line stays in the buffer until the next call (it is borrowed), and the buffer
  * is compacted only when it needs room, so a line costs no copy. Its size is max_line plus
  * one read chunk: a line that does not fit is cut.
  */
-#include "source_file.h"
+#include "source_tail.h"
 
 #include <dirent.h>
 #include <errno.h>

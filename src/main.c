@@ -14,12 +14,11 @@
 #include "expo.h"
 #include "follow.h"
 #include "http.h"
+#include "lines.h"
 #include "pipeline.h"
 #include "registry.h"
+#include "replay.h"
 #include "rules.h"
-#include "lines.h"
-#include "source_journal.h"
-#include "source_ahead.h"
 #include "webconfig.h"
 #include "weblib.h"
 
@@ -227,84 +226,6 @@ static struct swl_context *context_for(const struct swl_ruleset *rs)
 
 /* ---- replay ---- */
 
-struct replay {
-	struct swl_pipeline pipe;
-	int64_t step_us, next_step_us;
-	bool lines_started; /* a log file was opened: the parser's year is set */
-};
-
-/* Boundaries recorded in one gap between entries, at most. A forged or broken timestamp (2099
- * after 2026) would otherwise record every boundary of a 73-year gap: gigabytes from one line.
- * Nothing changes between two entries, so the rest of a longer gap is skipped (the series have
- * no samples there, as the log says nothing): one entry costs at most this many. */
-#define STEP_GAP_MAX 10000
-
-/* Before an entry at t: record every series at each step boundary passed. */
-static void replay_step(struct replay *rp, int64_t t)
-{
-	if (!rp->step_us || !t)
-		return;
-	/* a sample at boundary B shows every entry up to and including B */
-	if (!rp->next_step_us)
-		rp->next_step_us = (t + rp->step_us - 1) / rp->step_us * rp->step_us;
-	for (int n = 0; t > rp->next_step_us; n++) {
-		if (n == STEP_GAP_MAX) { /* on to the first boundary at or after t */
-			rp->next_step_us += (t - rp->next_step_us + rp->step_us - 1) / rp->step_us * rp->step_us;
-			break;
-		}
-		swl_registry_record(rp->pipe.reg, rp->next_step_us);
-		rp->next_step_us += rp->step_us;
-	}
-}
-
-static int replay_journal(struct replay *rp, const char *path)
-{
-	struct swl_journal *j;
-	const char *paths[] = { path };
-	int r = swl_journal_open(SWL_JOURNAL_FILES, paths, 1, NULL, 0, false, &j);
-	if (r < 0)
-		return r;
-	struct swl_event ev;
-	while ((r = swl_journal_next(j, &ev)) > 0) {
-		replay_step(rp, ev.time_us);
-		swl_pipeline_event(&rp->pipe, &ev);
-	}
-	swl_journal_close(j);
-	return r;
-}
-
-static int replay_lines(struct replay *rp, const char *path, int year, size_t max_line)
-{
-	struct swl_lines *l;
-	int r = swl_lines_open(path, max_line, &l);
-	if (r < 0)
-		return r;
-	/* --year pins the first file; the next ones go on from where the one before ended */
-	if (!rp->lines_started)
-		swl_parser_init(&rp->pipe.parser, year, swl_lines_mtime(l));
-	else
-		swl_parser_next_file(&rp->pipe.parser, swl_lines_mtime(l));
-	rp->lines_started = true;
-	/* a second thread reads and parses while this one applies the rules */
-	struct swl_ahead *a;
-	r = swl_ahead_start(l, &rp->pipe.parser, swl_rules_line_filter, rp->pipe.rules, &a);
-	if (r < 0) {
-		swl_lines_close(l);
-		return r;
-	}
-	struct swl_ahead_line al;
-	while ((r = swl_ahead_next(a, &al)) > 0) {
-		replay_step(rp, al.ev->time_us);
-		if (al.tag)
-			swl_pipeline_parsed(&rp->pipe, al.ev, al.parsed, al.oversized, al.tag);
-		else
-			swl_pipeline_unwanted(&rp->pipe, al.ev->time_us, al.lines, al.parsed, al.oversized);
-	}
-	swl_ahead_stop(a);
-	swl_lines_close(l);
-	return r;
-}
-
 /* What replay leaves allocated when it returns, as the process ends. Handing every remembered
  * SA, live key and series back to malloc one by one (random addresses: a cache miss each)
  * would cost a tenth of a large replay; the kernel takes the heap back at once. Held here, it
@@ -380,27 +301,13 @@ static int cmd_replay(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct swl_context *ctx = context_for(rs);
-	struct replay rp = { .step_us = (int64_t)step * 1000000 };
-	swl_pipeline_init(&rp.pipe, reg, rs, ctx);
-
-	int status = 0;
-	for (int i = optind; i < argc; i++) {
-		const char *path = argv[i];
-		int r = swl_is_journal_path(path) ? replay_journal(&rp, path)
-						  : replay_lines(&rp, path, (int)year, (size_t)max_line);
-		if (r < 0) {
-			fprintf(stderr, "swanlog: %s: %s\n", path, strerror(-r));
-			status = 1;
-		}
-	}
-
-	unsigned flags = fmt == SWL_FORMAT_OPENMETRICS ? SWL_EXPO_TIMESTAMPS | (step ? SWL_EXPO_HISTORY : 0) : 0;
-	int w = swl_expo_write(reg, fmt, flags, stdout);
-	if (w < 0) {
-		fprintf(stderr, "swanlog: writing the metrics: %s\n", strerror(-w));
-		status = 1;
-	}
-	swl_pipeline_fini(&rp.pipe);
+	struct swl_pipeline pipe;
+	swl_pipeline_init(&pipe, reg, rs, ctx);
+	struct swl_replay_opts ro = { .paths = (const char *const *)argv + optind, .npaths = (size_t)(argc - optind),
+				      .year = (int)year, .max_line = (size_t)max_line, .format = fmt,
+				      .step_us = (int64_t)step * 1000000 };
+	int status = swl_replay_run(&ro, &pipe, stdout);
+	swl_pipeline_fini(&pipe);
 	/* the process ends here: see replay_heap */
 	replay_heap[0] = ctx;
 	replay_heap[1] = rs;

@@ -37,6 +37,36 @@ struct swl_ruleset *swl_pipeline_set_rules(struct swl_pipeline *p, struct swl_ru
 	return old;
 }
 
+/* Boundaries recorded in one gap between entries, at most. A forged or broken timestamp (2099
+ * after 2026) would otherwise record every boundary of a 73-year gap: gigabytes from one line.
+ * Nothing changes between two entries, so the rest of a longer gap is skipped (the series have
+ * no samples there, as the log says nothing): one entry costs at most this many. */
+#define STEP_GAP_MAX 10000
+
+/* Before an entry at t: record every series at each step boundary passed. */
+static __attribute__((noinline)) void record_steps(struct swl_pipeline *p, int64_t t)
+{
+	if (!t)
+		return;
+	/* a sample at boundary B shows every entry up to and including B */
+	if (!p->next_step_us)
+		p->next_step_us = (t + p->step_us - 1) / p->step_us * p->step_us;
+	for (int n = 0; t > p->next_step_us; n++) {
+		if (n == STEP_GAP_MAX) { /* on to the first boundary at or after t */
+			p->next_step_us += (t - p->next_step_us + p->step_us - 1) / p->step_us * p->step_us;
+			break;
+		}
+		swl_registry_record(p->reg, p->next_step_us);
+		p->next_step_us += p->step_us;
+	}
+}
+
+static inline void step(struct swl_pipeline *p, int64_t t)
+{
+	if (__builtin_expect(p->step_us != 0, 0))
+		record_steps(p, t);
+}
+
 /* n entries read at *t_us: stamped with now if they have no time and the mode wants one, counted. */
 static void count_read(struct swl_pipeline *p, int64_t *t_us, size_t n)
 {
@@ -62,6 +92,7 @@ static void apply(struct swl_pipeline *p, struct swl_event *ev, const uint64_t *
 
 void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
 {
+	step(p, ev->time_us);
 	apply(p, ev, NULL);
 }
 
@@ -77,12 +108,14 @@ static void count_odd(struct swl_pipeline *p, int64_t t_us, bool parsed, bool ov
 void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool parsed, bool oversized,
 			 uint64_t candidates)
 {
+	step(p, ev->time_us);
 	count_odd(p, ev->time_us, parsed, oversized);
 	apply(p, ev, &candidates);
 }
 
 void swl_pipeline_unwanted(struct swl_pipeline *p, int64_t t_us, size_t n, bool parsed, bool oversized)
 {
+	step(p, t_us);
 	count_odd(p, t_us, parsed, oversized);
 	count_read(p, &t_us, n);
 }
@@ -91,6 +124,7 @@ void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, boo
 {
 	struct swl_event ev;
 	bool parsed = swl_parse_line(&p->parser, line, len, &ev) == 0;
+	step(p, ev.time_us);
 	count_odd(p, ev.time_us, parsed, oversized);
 	apply(p, &ev, NULL);
 }

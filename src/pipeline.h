@@ -16,6 +16,9 @@ struct swl_pipeline {
 	struct swl_parser parser;    /* per file or stream: reinitialise with swl_parser_init */
 	bool wall_clock;             /* stamp entries that carry no time with now (never in replay) */
 	int64_t last_time_us;        /* log time of the latest entry seen */
+	int64_t step_us;             /* replay --step: before an entry, the registry records every
+				      * series at each multiple of step_us its log time passed (0: never) */
+	int64_t next_step_us;
 	struct swl_series *lines_read, *lines_unparsed, *lines_oversized;
 };
 

@@ -27,6 +27,7 @@
 #include "fileio.h"
 #include "http.h"
 #include "source_journal.h"
+#include "source_omprog.h"
 #include "source_tail.h"
 #include "state.h"
 #include "wal.h"
@@ -55,13 +56,8 @@ struct follower {
 	struct swl_series *reload_ok, *reload_ts, *load_errors;
 	struct swl_http *http;
 	/* omprog */
-	struct swl_wal *wal;
+	struct swl_omprog *omprog;
 	struct swl_series *omprog_errors, *omprog_resent;
-	char *in;                     /* stdin bytes not yet handled: max_line + 1 */
-	size_t inlen;
-	bool in_skip, in_eof;         /* in_skip: inside an oversized line, up to its newline */
-	bool resend_check;            /* the first message may be a resend of the WAL's last */
-	bool reply_failed;            /* stdout is gone: rsyslog stopped */
 	/* --textfile */
 	bool dirty_textfile;
 	int64_t last_textfile_us;
@@ -196,8 +192,8 @@ static int save(struct follower *fl, struct swl_err *err)
 {
 	struct swl_state_pos pos = { 0 };
 	char walpos[32];
-	if (fl->wal) {
-		swl_wal_pos_format(swl_wal_seq(fl->wal), walpos, sizeof(walpos));
+	if (fl->omprog) {
+		swl_wal_pos_format(swl_omprog_seq(fl->omprog), walpos, sizeof(walpos));
 		pos.cursor = walpos; /* borrowed */
 	}
 	if (fl->j) {
@@ -219,8 +215,8 @@ static int save(struct follower *fl, struct swl_err *err)
 	if (r < 0)
 		swl_series_add(fl->save_errors, 1, fl->p->last_time_us);
 	/* the save holds every record up to its sequence number: the log can be cut */
-	if (r == 0 && fl->wal) {
-		int wr = swl_wal_checkpoint(fl->wal);
+	if (r == 0 && fl->omprog) {
+		int wr = swl_omprog_checkpoint(fl->omprog);
 		if (wr < 0)
 			fprintf(stderr, "swanlog: cutting the write-ahead log: %s\n", strerror(-wr));
 	}
@@ -395,117 +391,33 @@ static bool reload(struct follower *fl, char *msg, size_t cap)
 
 /* ---- omprog: stdin with a confirmation per message ---- */
 
-/* One reply to rsyslog, written at once (stdout is not buffered by stdio here). */
-static void reply(struct follower *fl, const char *s)
+static void omprog_apply(void *arg, const char *line, size_t len, bool oversized)
 {
-	size_t n = strlen(s), off = 0;
-	while (off < n && !fl->reply_failed) {
-		ssize_t w = write(STDOUT_FILENO, s + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			fl->reply_failed = true; /* rsyslog is gone: stop like at end of input */
-		else
-			off += (size_t)w;
-	}
-}
-
-static size_t omprog_message(struct follower *fl, const char *line, size_t len, bool oversized)
-{
-	/* rsyslog is gone: what it cannot be told it will send again to the next swanlog */
-	if (fl->reply_failed)
-		return 0;
-	if (fl->resend_check) {
-		fl->resend_check = false;
-		if (swl_wal_is_last(fl->wal, line, len)) {
-			swl_series_add(fl->omprog_resent, 1, fl->p->last_time_us);
-			reply(fl, "OK\n");
-			return 0;
-		}
-	}
-	int r = swl_wal_append(fl->wal, line, len);
-	if (r < 0) {
-		char msg[512];
-		/* one line: rsyslog logs it and sends the message again after its resume interval */
-		snprintf(msg, sizeof(msg), "Error: cannot append to the write-ahead log: %s\n", strerror(-r));
-		swl_series_add(fl->omprog_errors, 1, fl->p->last_time_us);
-		fl->dirty_render = true;
-		reply(fl, msg);
-		return 0;
-	}
+	struct follower *fl = arg;
 	swl_pipeline_line(fl->p, line, len, oversized);
-	reply(fl, "OK\n");
-	return 1;
 }
 
-/* Handle the complete lines in fl->in, up to budget of them. */
-static size_t omprog_lines(struct follower *fl, size_t budget, size_t *applied)
+static void omprog_resent(void *arg)
 {
-	size_t max = fl->o->max_line, start = 0, n = 0;
-	while (n < budget) {
-		char *nl = memchr(fl->in + start, '\n', fl->inlen - start);
-		if (!nl) {
-			/* a full buffer without a newline: the line is cut, the rest skipped */
-			if (start == 0 && fl->inlen > max && !fl->in_skip) {
-				*applied += omprog_message(fl, fl->in, max, true);
-				fl->in_skip = true;
-				fl->inlen = 0;
-				n++;
-			} else if (start == 0 && fl->inlen > max) {
-				fl->inlen = 0;
-			}
-			break;
-		}
-		size_t ll = (size_t)(nl - (fl->in + start));
-		if (fl->in_skip)
-			fl->in_skip = false;
-		else {
-			*applied += omprog_message(fl, fl->in + start, ll, false);
-			n++;
-		}
-		start += ll + 1;
-	}
-	memmove(fl->in, fl->in + start, fl->inlen - start);
-	fl->inlen -= start;
-	return n;
+	struct follower *fl = arg;
+	swl_series_add(fl->omprog_resent, 1, fl->p->last_time_us);
+}
+
+static void omprog_refused(void *arg)
+{
+	struct follower *fl = arg;
+	swl_series_add(fl->omprog_errors, 1, fl->p->last_time_us);
+	fl->dirty_render = true;
 }
 
 static size_t read_omprog(struct follower *fl, bool *more)
 {
-	size_t applied = 0;
-	size_t n = omprog_lines(fl, SWL_FOLLOW_BATCH, &applied);
-	bool got = false;
-	if (n < SWL_FOLLOW_BATCH && !fl->in_eof && !fl->reply_failed) {
-		ssize_t r = read(STDIN_FILENO, fl->in + fl->inlen, fl->o->max_line + 1 - fl->inlen);
-		if (r > 0) {
-			fl->inlen += (size_t)r;
-			got = true;
-			n += omprog_lines(fl, SWL_FOLLOW_BATCH - n, &applied);
-		} else if (r == 0) {
-			fl->in_eof = true;
-		} else if (errno != EAGAIN && errno != EINTR) {
-			source_error(&fl->srcs[0], -errno);
-			fl->in_eof = true;
-		}
-	}
-	/* a last line without a newline at the end of input */
-	if (fl->in_eof && fl->inlen && n < SWL_FOLLOW_BATCH) {
-		if (!fl->in_skip)
-			applied += omprog_message(fl, fl->in, fl->inlen, false);
-		fl->inlen = 0;
-		n++;
-	}
+	size_t n, applied;
+	int r = swl_omprog_read(fl->omprog, SWL_FOLLOW_BATCH, &n, &applied, more);
+	if (r < 0)
+		source_error(&fl->srcs[0], r);
 	source_read(&fl->srcs[0], applied, fl->p->last_time_us);
-	*more = n == SWL_FOLLOW_BATCH || got;
 	return n;
-}
-
-/* Re-apply what the write-ahead log holds after the saved sequence number. */
-static void wal_apply(void *arg, const char *line, size_t len)
-{
-	struct follower *fl = arg;
-	swl_pipeline_line(fl->p, line, len, false);
-	source_read(&fl->srcs[0], 1, fl->p->last_time_us);
 }
 
 static int open_omprog(struct follower *fl, const struct swl_state_pos *saved, struct swl_err *err)
@@ -513,24 +425,25 @@ static int open_omprog(struct follower *fl, const struct swl_state_pos *saved, s
 	uint64_t after = 0;
 	if (saved->cursor && swl_wal_pos_parse(saved->cursor, &after) < 0) {
 		swl_errf(err, "%s: the saved position is not an omprog one (a state file of another mode?)",
-		     fl->o->state_path);
+			 fl->o->state_path);
 		return -EBADMSG;
 	}
 	size_t pl = strlen(fl->o->state_path) + 5;
 	char *path = swl_xmalloc(pl);
 	snprintf(path, pl, "%s.wal", fl->o->state_path);
-	int r = swl_wal_open(path, fl->o->max_line, &fl->wal);
-	long applied = r < 0 ? r : swl_wal_replay(fl->wal, after, wal_apply, fl);
-	if (applied < 0) {
-		swl_errf(err, "write-ahead log %s: %s", path, strerror((int)-applied));
+	const struct swl_omprog_ops ops = { omprog_apply, omprog_resent, omprog_refused, fl };
+	long applied;
+	int r = swl_omprog_open(STDIN_FILENO, STDOUT_FILENO, path, fl->o->max_line, after, &ops, &fl->omprog, &applied);
+	if (r < 0) {
+		swl_errf(err, "write-ahead log %s: %s", path, strerror(-r));
 		free(path);
-		return (int)applied;
+		return r;
 	}
-	if (applied)
+	if (applied) {
 		fprintf(stderr, "swanlog: %s: %ld messages after the last save applied again\n", path, applied);
+		source_read(&fl->srcs[0], (size_t)applied, fl->p->last_time_us);
+	}
 	free(path);
-	fl->resend_check = true;
-	fl->in = swl_xmalloc(fl->o->max_line + 1);
 	/* non-blocking, so the loop polls stdin together with signals and reloads */
 	int fdfl = fcntl(STDIN_FILENO, F_GETFL);
 	if (fdfl < 0 || fcntl(STDIN_FILENO, F_SETFL, fdfl | O_NONBLOCK) < 0) {
@@ -565,10 +478,10 @@ static int loop(struct follower *fl, struct swl_err *err)
 	fl->last_save_us = mono_us();
 	for (;;) {
 		bool more;
-		size_t n = fl->wal ? read_omprog(fl, &more) : fl->j ? read_journal(fl, &more) : read_files(fl, &more);
+		size_t n = fl->omprog ? read_omprog(fl, &more) : fl->j ? read_journal(fl, &more) : read_files(fl, &more);
 		if (n)
 			fl->dirty_render = fl->dirty_save = true;
-		if (fl->wal && (fl->reply_failed || (fl->in_eof && !fl->inlen)))
+		if (fl->omprog && swl_omprog_done(fl->omprog))
 			return 0;
 		int64_t now = mono_us();
 		if (fl->dirty_save && now - fl->last_save_us >= (int64_t)save_ms * 1000) {
@@ -602,7 +515,7 @@ static int loop(struct follower *fl, struct swl_err *err)
 		}
 		/* a negative fd is skipped by poll */
 		struct pollfd pfd[3] = { { .fd = fl->sigfd, .events = POLLIN },
-					 { .fd = fl->wal ? STDIN_FILENO : fl->j ? fl->jfd : fl->infd, .events = POLLIN },
+					 { .fd = fl->omprog ? STDIN_FILENO : fl->j ? fl->jfd : fl->infd, .events = POLLIN },
 					 { .fd = swl_http_reload_fd(fl->http), .events = POLLIN } };
 		int r = poll(pfd, 3, timeout);
 		if (r < 0 && errno != EINTR) {
@@ -624,7 +537,7 @@ static int loop(struct follower *fl, struct swl_err *err)
 			bool ok = reload(fl, msg, sizeof(msg));
 			swl_http_reload_done(fl->http, ticket, ok, msg);
 		}
-		if (!fl->wal && fl->infd >= 0 && r > 0 && (pfd[1].revents & POLLIN))
+		if (!fl->omprog && fl->infd >= 0 && r > 0 && (pfd[1].revents & POLLIN))
 			inotify_drain(fl->infd);
 		if (fl->j) {
 			/* let sd-journal process its inotify events (new files, rotation, appends) */
@@ -711,8 +624,8 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 	if (o->textfile && (r = write_textfile(&fl, err)) < 0)
 		goto out;
 	/* omprog: ready (rules, state, log, HTTP): rsyslog may send the first message */
-	if (fl.wal)
-		reply(&fl, "OK\n");
+	if (fl.omprog)
+		swl_omprog_ready(fl.omprog);
 
 	r = loop(&fl, err);
 	struct swl_err e;
@@ -734,8 +647,7 @@ out:
 	swl_journal_close(fl.j);
 	free(fl.cursor);
 	free(fl.srcs);
-	swl_wal_close(fl.wal);
-	free(fl.in);
+	swl_omprog_close(fl.omprog);
 	if (fl.sigfd >= 0)
 		close(fl.sigfd);
 	if (fl.infd >= 0)

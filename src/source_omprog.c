@@ -1,0 +1,182 @@
+/* source_omprog.c - rsyslog's omprog protocol on stdin and stdout (see source_omprog.h). */
+#include "source_omprog.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "wal.h"
+
+struct swl_omprog {
+	int in_fd, out_fd;
+	size_t max_line;
+	struct swl_omprog_ops ops;
+	struct swl_wal *wal;
+	char *in;                     /* bytes read and not yet handled: max_line + 1 */
+	size_t inlen;
+	bool in_skip, in_eof;         /* in_skip: inside an oversized line, up to its newline */
+	bool resend_check;            /* the first message may be a resend of the log's last */
+	bool reply_failed;            /* out_fd is gone: rsyslog stopped */
+};
+
+static void replay_record(void *arg, const char *line, size_t len)
+{
+	struct swl_omprog *o = arg;
+	o->ops.apply(o->ops.arg, line, len, false);
+}
+
+int swl_omprog_open(int in_fd, int out_fd, const char *wal_path, size_t max_line, uint64_t after,
+		    const struct swl_omprog_ops *ops, struct swl_omprog **out, long *replayed)
+{
+	*out = NULL;
+	*replayed = 0;
+	struct swl_omprog *o = swl_xcalloc(1, sizeof(*o));
+	*o = (struct swl_omprog){ .in_fd = in_fd, .out_fd = out_fd, .max_line = max_line, .ops = *ops,
+				  .resend_check = true };
+	int r = swl_wal_open(wal_path, max_line, &o->wal);
+	long applied = r < 0 ? r : swl_wal_replay(o->wal, after, replay_record, o);
+	if (applied < 0) {
+		swl_omprog_close(o);
+		return (int)applied;
+	}
+	*replayed = applied;
+	o->in = swl_xmalloc(max_line + 1);
+	*out = o;
+	return 0;
+}
+
+void swl_omprog_close(struct swl_omprog *o)
+{
+	if (!o)
+		return;
+	swl_wal_close(o->wal);
+	free(o->in);
+	free(o);
+}
+
+/* One reply to rsyslog, written at once. */
+static void reply(struct swl_omprog *o, const char *s)
+{
+	size_t n = strlen(s), off = 0;
+	while (off < n && !o->reply_failed) {
+		ssize_t w = write(o->out_fd, s + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			o->reply_failed = true; /* rsyslog is gone: stop like at end of input */
+		else
+			off += (size_t)w;
+	}
+}
+
+void swl_omprog_ready(struct swl_omprog *o)
+{
+	reply(o, "OK\n");
+}
+
+/* One message: logged, applied and confirmed, or refused. Returns 1 when it was applied. */
+static size_t message(struct swl_omprog *o, const char *line, size_t len, bool oversized)
+{
+	/* rsyslog is gone: what it cannot be told it will send again to the next swanlog */
+	if (o->reply_failed)
+		return 0;
+	if (o->resend_check) {
+		o->resend_check = false;
+		if (swl_wal_is_last(o->wal, line, len)) {
+			o->ops.resent(o->ops.arg);
+			reply(o, "OK\n");
+			return 0;
+		}
+	}
+	int r = swl_wal_append(o->wal, line, len);
+	if (r < 0) {
+		char msg[512];
+		/* one line: rsyslog logs it and sends the message again after its resume interval */
+		snprintf(msg, sizeof(msg), "Error: cannot append to the write-ahead log: %s\n", strerror(-r));
+		o->ops.refused(o->ops.arg);
+		reply(o, msg);
+		return 0;
+	}
+	o->ops.apply(o->ops.arg, line, len, oversized);
+	reply(o, "OK\n");
+	return 1;
+}
+
+/* Handle the complete lines in o->in, up to budget of them. */
+static size_t lines(struct swl_omprog *o, size_t budget, size_t *applied)
+{
+	size_t max = o->max_line, start = 0, n = 0;
+	while (n < budget) {
+		char *nl = memchr(o->in + start, '\n', o->inlen - start);
+		if (!nl) {
+			/* a full buffer without a newline: the line is cut, the rest skipped */
+			if (start == 0 && o->inlen > max && !o->in_skip) {
+				*applied += message(o, o->in, max, true);
+				o->in_skip = true;
+				o->inlen = 0;
+				n++;
+			} else if (start == 0 && o->inlen > max) {
+				o->inlen = 0;
+			}
+			break;
+		}
+		size_t ll = (size_t)(nl - (o->in + start));
+		if (o->in_skip)
+			o->in_skip = false;
+		else {
+			*applied += message(o, o->in + start, ll, false);
+			n++;
+		}
+		start += ll + 1;
+	}
+	memmove(o->in, o->in + start, o->inlen - start);
+	o->inlen -= start;
+	return n;
+}
+
+int swl_omprog_read(struct swl_omprog *o, size_t max, size_t *handled, size_t *applied, bool *more)
+{
+	*applied = 0;
+	size_t n = lines(o, max, applied);
+	bool got = false;
+	int err = 0;
+	if (n < max && !o->in_eof && !o->reply_failed) {
+		ssize_t r = read(o->in_fd, o->in + o->inlen, o->max_line + 1 - o->inlen);
+		if (r > 0) {
+			o->inlen += (size_t)r;
+			got = true;
+			n += lines(o, max - n, applied);
+		} else if (r == 0) {
+			o->in_eof = true;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			err = -errno;
+			o->in_eof = true;
+		}
+	}
+	/* a last line without a newline at the end of input */
+	if (o->in_eof && o->inlen && n < max) {
+		if (!o->in_skip)
+			*applied += message(o, o->in, o->inlen, false);
+		o->inlen = 0;
+		n++;
+	}
+	*handled = n;
+	*more = n == max || got;
+	return err;
+}
+
+bool swl_omprog_done(const struct swl_omprog *o)
+{
+	return o->reply_failed || (o->in_eof && !o->inlen);
+}
+
+uint64_t swl_omprog_seq(const struct swl_omprog *o)
+{
+	return swl_wal_seq(o->wal);
+}
+
+int swl_omprog_checkpoint(struct swl_omprog *o)
+{
+	return swl_wal_checkpoint(o->wal);
+}

@@ -79,23 +79,15 @@ static const char usage_replay[] =
 	"SIGHUP or POST /-/reload: reload the rules; on an error the old ones stay and\n" \
 	"swanlog_config_last_reload_successful is 0.\n"
 
-static const char usage_follow[] =
+/* follow --help, around the sources' options (source_usage) */
+static const char usage_follow_head[] =
 	"usage: swanlog [follow] [OPTIONS]\n"
 	"\n"
 	"Follow the local journal (default), a journal directory, journal files or log files, and\n"
 	"serve the metrics over HTTP. Position, metric values and context are saved in one state\n"
 	"file, so a restart neither loses an entry nor counts one twice.\n"
-	"\n"
-	"source (one kind):\n"
-	"      --journal             the local journal (default)\n"
-	"      --journal-dir DIR     the journal files in DIR\n"
-	"      --journal-file FILE   a journal file (may be repeated)\n"
-	"      --file PATH           a log file, followed by name across rotation, truncation and\n"
-	"                            re-creation like tail -F (may be repeated)\n"
-	"journal matches:\n"
-	"      --identifier NAME     SYSLOG_IDENTIFIER to read (may be repeated; default charon and\n"
-	"                            charon-systemd)\n"
-	"      --no-kernel           do not also read _TRANSPORT=kernel entries\n"
+	"\n";
+static const char usage_follow_options[] =
 	"options:\n"
 	"      --from head|tail      with no saved position: read what is there already (head) or\n"
 	"                            only what comes next (tail, default)\n"
@@ -161,6 +153,55 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n%s", usage);
 	return EXIT_USAGE;
+}
+
+#define USAGE_COLUMN 28 /* where follow --help's option texts start */
+
+/* One source option's lines in follow --help. */
+static void usage_option(struct swl_buf *b, const struct swl_source_option *so)
+{
+	size_t at = b->len;
+	swl_buf_printf(b, "      --%s%s%s", so->name, so->arg ? " " : "", so->arg ? so->arg : "");
+	size_t w = b->len - at;
+	swl_buf_printf(b, "%*s", w + 2 > USAGE_COLUMN ? 2 : (int)(USAGE_COLUMN - w), "");
+	for (const char *h = so->help;;) {
+		const char *nl = strchr(h, '\n');
+		swl_buf_add(b, h, nl ? (size_t)(nl - h) : strlen(h));
+		swl_buf_addc(b, '\n');
+		if (!nl)
+			break;
+		h = nl + 1;
+		swl_buf_printf(b, "%*s", USAGE_COLUMN, "");
+	}
+}
+
+/* follow --help: the options that choose a source, then each source's other options under
+ * its heading. Built once. */
+static const char *usage_follow(void)
+{
+	static char *text;
+	if (text)
+		return text;
+	struct swl_buf b;
+	swl_buf_init(&b, 0);
+	swl_buf_printf(&b, "%ssource (one kind):\n", usage_follow_head);
+	for (size_t i = 0; swl_source_types[i]; i++)
+		for (const struct swl_source_option *so = swl_source_types[i]->options; so && so->name; so++)
+			if (so->selects)
+				usage_option(&b, so);
+	for (size_t i = 0; swl_source_types[i]; i++) {
+		bool heading = false;
+		for (const struct swl_source_option *so = swl_source_types[i]->options; so && so->name; so++) {
+			if (so->selects)
+				continue;
+			if (!heading)
+				swl_buf_printf(&b, "%s:\n", swl_source_types[i]->options_heading);
+			heading = true;
+			usage_option(&b, so);
+		}
+	}
+	swl_buf_printf(&b, "%s", usage_follow_options);
+	return text = swl_buf_steal(&b, NULL);
 }
 
 static bool parse_long(const char *s, long min, long max, long *out)
@@ -317,22 +358,53 @@ static int cmd_replay(int argc, char **argv)
 
 /* ---- follow ---- */
 
-#define MAX_FOLLOW_PATHS 64
-#define MAX_IDENTIFIERS 64
+/* The options of every source, as getopt_long's (val O_SOURCE + their index) and their own. */
+#define MAX_SOURCE_OPTIONS 32
+struct source_options {
+	struct option getopt[MAX_SOURCE_OPTIONS];
+	const struct swl_source_option *option[MAX_SOURCE_OPTIONS];
+	const struct swl_source_type *type[MAX_SOURCE_OPTIONS];
+	size_t n;
+	char one_kind[256]; /* the usage error when two kinds of source are named */
+};
+
+static void source_options(struct source_options *so, int first_val)
+{
+	so->n = 0;
+	struct swl_buf kinds;
+	swl_buf_init(&kinds, sizeof(so->one_kind) - 1);
+	size_t nkinds = 0;
+	for (size_t i = 0; swl_source_types[i]; i++) {
+		for (const struct swl_source_option *o = swl_source_types[i]->options; o && o->name; o++) {
+			if (so->n == MAX_SOURCE_OPTIONS)
+				abort(); /* the tables are ours: raise the limit */
+			so->getopt[so->n] = (struct option){ o->name, o->arg ? required_argument : no_argument, NULL,
+							     first_val + (int)so->n };
+			so->option[so->n] = o;
+			so->type[so->n] = swl_source_types[i];
+			so->n++;
+			if (o->selects)
+				nkinds++;
+		}
+	}
+	swl_buf_printf(&kinds, "one kind of source: ");
+	for (size_t i = 0, k = 0; i < so->n; i++) {
+		if (!so->option[i]->selects)
+			continue;
+		k++;
+		swl_buf_printf(&kinds, "%s--%s", k == 1 ? "" : k == nkinds ? " or " : ", ", so->option[i]->name);
+	}
+	snprintf(so->one_kind, sizeof(so->one_kind), "%s", kinds.p);
+	swl_buf_fini(&kinds);
+}
 
 /* follow, and omprog (omprog: stdin is the source; the source options are refused). */
 static int cmd_follow(int argc, char **argv, bool omprog)
 {
-	enum { O_JOURNAL = 256, O_JDIR, O_JFILE, O_FILE, O_IDENT, O_NOKERNEL, O_FROM, O_STATE, O_RESET, O_LISTEN,
-	       O_MAXSERIES, O_MAXLINE, O_TZ, O_WEBCONFIG, O_LIFECYCLE, O_TEXTFILE, O_HOSTLABEL };
-	const char *usage = omprog ? usage_omprog : usage_follow;
-	static const struct option opts[] = {
-		{ "journal", no_argument, NULL, O_JOURNAL },
-		{ "journal-dir", required_argument, NULL, O_JDIR },
-		{ "journal-file", required_argument, NULL, O_JFILE },
-		{ "file", required_argument, NULL, O_FILE },
-		{ "identifier", required_argument, NULL, O_IDENT },
-		{ "no-kernel", no_argument, NULL, O_NOKERNEL },
+	enum { O_FROM = 256, O_STATE, O_RESET, O_LISTEN, O_MAXSERIES, O_MAXLINE, O_TZ, O_WEBCONFIG, O_LIFECYCLE,
+	       O_TEXTFILE, O_HOSTLABEL, O_SOURCE };
+	const char *usage = omprog ? usage_omprog : usage_follow();
+	static const struct option common[] = {
 		{ "from", required_argument, NULL, O_FROM },
 		{ "state", required_argument, NULL, O_STATE },
 		{ "reset-state", no_argument, NULL, O_RESET },
@@ -346,23 +418,25 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 		{ "textfile", required_argument, NULL, O_TEXTFILE },
 		{ "host-label", no_argument, NULL, O_HOSTLABEL },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const default_idents[] = { "charon", "charon-systemd" };
-	const char *paths[MAX_FOLLOW_PATHS], *idents[MAX_IDENTIFIERS];
-	size_t npaths = 0, nidents = 0;
-	int kind = -1;
+	/* the sources' options first: getopt_long names ambiguous abbreviations in this order */
+	struct source_options so;
+	source_options(&so, O_SOURCE);
+	struct option opts[MAX_SOURCE_OPTIONS + sizeof(common) / sizeof(common[0]) + 1];
+	memcpy(opts, so.getopt, so.n * sizeof(opts[0]));
+	memcpy(opts + so.n, common, sizeof(common));
+	opts[so.n + sizeof(common) / sizeof(common[0])] = (struct option){ NULL, 0, NULL, 0 };
+
+	struct swl_source_conf conf = { 0 };
+	const struct swl_source_type *chosen = NULL;
 	const char *rules_path = SWL_RULES_DIR;
 	long max_series = SWL_DEFAULT_MAX_SERIES, max_line = SWL_DEFAULT_MAX_LINE;
-	struct swl_follow_opts fo = { .kernel = true, .state_path = SWL_DEFAULT_STATE_PATH,
-				      .listen = SWL_HTTP_DEFAULT_LISTEN };
+	struct swl_follow_opts fo = { .state_path = SWL_DEFAULT_STATE_PATH, .listen = SWL_HTTP_DEFAULT_LISTEN };
 	const char *web_config = NULL;
 	bool host_label = false;
 	int c;
 	while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
-		int want = -1;
-		if (omprog && (c == O_JOURNAL || c == O_JDIR || c == O_JFILE || c == O_FILE || c == O_IDENT ||
-			       c == O_NOKERNEL || c == O_FROM || c == O_TZ))
+		if (omprog && (c >= O_SOURCE || c == O_FROM || c == O_TZ))
 			return usage_error(usage, "%s", "omprog reads stdin: no source options");
 		switch (c) {
 		case O_WEBCONFIG:
@@ -379,31 +453,10 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 		case O_HOSTLABEL:
 			host_label = true;
 			break;
-		case O_JOURNAL:
-			want = SWL_FOLLOW_JOURNAL;
-			break;
-		case O_JDIR:
-		case O_JFILE:
-		case O_FILE:
-			want = c == O_JDIR ? SWL_FOLLOW_JOURNAL_DIR : c == O_JFILE ? SWL_FOLLOW_JOURNAL_FILES : SWL_FOLLOW_FILES;
-			if (npaths == MAX_FOLLOW_PATHS)
-				return usage_error(usage, "%s", "at most 64 paths");
-			if (c == O_JDIR && npaths)
-				return usage_error(usage, "%s", "--journal-dir takes one directory");
-			paths[npaths++] = optarg;
-			break;
-		case O_IDENT:
-			if (nidents == MAX_IDENTIFIERS)
-				return usage_error(usage, "%s", "at most 64 identifiers");
-			idents[nidents++] = optarg;
-			break;
-		case O_NOKERNEL:
-			fo.kernel = false;
-			break;
 		case O_FROM:
 			if (strcmp(optarg, "head") != 0 && strcmp(optarg, "tail") != 0)
 				return usage_error(usage, "--from wants head or tail, not '%s'", optarg);
-			fo.from_head = strcmp(optarg, "head") == 0;
+			conf.from_head = strcmp(optarg, "head") == 0;
 			break;
 		case O_STATE:
 			if (!*optarg)
@@ -434,24 +487,32 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
+		default: {
+			if (c < O_SOURCE) {
+				fputs(usage, stderr);
+				return EXIT_USAGE;
+			}
+			/* a source's option: its own to take; one that chooses a source, only one kind */
+			size_t i = (size_t)(c - O_SOURCE);
+			const struct swl_source_option *o = so.option[i];
+			const char *why = o->set ? o->set(&conf, optarg) : NULL;
+			if (why)
+				return usage_error(usage, "%s", why);
+			if (o->selects) {
+				if (chosen && (chosen != so.type[i] || conf.variant != o->selects))
+					return usage_error(usage, "%s", so.one_kind);
+				chosen = so.type[i];
+				conf.variant = o->selects;
+			}
 		}
-		if (want >= 0) {
-			if (kind >= 0 && kind != want)
-				return usage_error(usage, "%s", "one kind of source: --journal, --journal-dir, --journal-file or --file");
-			kind = want;
 		}
 	}
 	if (optind < argc)
 		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	fo.source = omprog ? SWL_FOLLOW_OMPROG : kind < 0 ? SWL_FOLLOW_JOURNAL : (enum swl_follow_source)kind;
-	fo.paths = paths;
-	fo.npaths = npaths;
-	fo.identifiers = nidents ? idents : default_idents;
-	fo.nidentifiers = nidents ? nidents : 2;
-	fo.max_line = (size_t)max_line;
+	/* the journal is follow's default source */
+	fo.source = omprog ? swl_source_find("omprog") : chosen ? chosen : swl_source_find("journal");
+	conf.max_line = (size_t)max_line;
+	fo.conf = &conf;
 	fo.rules_path = rules_path;
 
 	struct swl_err err;

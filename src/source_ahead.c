@@ -1,4 +1,5 @@
-/* source_ahead.c - a reader thread that fills batches of parsed lines; see source_ahead.h.
+/* source_ahead.c - a reader thread that fills batches of parsed lines (see source_ahead.h),
+ * and replay's source of log files (plain, gzip, stdin) read so.
  *
  * The batches form a ring. The reader fills batch `produced % N` and publishes it; the caller
  * reads batch `released % N` and gives it back when it moves on, so a batch is written only
@@ -12,6 +13,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+
+#include "source.h"
 
 /* A line parsed into the fields an event needs. swl_parse_line adds at most the four
  * fields of charon's prefix (THREAD, GROUP, IKE_SA_NAME, IKE_SA_UNIQUE_ID). */
@@ -275,3 +278,84 @@ void swl_ahead_stop(struct swl_ahead *a)
 		free(a->batches[i].text);
 	free(a);
 }
+
+/* ---- replay: log files as a source ---- */
+
+struct ahead_source {
+	struct swl_source s;
+	const struct swl_source_conf *c;
+	struct swl_pipeline *p;
+	struct swl_lines *l;
+	struct swl_ahead *a;
+};
+
+static bool ahead_claims(const char *path)
+{
+	(void)path;
+	return true; /* plain or gzip (told by content), or "-": whatever no other source claims */
+}
+
+static struct swl_source *ahead_create(const struct swl_source_conf *c, struct swl_pipeline *p)
+{
+	struct ahead_source *as = swl_xcalloc(1, sizeof(*as));
+	as->s = (struct swl_source){ .fd = -1 };
+	as->c = c;
+	as->p = p;
+	return &as->s;
+}
+
+static int ahead_start(struct swl_source *s, const struct swl_state_pos *saved, struct swl_err *err)
+{
+	struct ahead_source *as = (struct ahead_source *)s;
+	const char *path = as->c->paths[0];
+	(void)saved;
+	int r = swl_lines_open(path, as->c->max_line, &as->l);
+	if (r < 0) {
+		swl_errf(err, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	/* a pinned year goes on from where the file before ended */
+	swl_parser_next_file(&as->p->parser, swl_lines_mtime(as->l));
+	/* a second thread reads and parses while this one applies the rules */
+	r = swl_ahead_start(as->l, &as->p->parser, swl_rules_line_filter, as->p->rules, &as->a);
+	if (r < 0)
+		swl_errf(err, "%s: %s", path, strerror(-r));
+	return r;
+}
+
+static int ahead_read(struct swl_source *s, size_t max, struct swl_source_read *rd)
+{
+	struct ahead_source *as = (struct ahead_source *)s;
+	struct swl_pipeline *p = as->p;
+	struct swl_ahead_line al;
+	size_t n = 0;
+	int r = 1;
+	while (n < max && (r = swl_ahead_next(as->a, &al)) > 0) {
+		if (al.tag)
+			swl_pipeline_parsed(p, al.ev, al.parsed, al.oversized, al.tag);
+		else
+			swl_pipeline_unwanted(p, al.ev->time_us, al.lines, al.parsed, al.oversized);
+		n++;
+	}
+	rd->entries = n;
+	rd->more = n == max;
+	rd->ended = r <= 0;
+	return r < 0 ? r : 0;
+}
+
+static void ahead_close(struct swl_source *s)
+{
+	struct ahead_source *as = (struct ahead_source *)s;
+	swl_ahead_stop(as->a);
+	swl_lines_close(as->l);
+	free(as);
+}
+
+const struct swl_source_type swl_source_ahead = {
+	.name = "log files",
+	.claims = ahead_claims,
+	.create = ahead_create,
+	.start = ahead_start,
+	.read = ahead_read,
+	.close = ahead_close,
+};

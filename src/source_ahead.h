@@ -14,8 +14,8 @@
 #ifndef SWL_SOURCE_AHEAD_H
 #define SWL_SOURCE_AHEAD_H
 
-#include "parse_syslog.h"
 #include "lines.h"
+#include "parse_syslog.h"
 
 #define SWL_AHEAD_BATCHES 4
 #define SWL_AHEAD_LINES 2048u

@@ -1,4 +1,5 @@
-/* source_journal.c - sd-journal entries as events.
+/* source_journal.c - the journal: sd-journal entries as events, and the journal as a source
+ * (follow: the local journal, a directory or files; replay: *.journal files).
  *
  * sd-journal's data pointers are valid only until the next sd_journal_get_data or
  * sd_journal_enumerate_data call (a compressed field is decompressed into one shared buffer,
@@ -15,6 +16,7 @@
 #include <systemd/sd-journal.h>
 
 #include "parse_fields.h"
+#include "source.h"
 
 #define SWL_JOURNAL_FIELD_MAX (64u * 1024u)
 
@@ -278,3 +280,183 @@ bool swl_is_journal_path(const char *path)
 	return (n >= 8 && memcmp(path + n - 8, ".journal", 8) == 0) ||
 	       (n >= 9 && memcmp(path + n - 9, ".journal~", 9) == 0);
 }
+
+/* ---- the journal as a source ---- */
+
+#define JOURNAL_POLL_MS 1000 /* a safety net: journal changes normally wake follow via inotify */
+
+/* The options that choose the journal, as conf->variant (0, no option: the local journal). */
+enum { JOURNAL_LOCAL = 1, JOURNAL_DIR, JOURNAL_FILES };
+
+struct journal_source {
+	struct swl_source s;
+	const struct swl_source_conf *c;
+	struct swl_pipeline *p;
+	struct swl_journal *j;
+	char *cursor;                 /* last known cursor (owned) */
+	struct swl_source_stats stats;
+	struct swl_series *gaps;
+};
+
+static const char *take_dir(struct swl_source_conf *c, const char *dir)
+{
+	/* (when 64 paths are there already, swl_source_add_path says so first) */
+	if (c->npaths && c->npaths < SWL_SOURCE_MAX_PATHS)
+		return "--journal-dir takes one directory";
+	return swl_source_add_path(c, dir);
+}
+
+static const char *take_identifier(struct swl_source_conf *c, const char *name)
+{
+	if (c->nidentifiers == SWL_SOURCE_MAX_IDENTIFIERS)
+		return "at most 64 identifiers";
+	c->identifiers[c->nidentifiers++] = name;
+	return NULL;
+}
+
+static const char *take_no_kernel(struct swl_source_conf *c, const char *arg)
+{
+	(void)arg;
+	c->no_kernel = true;
+	return NULL;
+}
+
+static struct swl_source *journal_create(const struct swl_source_conf *c, struct swl_pipeline *p)
+{
+	struct journal_source *js = swl_xcalloc(1, sizeof(*js));
+	js->s = (struct swl_source){ .fd = -1, .poll_ms = JOURNAL_POLL_MS };
+	js->c = c;
+	js->p = p;
+	if (c->mode == SWL_SOURCE_FOLLOW) {
+		swl_source_stats_init(&js->stats, p->reg, "journal");
+		js->gaps = swl_source_series(p->reg, "swanlog_source_gaps_total", SWL_COUNTER,
+					     "Saved journal positions gone on restart (vacuumed or rotated away): "
+					     "reading went on from the oldest entry.",
+					     "journal");
+	}
+	return &js->s;
+}
+
+/* replay: one journal file, every entry in it */
+static int journal_start_replay(struct journal_source *js, struct swl_err *err)
+{
+	int r = swl_journal_open(SWL_JOURNAL_FILES, js->c->paths, 1, NULL, 0, false, &js->j);
+	if (r < 0)
+		swl_errf(err, "cannot open the journal at %s: %s", js->c->paths[0], strerror(-r));
+	return r;
+}
+
+static int journal_start(struct swl_source *s, const struct swl_state_pos *saved, struct swl_err *err)
+{
+	struct journal_source *js = (struct journal_source *)s;
+	const struct swl_source_conf *c = js->c;
+	if (c->mode == SWL_SOURCE_REPLAY)
+		return journal_start_replay(js, err);
+	static const char *const default_identifiers[] = { "charon", "charon-systemd" };
+	enum swl_journal_kind kind = c->variant == JOURNAL_DIR     ? SWL_JOURNAL_DIR
+				     : c->variant == JOURNAL_FILES ? SWL_JOURNAL_FILES
+								   : SWL_JOURNAL_LOCAL;
+	bool defaults = c->nidentifiers == 0;
+	int r = swl_journal_open(kind, c->paths, c->npaths, defaults ? default_identifiers : c->identifiers,
+				 defaults ? 2 : c->nidentifiers, !c->no_kernel, &js->j);
+	if (r < 0) {
+		swl_errf(err, "cannot open the journal%s%s: %s", c->npaths ? " at " : "", c->npaths ? c->paths[0] : "",
+			 strerror(-r));
+		return r;
+	}
+	/* the inotify watches first, so nothing appended from here on is missed */
+	s->fd = swl_journal_fd(js->j);
+	if (s->fd < 0) {
+		swl_errf(err, "cannot watch the journal: %s", strerror(-s->fd));
+		return s->fd;
+	}
+	if (saved && saved->cursor) {
+		js->cursor = swl_xstrdup(saved->cursor);
+		r = swl_journal_seek_cursor(js->j, saved->cursor);
+		if (r == 0) {
+			fprintf(stderr, "swanlog: the saved journal position is gone: reading from the oldest entry\n");
+			swl_series_add(js->gaps, 1, js->p->last_time_us);
+		}
+	} else {
+		r = c->from_head ? swl_journal_seek_head(js->j) : swl_journal_seek_tail(js->j);
+	}
+	if (r < 0) {
+		swl_errf(err, "cannot position in the journal: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int journal_read(struct swl_source *s, size_t max, struct swl_source_read *rd)
+{
+	struct journal_source *js = (struct journal_source *)s;
+	struct swl_event ev;
+	size_t n = 0;
+	int r = 1;
+	while (n < max && (r = swl_journal_next(js->j, &ev)) > 0) {
+		swl_pipeline_event(js->p, &ev);
+		n++;
+	}
+	rd->entries = n;
+	rd->more = n == max;
+	if (js->c->mode == SWL_SOURCE_REPLAY) {
+		rd->ended = r <= 0;
+		return r < 0 ? r : 0;
+	}
+	if (r < 0)
+		swl_source_error(&js->stats, r);
+	swl_source_count(&js->stats, n, js->p->last_time_us);
+	return 0;
+}
+
+static void journal_woke(struct swl_source *s, bool readable)
+{
+	struct journal_source *js = (struct journal_source *)s;
+	(void)readable;
+	/* let sd-journal process its inotify events (new files, rotation, appends) */
+	int r = swl_journal_wait(js->j, 0);
+	if (r < 0)
+		swl_source_error(&js->stats, r);
+}
+
+static void journal_position(struct swl_source *s, struct swl_state_pos *pos)
+{
+	struct journal_source *js = (struct journal_source *)s;
+	char *c = swl_journal_cursor(js->j);
+	if (c) {
+		free(js->cursor);
+		js->cursor = c;
+	}
+	pos->cursor = js->cursor;
+}
+
+static void journal_close(struct swl_source *s)
+{
+	struct journal_source *js = (struct journal_source *)s;
+	swl_journal_close(js->j);
+	free(js->cursor);
+	free(js);
+}
+
+static const struct swl_source_option journal_options[] = {
+	{ "journal", NULL, "the local journal (default)", JOURNAL_LOCAL, NULL },
+	{ "journal-dir", "DIR", "the journal files in DIR", JOURNAL_DIR, take_dir },
+	{ "journal-file", "FILE", "a journal file (may be repeated)", JOURNAL_FILES, swl_source_add_path },
+	{ "identifier", "NAME", "SYSLOG_IDENTIFIER to read (may be repeated; default charon and\ncharon-systemd)", 0,
+	  take_identifier },
+	{ "no-kernel", NULL, "do not also read _TRANSPORT=kernel entries", 0, take_no_kernel },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+const struct swl_source_type swl_source_journal = {
+	.name = "journal",
+	.options = journal_options,
+	.options_heading = "journal matches",
+	.claims = swl_is_journal_path,
+	.create = journal_create,
+	.start = journal_start,
+	.read = journal_read,
+	.woke = journal_woke,
+	.position = journal_position,
+	.close = journal_close,
+};

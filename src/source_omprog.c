@@ -1,11 +1,14 @@
-/* source_omprog.c - rsyslog's omprog protocol on stdin and stdout (see source_omprog.h). */
+/* source_omprog.c - rsyslog's omprog protocol (see source_omprog.h), and the omprog command's
+ * source: that protocol on stdin and stdout, logged ahead next to the state file. */
 #include "source_omprog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "source.h"
 #include "wal.h"
 
 struct swl_omprog {
@@ -180,3 +183,139 @@ int swl_omprog_checkpoint(struct swl_omprog *o)
 {
 	return swl_wal_checkpoint(o->wal);
 }
+
+/* ---- the omprog command's source ---- */
+
+#define OMPROG_POLL_MS 250
+
+struct omprog_source {
+	struct swl_source s;
+	const struct swl_source_conf *c;
+	struct swl_pipeline *p;
+	struct swl_omprog *o;
+	struct swl_source_stats stats;
+	struct swl_series *errors, *resent;
+	bool ready;                   /* rsyslog was told */
+	char pos[32];                 /* "wal:SEQ", what position() hands out */
+};
+
+static struct swl_source *omprog_create(const struct swl_source_conf *c, struct swl_pipeline *p)
+{
+	struct omprog_source *os = swl_xcalloc(1, sizeof(*os));
+	os->s = (struct swl_source){ .fd = STDIN_FILENO, .poll_ms = OMPROG_POLL_MS };
+	os->c = c;
+	os->p = p;
+	swl_source_stats_init(&os->stats, p->reg, "omprog");
+	os->errors = swl_source_series(p->reg, "swanlog_omprog_errors_total", SWL_COUNTER,
+				       "Messages answered with an error (not applied; rsyslog sends them again), "
+				       "because the write-ahead log could not be written.",
+				       NULL);
+	os->resent = swl_source_series(p->reg, "swanlog_omprog_resent_total", SWL_COUNTER,
+				       "Messages rsyslog sent again after a crash cut off their confirmation: "
+				       "confirmed, not counted twice.",
+				       NULL);
+	return &os->s;
+}
+
+static void omprog_apply(void *arg, const char *line, size_t len, bool oversized)
+{
+	struct omprog_source *os = arg;
+	swl_pipeline_line(os->p, line, len, oversized);
+}
+
+static void omprog_resent(void *arg)
+{
+	struct omprog_source *os = arg;
+	swl_series_add(os->resent, 1, os->p->last_time_us);
+}
+
+static void omprog_refused(void *arg)
+{
+	struct omprog_source *os = arg;
+	swl_series_add(os->errors, 1, os->p->last_time_us);
+}
+
+static int omprog_start(struct swl_source *s, const struct swl_state_pos *saved, struct swl_err *err)
+{
+	struct omprog_source *os = (struct omprog_source *)s;
+	const char *state_path = os->c->state_path;
+	uint64_t after = 0;
+	if (saved && saved->cursor && swl_wal_pos_parse(saved->cursor, &after) < 0) {
+		swl_errf(err, "%s: the saved position is not an omprog one (a state file of another mode?)", state_path);
+		return -EBADMSG;
+	}
+	size_t pl = strlen(state_path) + 5;
+	char *path = swl_xmalloc(pl);
+	snprintf(path, pl, "%s.wal", state_path);
+	const struct swl_omprog_ops ops = { omprog_apply, omprog_resent, omprog_refused, os };
+	long applied;
+	int r = swl_omprog_open(STDIN_FILENO, STDOUT_FILENO, path, os->c->max_line, after, &ops, &os->o, &applied);
+	if (r < 0) {
+		swl_errf(err, "write-ahead log %s: %s", path, strerror(-r));
+		free(path);
+		return r;
+	}
+	if (applied) {
+		fprintf(stderr, "swanlog: %s: %ld messages after the last save applied again\n", path, applied);
+		swl_source_count(&os->stats, (size_t)applied, os->p->last_time_us);
+	}
+	free(path);
+	/* non-blocking, so follow polls stdin together with signals and reloads */
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl < 0 || fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK) < 0) {
+		r = -errno;
+		swl_errf(err, "stdin: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int omprog_read(struct swl_source *s, size_t max, struct swl_source_read *rd)
+{
+	struct omprog_source *os = (struct omprog_source *)s;
+	/* the first read: rules, state, log and HTTP are up, rsyslog may send the first message */
+	if (!os->ready) {
+		swl_omprog_ready(os->o);
+		os->ready = true;
+	}
+	size_t applied;
+	int r = swl_omprog_read(os->o, max, &rd->entries, &applied, &rd->more);
+	if (r < 0)
+		swl_source_error(&os->stats, r);
+	swl_source_count(&os->stats, applied, os->p->last_time_us);
+	rd->ended = swl_omprog_done(os->o);
+	return 0;
+}
+
+static void omprog_position(struct swl_source *s, struct swl_state_pos *pos)
+{
+	struct omprog_source *os = (struct omprog_source *)s;
+	swl_wal_pos_format(swl_omprog_seq(os->o), os->pos, sizeof(os->pos));
+	pos->cursor = os->pos;
+}
+
+/* The save holds every record up to its sequence number: the log can be cut. */
+static void omprog_saved(struct swl_source *s)
+{
+	struct omprog_source *os = (struct omprog_source *)s;
+	int r = swl_omprog_checkpoint(os->o);
+	if (r < 0)
+		fprintf(stderr, "swanlog: cutting the write-ahead log: %s\n", strerror(-r));
+}
+
+static void omprog_close(struct swl_source *s)
+{
+	struct omprog_source *os = (struct omprog_source *)s;
+	swl_omprog_close(os->o);
+	free(os);
+}
+
+const struct swl_source_type swl_source_omprog = {
+	.name = "omprog",
+	.create = omprog_create,
+	.start = omprog_start,
+	.read = omprog_read,
+	.position = omprog_position,
+	.saved = omprog_saved,
+	.close = omprog_close,
+};

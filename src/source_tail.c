@@ -1,4 +1,5 @@
-/* source_tail.c - follow a file by name across rotation and truncation (see source_tail.h).
+/* source_tail.c - follow a file by name across rotation and truncation (see source_tail.h),
+ * and follow's --file source: each file followed so, one parser (year tracking) per file.
  *
  * The buffer holds the bytes read but not yet delivered, starting at file offset `off`.
  * A delivered line stays in the buffer until the next call (it is borrowed), and the buffer
@@ -12,8 +13,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "source.h"
 
 #define READ_CHUNK 65536
 #define DIR_SCAN_MAX 10000 /* entries looked at to find a file renamed away while stopped */
@@ -334,3 +338,151 @@ void swl_tail_pos(struct swl_tail *t, struct swl_file_pos *pos)
 	pos->head_len = t->head_len;
 	pos->head_hash = t->head_hash;
 }
+
+/* ---- follow --file: the source ---- */
+
+#define TAIL_POLL_MS 250 /* a quiet file is looked at again this often (the only way without inotify) */
+
+struct followed {
+	struct swl_tail *t;
+	struct swl_parser parser;     /* classic syslog's year tracking is per stream */
+	struct swl_source_stats stats;
+	struct swl_series *rotations, *truncations;
+	uint64_t rotations_seen, truncations_seen;
+};
+
+struct tail_source {
+	struct swl_source s;
+	const struct swl_source_conf *c;
+	struct swl_pipeline *p;
+	struct followed *files;       /* one per path */
+	struct swl_file_pos *pos;     /* what position() hands out */
+	size_t n;
+};
+
+static struct swl_source *tail_create(const struct swl_source_conf *c, struct swl_pipeline *p)
+{
+	struct tail_source *ts = swl_xcalloc(1, sizeof(*ts));
+	ts->s = (struct swl_source){ .fd = -1, .poll_ms = TAIL_POLL_MS };
+	ts->c = c;
+	ts->p = p;
+	ts->n = c->npaths;
+	ts->files = swl_xcalloc(ts->n, sizeof(*ts->files));
+	ts->pos = swl_xcalloc(ts->n, sizeof(*ts->pos));
+	for (size_t i = 0; i < ts->n; i++) {
+		struct followed *f = &ts->files[i];
+		swl_source_stats_init(&f->stats, p->reg, c->paths[i]);
+		f->rotations = swl_source_series(p->reg, "swanlog_source_rotations_total", SWL_COUNTER,
+						 "Followed files replaced at their path (rename rotation, delete and recreate).",
+						 c->paths[i]);
+		f->truncations = swl_source_series(p->reg, "swanlog_source_truncations_total", SWL_COUNTER,
+						   "Followed files truncated under the read offset (copytruncate): read again from 0.",
+						   c->paths[i]);
+	}
+	return &ts->s;
+}
+
+static int tail_start(struct swl_source *s, const struct swl_state_pos *saved, struct swl_err *err)
+{
+	struct tail_source *ts = (struct tail_source *)s;
+	const struct swl_source_conf *c = ts->c;
+	(void)err; /* a missing file is waited for */
+	for (size_t i = 0; i < ts->n; i++) {
+		ts->files[i].t = swl_tail_open(c->paths[i], c->max_line, c->from_head ? SWL_TAIL_HEAD : SWL_TAIL_END,
+					       saved ? swl_state_pos_file(saved, c->paths[i]) : NULL);
+		swl_parser_init(&ts->files[i].parser, 0, 0);
+	}
+	/* Wake on any change in the files' directories (writes, renames, creations); the poll
+	 * interval stays as the safety net, and the only way when inotify is not available. */
+	s->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	for (size_t i = 0; s->fd >= 0 && i < ts->n; i++) {
+		char *copy = swl_xstrdup(c->paths[i]);
+		inotify_add_watch(s->fd, dirname(copy),
+				  IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB);
+		free(copy);
+	}
+	return 0;
+}
+
+/* A count of the tail's that moved on since last time: added to its series. */
+static bool count_new(struct swl_series *s, uint64_t now, uint64_t *seen, int64_t t_us)
+{
+	if (now == *seen)
+		return false;
+	swl_series_add(s, (double)(now - *seen), t_us);
+	*seen = now;
+	return true;
+}
+
+static int tail_read(struct swl_source *s, size_t max, struct swl_source_read *rd)
+{
+	struct tail_source *ts = (struct tail_source *)s;
+	struct swl_pipeline *p = ts->p;
+	for (size_t i = 0; i < ts->n; i++) {
+		struct followed *f = &ts->files[i];
+		const char *line;
+		size_t len, n = 0;
+		bool oversized;
+		int r = 0;
+		p->parser = f->parser;
+		while (n < max && (r = swl_tail_next(f->t, &line, &len, &oversized)) > 0) {
+			swl_pipeline_line(p, line, len, oversized);
+			n++;
+		}
+		f->parser = p->parser;
+		if (r < 0)
+			swl_source_error(&f->stats, r);
+		swl_source_count(&f->stats, n, p->last_time_us);
+		rd->changed |= count_new(f->rotations, swl_tail_rotations(f->t), &f->rotations_seen, p->last_time_us);
+		rd->changed |= count_new(f->truncations, swl_tail_truncations(f->t), &f->truncations_seen, p->last_time_us);
+		rd->more |= n == max;
+		rd->entries += n;
+	}
+	return 0;
+}
+
+static void tail_woke(struct swl_source *s, bool readable)
+{
+	/* the inotify events only say "look again": empty the queue */
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	while (readable && read(s->fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void tail_position(struct swl_source *s, struct swl_state_pos *pos)
+{
+	struct tail_source *ts = (struct tail_source *)s;
+	for (size_t i = 0; i < ts->n; i++)
+		swl_tail_pos(ts->files[i].t, &ts->pos[i]);
+	pos->files = ts->pos;
+	pos->nfiles = ts->n;
+}
+
+static void tail_close(struct swl_source *s)
+{
+	struct tail_source *ts = (struct tail_source *)s;
+	for (size_t i = 0; i < ts->n; i++)
+		swl_tail_close(ts->files[i].t);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(ts->files);
+	free(ts->pos);
+	free(ts);
+}
+
+static const struct swl_source_option tail_options[] = {
+	{ "file", "PATH", "a log file, followed by name across rotation, truncation and\nre-creation like tail -F (may be repeated)",
+	  1, swl_source_add_path },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+const struct swl_source_type swl_source_tail = {
+	.name = "file",
+	.options = tail_options,
+	.create = tail_create,
+	.start = tail_start,
+	.read = tail_read,
+	.woke = tail_woke,
+	.position = tail_position,
+	.close = tail_close,
+};

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "context.h"
 #include "expo.h"
 #include "follow.h"
@@ -551,26 +552,6 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 
 /* ---- check ---- */
 
-static int check_one(const char *path, bool quiet)
-{
-	struct swl_registry *reg = swl_registry_create(SWL_DEFAULT_MAX_SERIES);
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	int failures;
-	if (swl_rules_load(path, reg, &rs, &err) < 0) {
-		printf("%s\n", err.msg);
-		failures = 1;
-	} else {
-		size_t n;
-		failures = swl_rules_run_examples(rs, stdout, &n);
-		if (!quiet)
-			printf("%s: %zu rules, %zu examples, %d failed\n", path, swl_rules_count(rs), n, failures);
-		swl_rules_destroy(rs);
-	}
-	swl_registry_destroy(reg);
-	return failures;
-}
-
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -608,11 +589,7 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (!npaths)
 		paths[npaths++] = SWL_RULES_DIR;
-	int failures = 0;
-	for (size_t i = 0; i < npaths; i++)
-		failures += check_one(paths[i], quiet);
-	fflush(stdout);
-	return failures ? 1 : 0;
+	return swl_check_run(paths, npaths, quiet, stdout) ? 1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -162,54 +162,158 @@ static enum MHD_Result queue_text(const struct swl_weblib *lib, struct MHD_Conne
 	return queue_static(lib, c, status, body, "text/plain; charset=utf-8", NULL);
 }
 
-/* Whether Accept-Encoding names gzip (or x-gzip) without q=0. */
-static bool accepts_gzip(const struct swl_weblib *lib, struct MHD_Connection *c)
+/* ---- content negotiation (RFC 9110 12.4, 12.5) ---- */
+
+static bool ows(char c)
 {
-	const char *ae = lib->MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	while (ae && *ae) {
-		ae += strspn(ae, " \t,");
-		size_t n = strcspn(ae, ",;");
-		const char *tok = ae;
-		ae += n;
-		bool gzip = (n == 4 && strncasecmp(tok, "gzip", 4) == 0) || (n == 6 && strncasecmp(tok, "x-gzip", 6) == 0);
-		/* parameters: only q matters; q=0 (0, 0.0, 0.00, 0.000) refuses */
-		bool refused = false;
-		while (*ae == ';') {
-			ae++;
-			ae += strspn(ae, " \t");
-			size_t pn = strcspn(ae, ",;");
-			if (pn >= 2 && (ae[0] == 'q' || ae[0] == 'Q') && ae[1] == '=') {
-				const char *v = ae + 2, *end = ae + pn;
-				while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
-					end--;
-				refused = v < end && *v == '0';
-				for (const char *q = v + 1; refused && q < end; q++)
-					refused = *q == '.' || *q == '0';
-			}
-			ae += pn;
-		}
-		if (gzip)
-			return !refused;
-	}
-	return false;
+	return c == ' ' || c == '\t';
 }
 
-static bool wants_openmetrics(const struct swl_weblib *lib, struct MHD_Connection *c)
+/* One element of a comma-separated header list: its value before any parameter, trimmed, and
+ * its weight in thousandths (q=1 when not given; -1 when q is malformed: the element is
+ * ignored). Parameters other than q are skipped, quoted strings included. */
+struct list_elem {
+	const char *v;
+	size_t n;
+	int q;
+};
+
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ), in thousandths, or -1. */
+static int qvalue(const char *v, size_t n)
 {
-	const char *accept = lib->MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-	return accept && strstr(accept, "application/openmetrics-text");
+	if (n == 0 || (v[0] != '0' && v[0] != '1') || (n > 1 && v[1] != '.') || n > 5)
+		return -1;
+	int q = (v[0] - '0') * 1000, scale = 100;
+	for (size_t i = 2; i < n; i++, scale /= 10) {
+		if (v[i] < '0' || v[i] > '9' || (q == 1000 && v[i] != '0'))
+			return -1;
+		q += (v[i] - '0') * scale;
+	}
+	return q;
+}
+
+/* The element that starts at p (separators first); returns where the next one starts, or
+ * NULL when there is none. */
+static const char *list_next(const char *p, struct list_elem *e)
+{
+	while (*p == ',' || ows(*p))
+		p++;
+	if (!*p)
+		return NULL;
+	e->v = p;
+	p += strcspn(p, ",;");
+	const char *end = p;
+	while (end > e->v && ows(end[-1]))
+		end--;
+	e->n = (size_t)(end - e->v);
+	e->q = 1000;
+	while (*p == ';') {
+		p++;
+		while (ows(*p))
+			p++;
+		const char *name = p;
+		p += strcspn(p, "=,; \t");
+		size_t nl = (size_t)(p - name);
+		while (ows(*p))
+			p++;
+		if (*p != '=') { /* no value: malformed, skipped */
+			p += strcspn(p, ",;");
+			continue;
+		}
+		p++;
+		while (ows(*p))
+			p++;
+		const char *v = p;
+		if (*p == '"') { /* quoted-string: may hold ',' and ';' */
+			for (p++; *p && *p != '"'; p++)
+				if (*p == '\\' && p[1])
+					p++;
+			if (*p == '"')
+				p++;
+		}
+		p += strcspn(p, ",;");
+		const char *vend = p;
+		while (vend > v && ows(vend[-1]))
+			vend--;
+		if (nl == 1 && (*name == 'q' || *name == 'Q'))
+			e->q = qvalue(v, (size_t)(vend - v));
+	}
+	return p;
+}
+
+/* The weight a list gives one thing: that of its most specific matching elements (the
+ * highest among equals). spec -1: nothing matched. */
+struct pref {
+	int spec, q;
+};
+
+static void pref_add(struct pref *p, int spec, int q)
+{
+	if (spec > p->spec || (spec == p->spec && q > p->q)) {
+		p->spec = spec;
+		p->q = q;
+	}
+}
+
+/* How a media range matches type/subtype, case-insensitively: 2 exactly, 1 by "type/" and a
+ * star, 0 by the range of any type, -1 not at all. */
+static int media_match(const struct list_elem *e, const char *type)
+{
+	size_t tl = strlen(type), main_len = strcspn(type, "/") + 1;
+	if (e->n == tl && strncasecmp(e->v, type, tl) == 0)
+		return 2;
+	if (e->n == main_len + 1 && strncasecmp(e->v, type, main_len) == 0 && e->v[main_len] == '*')
+		return 1;
+	return e->n == 3 && memcmp(e->v, "*/*", 3) == 0 ? 0 : -1;
+}
+
+bool swl_http_wants_openmetrics(const char *accept)
+{
+	struct pref om = { -1, 0 }, text = { -1, 0 };
+	struct list_elem e;
+	for (const char *p = accept; p && (p = list_next(p, &e));) {
+		if (e.q < 0)
+			continue;
+		int s;
+		if ((s = media_match(&e, "application/openmetrics-text")) >= 0)
+			pref_add(&om, s, e.q);
+		if ((s = media_match(&e, "text/plain")) >= 0)
+			pref_add(&text, s, e.q);
+	}
+	/* a tie goes to OpenMetrics only when the client named it */
+	return om.q > 0 && (om.q > text.q || (om.q == text.q && om.spec == 2));
+}
+
+bool swl_http_accepts_gzip(const char *accept_encoding)
+{
+	struct pref gz = { -1, 0 };
+	struct list_elem e;
+	for (const char *p = accept_encoding; p && (p = list_next(p, &e));) {
+		if (e.q < 0)
+			continue;
+		if ((e.n == 4 && strncasecmp(e.v, "gzip", 4) == 0) || (e.n == 6 && strncasecmp(e.v, "x-gzip", 6) == 0))
+			pref_add(&gz, 1, e.q);
+		else if (e.n == 1 && e.v[0] == '*')
+			pref_add(&gz, 0, e.q);
+	}
+	return gz.q > 0;
+}
+
+static const char *header(const struct swl_weblib *lib, struct MHD_Connection *c, const char *name)
+{
+	return lib->MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
 static enum MHD_Result queue_metrics(struct swl_http *h, struct MHD_Connection *c)
 {
 	const struct swl_weblib *lib = h->lib;
 	struct snapshot *s = snapshot_get(h);
-	bool om = wants_openmetrics(lib, c);
+	bool om = swl_http_wants_openmetrics(header(lib, c, MHD_HTTP_HEADER_ACCEPT));
 	int f = om ? FMT_OM : FMT_PROM;
 	const char *body = s->body[f];
 	size_t len = s->len[f];
 	bool gz = false;
-	if (accepts_gzip(lib, c)) {
+	if (swl_http_accepts_gzip(header(lib, c, MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
 		size_t zlen;
 		const char *z = snapshot_gz(s, f, &zlen);
 		if (z) {

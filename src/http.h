@@ -57,4 +57,14 @@ void swl_http_reload_done(struct swl_http *h, uint64_t ticket, bool ok, const ch
 /* Stop serving and free everything (responses in flight keep their snapshot alive). */
 void swl_http_stop(struct swl_http *h);
 
+/* Content negotiation (RFC 9110 12.4, 12.5) on a header's value, NULL when it is absent.
+ * Media types, codings and parameter names are case-insensitive, quoted parameter values are
+ * skipped whole, an element with a malformed q is ignored, and the most specific matching
+ * range decides (application/openmetrics-text;q=0 refuses it even beside the range of any type).
+ * OpenMetrics when its weight is above zero and above that of text/plain, or equal and named
+ * itself; otherwise the text format, which is also served when nothing is acceptable. */
+bool swl_http_wants_openmetrics(const char *accept);
+/* gzip (or x-gzip, or *) with a weight above zero. */
+bool swl_http_accepts_gzip(const char *accept_encoding);
+
 #endif

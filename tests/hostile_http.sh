@@ -136,6 +136,15 @@ get() { awk -v k="$1" '$1 == k { print $2 }' "$T/stats"; }
 # OpenMetrics too
 curl -fsS -o "$T/om" -H 'Accept: application/openmetrics-text; version=1.0.0' "$URL/metrics" || fail "GET om"
 [ "$(tail -1 "$T/om")" = "# EOF" ] || fail "OpenMetrics does not end with # EOF"
+# Accept is weighed, not searched: q=0 refuses OpenMetrics; media types are case-insensitive
+ctype() { curl -fsS -o /dev/null -w '%{content_type}' -H "Accept: $1" "$URL/metrics"; }
+for a in 'application/openmetrics-text;q=0, text/plain' 'text/plain;q=0.9, application/openmetrics-text;q=0.2' \
+	'*/*'; do
+	[[ "$(ctype "$a")" == "text/plain; version=0.0.4"* ]] || fail "Accept: $a got $(ctype "$a")"
+done
+for a in 'Application/OpenMetrics-Text; Version=1.0.0' 'text/plain;q=0.5, application/openmetrics-text'; do
+	[[ "$(ctype "$a")" == "application/openmetrics-text; version=1.0.0"* ]] || fail "Accept: $a got $(ctype "$a")"
+done
 
 # Memory: the high-water mark of the whole process, all clients included.
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SWL_PID/status")

@@ -6,8 +6,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -297,34 +299,31 @@ static bool is_b64(char c)
 	return c == '.' || c == '/' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* $2a$/$2b$/$2y$, a two-digit cost from 04 to 31, then 22 salt and 31 hash characters. */
-static bool valid_bcrypt(const char *h)
+/* $2a$/$2b$/$2y$, a two-digit cost from 04 to 31, then 22 salt and 31 hash characters: the
+ * cost, or -1. */
+static int bcrypt_cost(const char *h)
 {
 	if (strlen(h) != BCRYPT_LEN || h[0] != '$' || h[1] != '2' || (h[2] != 'a' && h[2] != 'b' && h[2] != 'y') ||
 	    h[3] != '$' || h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9' || h[6] != '$')
-		return false;
+		return -1;
 	int cost = (h[4] - '0') * 10 + (h[5] - '0');
 	if (cost < 4 || cost > 31)
-		return false;
+		return -1;
 	for (size_t i = 7; i < BCRYPT_LEN; i++)
 		if (!is_b64(h[i]))
-			return false;
-	return true;
+			return -1;
+	return cost;
 }
 
-/* A bcrypt hash of a throw-away password with the given hash's cost and a fresh salt. */
-static char *make_dummy(const struct swl_weblib *lib, const char *like)
-{
-	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-	unsigned long cost = (unsigned long)((like[4] - '0') * 10 + (like[5] - '0'));
-	if (!lib->crypt_gensalt_rn("$2b$", cost, NULL, 0, setting, sizeof(setting)))
-		return NULL;
-	struct crypt_data *cd = swl_xcalloc(1, sizeof(*cd));
-	const char *h = lib->crypt_rn("swanlog unknown user", setting, cd, sizeof(*cd));
-	char *out = h && valid_bcrypt(h) ? swl_xstrdup(h) : NULL;
-	free(cd);
-	return out;
-}
+/* Successful checks, remembered as keyed digests (see swl_webconfig_check_remembered). */
+struct swl_auth_memory {
+	pthread_mutex_t lock;
+	uint64_t clock;
+	struct {
+		unsigned char digest[32];
+		uint64_t used; /* 0: empty */
+	} e[SWL_WEBCONFIG_REMEMBERED];
+};
 
 static int load_users(struct ld *ld, yaml_node_t *map)
 {
@@ -346,18 +345,25 @@ static int load_users(struct ld *ld, yaml_node_t *map)
 		const char *name = swl_yaml_scalar(k), *hash = swl_yaml_scalar(v);
 		if (!*name || strchr(name, ':'))
 			return swl_yaml_fail(&ld->doc, k, "user name '%s' must be non-empty and without ':'", name);
-		if (!hash || !valid_bcrypt(hash))
-			return swl_yaml_fail(
-				&ld->doc, v,
-				"the password of '%s' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-31, "
-				"60 characters; htpasswd -nBC 10 USER makes one)",
-				name);
+		int cost = hash ? bcrypt_cost(hash) : -1;
+		if (cost < 0)
+			return swl_yaml_fail(&ld->doc, v,
+					     "the password of '%s' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-%02d, "
+					     "60 characters; htpasswd -nBC 10 USER makes one)",
+					     name, SWL_WEBCONFIG_MAX_BCRYPT_COST);
+		if (cost > SWL_WEBCONFIG_MAX_BCRYPT_COST)
+			return swl_yaml_fail(&ld->doc, v,
+					     "the bcrypt cost of '%s' is %d, above %d: every wrong password would cost the "
+					     "server 2^%d rounds (htpasswd -nBC 10 USER makes a hash of cost 10)",
+					     name, cost, SWL_WEBCONFIG_MAX_BCRYPT_COST, cost);
 		wc->users[wc->nusers++] = (struct swl_webconfig_user){ swl_xstrdup(name), swl_xstrdup(hash) };
 	}
 	if (wc->nusers) {
-		wc->dummy_hash = make_dummy(wc->lib, wc->users[0].hash);
-		if (!wc->dummy_hash)
-			return swl_yaml_fail(&ld->doc, map, "the system's crypt library cannot compute bcrypt hashes");
+		if (getrandom(wc->auth_key, sizeof(wc->auth_key), 0) != (ssize_t)sizeof(wc->auth_key))
+			return swl_yaml_fail(&ld->doc, map, "cannot get random bytes for basic_auth_users: %s",
+					     strerror(errno));
+		wc->remembered = swl_xcalloc(1, sizeof(*wc->remembered));
+		pthread_mutex_init(&wc->remembered->lock, NULL);
 	}
 	return 0;
 }
@@ -451,7 +457,12 @@ void swl_webconfig_destroy(struct swl_webconfig *wc)
 		free(wc->users[i].hash);
 	}
 	free(wc->users);
-	free(wc->dummy_hash);
+	if (wc->remembered) {
+		pthread_mutex_destroy(&wc->remembered->lock);
+		explicit_bzero(wc->remembered, sizeof(*wc->remembered));
+		free(wc->remembered);
+	}
+	explicit_bzero(wc->auth_key, sizeof(wc->auth_key));
 	if (wc->client_trust)
 		wc->lib->gnutls_x509_trust_list_deinit(wc->client_trust, 1);
 	free(wc);
@@ -473,23 +484,104 @@ static bool ct_equal(const char *a, const char *b, size_t n)
 	return d == 0;
 }
 
+/* HMAC-SHA-256 under auth_key of purpose, a, each with its NUL, then b when given: purpose
+ * keeps digests made for different ends apart, and a (a user name) holds no NUL, so no two
+ * inputs share one. False when GnuTLS refuses (then nothing is remembered). */
+static bool keyed_digest(const struct swl_webconfig *wc, const char *purpose, const char *a, const char *b,
+			 unsigned char out[32])
+{
+	const struct swl_weblib *lib = wc->lib;
+	gnutls_hmac_hd_t h;
+	if (lib->gnutls_hmac_init(&h, GNUTLS_MAC_SHA256, wc->auth_key, sizeof(wc->auth_key)) < 0)
+		return false;
+	bool ok = lib->gnutls_hmac(h, purpose, strlen(purpose) + 1) == 0 && lib->gnutls_hmac(h, a, strlen(a) + 1) == 0 &&
+		  (!b || lib->gnutls_hmac(h, b, strlen(b)) == 0);
+	lib->gnutls_hmac_deinit(h, out);
+	return ok;
+}
+
+/* Index of the entry holding digest (constant-time in its content), or -1. Under the lock. */
+static int memory_find(const struct swl_auth_memory *m, const unsigned char digest[32])
+{
+	int found = -1;
+	for (int i = 0; i < SWL_WEBCONFIG_REMEMBERED; i++)
+		if (m->e[i].used && ct_equal((const char *)m->e[i].digest, (const char *)digest, 32))
+			found = i;
+	return found;
+}
+
+bool swl_webconfig_check_remembered(const struct swl_webconfig *wc, const char *user, const char *password)
+{
+	if (!swl_webconfig_wants_auth(wc))
+		return true;
+	unsigned char d[32];
+	if (!user || !password || !keyed_digest(wc, "pass", user, password, d))
+		return false;
+	struct swl_auth_memory *m = wc->remembered;
+	pthread_mutex_lock(&m->lock);
+	int i = memory_find(m, d);
+	if (i >= 0)
+		m->e[i].used = ++m->clock;
+	pthread_mutex_unlock(&m->lock);
+	explicit_bzero(d, sizeof(d));
+	return i >= 0;
+}
+
+/* Remember a pair that passed, in place of the least recently used. */
+static void remember(const struct swl_webconfig *wc, const char *user, const char *password)
+{
+	unsigned char d[32];
+	if (!keyed_digest(wc, "pass", user, password, d))
+		return;
+	struct swl_auth_memory *m = wc->remembered;
+	pthread_mutex_lock(&m->lock);
+	int i = memory_find(m, d);
+	if (i < 0) {
+		i = 0;
+		for (int j = 1; j < SWL_WEBCONFIG_REMEMBERED; j++)
+			if (m->e[j].used < m->e[i].used)
+				i = j;
+		memcpy(m->e[i].digest, d, sizeof(d));
+	}
+	m->e[i].used = ++m->clock;
+	pthread_mutex_unlock(&m->lock);
+	explicit_bzero(d, sizeof(d));
+}
+
+/* The hash an unknown name is checked against: a configured user's, picked by the name's
+ * keyed digest, so the same name always costs the same and the costs of unknown names are
+ * spread like those of the users. */
+static const char *stand_in_hash(const struct swl_webconfig *wc, const char *user)
+{
+	unsigned char d[32];
+	uint64_t pick = 0;
+	if (keyed_digest(wc, "unknown", user, NULL, d))
+		memcpy(&pick, d, sizeof(pick));
+	return wc->users[pick % wc->nusers].hash;
+}
+
 bool swl_webconfig_check_basic_auth(const struct swl_webconfig *wc, const char *user, const char *password)
 {
 	if (!swl_webconfig_wants_auth(wc))
 		return true;
 	if (!user || !password)
 		return false;
+	if (swl_webconfig_check_remembered(wc, user, password))
+		return true;
 	const struct swl_webconfig_user *found = NULL;
 	for (size_t i = 0; i < wc->nusers; i++) /* no early exit: the scan takes the same time */
 		if (strcmp(wc->users[i].name, user) == 0 && !found)
 			found = &wc->users[i];
-	const char *hash = found ? found->hash : wc->dummy_hash;
+	const char *hash = found ? found->hash : stand_in_hash(wc, user);
 	/* struct crypt_data is 32 KiB: too big for a server thread's stack. */
 	struct crypt_data *cd = swl_xcalloc(1, sizeof(*cd));
 	const char *got = wc->lib->crypt_rn(password, hash, cd, sizeof(*cd));
 	bool same = got && strlen(got) == BCRYPT_LEN && ct_equal(got, hash, BCRYPT_LEN);
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
+	/* an unknown name with a user's password matches that user's hash: still refused */
+	if (same && found)
+		remember(wc, user, password);
 	return same && found;
 }
 

@@ -13,7 +13,8 @@
  *     max_version: TLS13
  *   http_server_config: {http2: true, headers: {...}}   # accepted, ignored
  *   basic_auth_users:
- *     alice: $2y$10$...              # bcrypt hashes ($2y$, $2b$, $2a$)
+ *     alice: $2y$10$...              # bcrypt hashes ($2y$, $2b$, $2a$), cost at most
+ *                                    # SWL_WEBCONFIG_MAX_BCRYPT_COST
  *
  * Loading reads the certificate, key and CA files into memory (bounded), and checks with
  * GnuTLS that they parse and that the key belongs to the certificate, so a bad file is
@@ -46,6 +47,8 @@ struct swl_webconfig_user {
 	char *hash; /* validated bcrypt hash, 60 characters */
 };
 
+struct swl_auth_memory;
+
 /* Everything is owned by the struct. PEM buffers are NUL-terminated, as libmicrohttpd's
  * MHD_OPTION_HTTPS_MEM_CERT / _KEY / _TRUST want them. */
 struct swl_webconfig {
@@ -58,9 +61,17 @@ struct swl_webconfig {
 	enum swl_tls_version min_version, max_version; /* defaults TLS12 .. TLS13 */
 	size_t nusers;
 	struct swl_webconfig_user *users;
-	char *dummy_hash;   /* hashed against for unknown user names, so timing reveals nothing */
+	unsigned char auth_key[32];	 /* random, made at load: keys the digests below */
+	struct swl_auth_memory *remembered; /* successful checks, as keyed digests; NULL without users */
 	void *client_trust; /* gnutls_x509_trust_list_t of client_ca_pem, or NULL */
 };
+
+/* The highest bcrypt cost accepted: each check of a password not remembered costs a bcrypt
+ * on the server, 2^cost rounds (cost 10: about 50 ms, 12: about 200 ms); a higher cost would
+ * let a few clients sending wrong passwords keep it busy (cost 31 would take days). */
+#define SWL_WEBCONFIG_MAX_BCRYPT_COST 12
+/* How many successful checks (user and password) are remembered, least recently used first out. */
+#define SWL_WEBCONFIG_REMEMBERED 16
 
 /* Largest certificate, key or CA file read (a CA bundle of a few hundred certificates fits). */
 #define SWL_WEBCONFIG_MAX_PEM (1u << 20)
@@ -76,11 +87,20 @@ void swl_webconfig_destroy(struct swl_webconfig *wc);
 bool swl_webconfig_wants_auth(const struct swl_webconfig *wc);
 
 /* Check a user name and password (borrowed) against basic_auth_users. True when no users are
- * configured (auth is off), false when either is NULL. The work is the same for an unknown
- * name (a bcrypt of a dummy hash with the same cost) and the comparison is constant-time.
- * One bcrypt costs tens of milliseconds at cost 10: callers must not hold a lock across it.
- * Thread-safe. */
+ * configured (auth is off), false when either is NULL. A pair that passed before is
+ * remembered (see below) and answered at once; otherwise it costs a bcrypt: tens of
+ * milliseconds at cost 10, so callers must not hold a lock across it. An unknown name costs
+ * the same as a known one: it is checked against the hash of a configured user picked by a
+ * keyed digest of the name, so one name always takes the same time, and the times of unknown
+ * names are spread like those of the real ones (users with different costs cannot be told
+ * from unknown names by timing). The comparison is constant-time. Thread-safe. */
 bool swl_webconfig_check_basic_auth(const struct swl_webconfig *wc, const char *user, const char *password);
+
+/* Whether this user and password passed swl_webconfig_check_basic_auth before and are still
+ * remembered: a few microseconds, never a bcrypt. The last SWL_WEBCONFIG_REMEMBERED successful
+ * pairs are kept as HMAC-SHA-256 digests under auth_key (never the password); a wrong password
+ * is never remembered. True when auth is off. Thread-safe. */
+bool swl_webconfig_check_remembered(const struct swl_webconfig *wc, const char *user, const char *password);
 
 /* The GnuTLS priority string for MHD_OPTION_HTTPS_PRIORITIES ("NORMAL:-VERS-ALL:+VERS-TLS1.2..."),
  * restricted to min_version..max_version. Returns a static string. */

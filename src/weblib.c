@@ -44,6 +44,9 @@ static const struct sym gnutls_syms[] = {
 	SYM(gnutls_x509_trust_list_deinit),
 	SYM(gnutls_x509_trust_list_add_trust_mem),
 	SYM(gnutls_x509_trust_list_verify_crt2),
+	SYM(gnutls_hmac_init),
+	SYM(gnutls_hmac),
+	SYM(gnutls_hmac_deinit),
 };
 
 static const struct sym crypt_syms[] = {

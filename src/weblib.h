@@ -12,6 +12,7 @@
 #define SWL_WEBLIB_H
 
 #include <crypt.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <microhttpd.h>
@@ -59,6 +60,10 @@ struct swl_weblib {
 	__typeof__(gnutls_x509_trust_list_deinit) *gnutls_x509_trust_list_deinit;
 	__typeof__(gnutls_x509_trust_list_add_trust_mem) *gnutls_x509_trust_list_add_trust_mem;
 	__typeof__(gnutls_x509_trust_list_verify_crt2) *gnutls_x509_trust_list_verify_crt2;
+	/* (webconfig.c: keyed digests of remembered passwords) */
+	__typeof__(gnutls_hmac_init) *gnutls_hmac_init;
+	__typeof__(gnutls_hmac) *gnutls_hmac;
+	__typeof__(gnutls_hmac_deinit) *gnutls_hmac_deinit;
 
 	/* libxcrypt (webconfig.c: bcrypt) */
 	__typeof__(crypt_rn) *crypt_rn;

@@ -7,6 +7,7 @@
 #include <crypt.h>
 #include <errno.h>
 #include <ftw.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -366,12 +367,20 @@ Test(errors, users)
 	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
 		char text[256];
 		snprintf(text, sizeof(text), "basic_auth_users:\n  alice: '%s'\n", wrong[i]);
-		load_fails(text, "2:11: the password of 'alice' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-31, "
+		load_fails(text, "2:11: the password of 'alice' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-12, "
 				 "60 characters; htpasswd -nBC 10 USER makes one)");
 	}
 	load_fails("basic_auth_users:\n  alice: [a]\n",
-		   "2:10: the password of 'alice' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-31, 60 characters; "
+		   "2:10: the password of 'alice' must be a bcrypt hash ($2y$, $2b$ or $2a$, cost 04-12, 60 characters; "
 		   "htpasswd -nBC 10 USER makes one)");
+	/* A cost above 12 is refused: cost 31 took days to check, and start-up hung on it. */
+	load_fails("basic_auth_users:\n  alice: $2y$13$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\n",
+		   "2:10: the bcrypt cost of 'alice' is 13, above 12: every wrong password would cost the server 2^13 "
+		   "rounds (htpasswd -nBC 10 USER makes a hash of cost 10)");
+	load_fails("basic_auth_users:\n  bob: $2b$04$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\n"
+		   "  alice: '$2b$31$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy'\n",
+		   "3:11: the bcrypt cost of 'alice' is 31, above 12: every wrong password would cost the server 2^31 "
+		   "rounds (htpasswd -nBC 10 USER makes a hash of cost 10)");
 	load_fails("basic_auth_users:\n  \"\": x\n", "2:4: user name '' must be non-empty and without ':'");
 	load_fails("basic_auth_users:\n  a:b: x\n", "2:3: user name 'a:b' must be non-empty and without ':'");
 	load_fails("basic_auth_users:\n  alice: x\n  alice: y\n", "3:3: duplicate key 'alice' in basic_auth_users");
@@ -398,7 +407,6 @@ Test(auth, right_and_wrong_passwords_for_each_prefix)
 	static const char *const prefixes[] = { "$2y$", "$2b$", "$2a$" };
 	for (size_t i = 0; i < 3; i++) {
 		struct swl_webconfig *wc = users_config(prefixes[i], 4);
-		cr_assert_not_null(wc->dummy_hash);
 		cr_assert(swl_webconfig_check_basic_auth(wc, "alice", "correct horse"), "%s", prefixes[i]);
 		cr_assert(swl_webconfig_check_basic_auth(wc, "bob", ""), "%s", prefixes[i]);
 		cr_assert_not(swl_webconfig_check_basic_auth(wc, "alice", "correct horsE"));
@@ -438,13 +446,117 @@ Test(auth, unknown_users_cost_a_bcrypt_too)
 	/* Cost 10 is what htpasswd -B makes: tens of milliseconds per check. A name lookup that
 	 * skipped the hash would take microseconds, a thousand times less. */
 	struct swl_webconfig *wc = users_config("$2y$", 10);
-	cr_assert_eq(strncmp(wc->dummy_hash, "$2b$10$", 7), 0, "dummy %s has the users' cost", wc->dummy_hash);
 	double known = time_check(wc, "alice", "wrong password");
 	double unknown = time_check(wc, "mallory", "wrong password");
 	cr_assert_gt(known, 0.002, "a cost-10 bcrypt took %.6f s", known);
 	/* Wide bounds: other tests may load the machine; a skipped hash is off by 1000 times. */
 	cr_assert_gt(unknown, known * 0.25, "unknown user %.6f s, known user %.6f s", unknown, known);
 	cr_assert_lt(unknown, known * 4.0, "unknown user %.6f s, known user %.6f s", unknown, known);
+	swl_webconfig_destroy(wc);
+}
+
+Test(errors, cost_31_is_refused_at_once, .timeout = 20)
+{
+	/* Loading used to hash a stand-in password at the first user's cost: 2^31 rounds, days. */
+	load_fails("basic_auth_users:\n  alice: $2y$31$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\n",
+		   "2:10: the bcrypt cost of 'alice' is 31, above 12: every wrong password would cost the server 2^31 "
+		   "rounds (htpasswd -nBC 10 USER makes a hash of cost 10)");
+}
+
+/* The fastest of three checks of a wrong password (the least disturbed by other load). */
+static double time_wrong(const struct swl_webconfig *wc, const char *user)
+{
+	return time_check(wc, user, "wrong password");
+}
+
+Test(auth, unknown_names_cost_what_some_user_costs)
+{
+	/* alice at cost 4 (about 1 ms), bob at cost 9 (32 times that). An unknown name used to cost
+	 * what the first user costs, so a name that took longer was bob: a real user. Now each
+	 * unknown name takes the time of one user, the same every time, picked per name. */
+	char *ha = bcrypt("$2y$", 4, "a"), *hb = bcrypt("$2y$", 9, "b");
+	char text[512];
+	snprintf(text, sizeof(text), "basic_auth_users:\n  alice: %s\n  bob: '%s'\n", ha, hb);
+	free(ha);
+	free(hb);
+	struct swl_webconfig *wc = load_ok("users.yml", text);
+	double fast = time_wrong(wc, "alice"), slow = time_wrong(wc, "bob");
+	cr_assert_gt(slow, fast * 8, "cost 9 %.6f s, cost 4 %.6f s", slow, fast);
+	double between = sqrt(fast * slow);
+	unsigned nfast = 0, nslow = 0;
+	for (int i = 0; i < 16; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "mallory%d", i);
+		double t1 = time_wrong(wc, name), t2 = time_wrong(wc, name);
+		cr_assert_eq(t1 > between, t2 > between, "%s took %.6f s, then %.6f s (between: %.6f s)", name, t1, t2,
+			     between);
+		if (t1 > between)
+			nslow++;
+		else
+			nfast++;
+	}
+	/* each side has 16 names with probability 1 - 2^-15 */
+	cr_assert(nfast > 0 && nslow > 0, "unknown names: %u as fast as alice, %u as slow as bob", nfast, nslow);
+	swl_webconfig_destroy(wc);
+}
+
+Test(auth, successful_checks_are_remembered)
+{
+	struct swl_webconfig *wc = users_config("$2b$", 10);
+	cr_assert_not(swl_webconfig_check_remembered(wc, "alice", "correct horse"));
+	double t0 = now_s();
+	cr_assert(swl_webconfig_check_basic_auth(wc, "alice", "correct horse"));
+	double first = now_s() - t0;
+	cr_assert(swl_webconfig_check_remembered(wc, "alice", "correct horse"));
+	t0 = now_s();
+	cr_assert(swl_webconfig_check_basic_auth(wc, "alice", "correct horse"));
+	double again = now_s() - t0;
+	cr_assert_lt(again, first / 10, "a remembered check took %.6f s, a bcrypt %.6f s", again, first);
+	/* never a wrong password, another user's, or an unknown name */
+	cr_assert_not(swl_webconfig_check_basic_auth(wc, "alice", "correct horsE"));
+	cr_assert_not(swl_webconfig_check_remembered(wc, "alice", "correct horsE"));
+	cr_assert_not(swl_webconfig_check_remembered(wc, "alice", "correct hors"));
+	cr_assert_not(swl_webconfig_check_remembered(wc, "alic", "ecorrect horse"));
+	cr_assert_not(swl_webconfig_check_basic_auth(wc, "bob", "correct horse"));
+	cr_assert_not(swl_webconfig_check_basic_auth(wc, "mallory", "correct horse"));
+	cr_assert_not(swl_webconfig_check_remembered(wc, "mallory", "correct horse"));
+	cr_assert_not(swl_webconfig_check_remembered(wc, NULL, "correct horse"));
+	/* the key is made at each load: another load remembers nothing of this one */
+	struct swl_webconfig *other = load_ok("users.yml", "basic_auth_users:\n  alice: "
+							   "$2b$04$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy\n");
+	cr_assert_neq(memcmp(wc->auth_key, other->auth_key, sizeof(wc->auth_key)), 0);
+	cr_assert_not(swl_webconfig_check_remembered(other, "alice", "correct horse"));
+	swl_webconfig_destroy(other);
+	swl_webconfig_destroy(wc);
+}
+
+Test(auth, remembered_checks_are_bounded)
+{
+	/* 20 users: the 16 most recently used are remembered (u0, u5..u19), u1..u4 are not any more. */
+	char text[20 * 100 + 32] = "basic_auth_users:\n";
+	for (int i = 0; i < 20; i++) {
+		char pw[16], *h;
+		snprintf(pw, sizeof(pw), "pw%d", i);
+		h = bcrypt("$2b$", 4, pw);
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "  u%d: '%s'\n", i, h);
+		free(h);
+	}
+	struct swl_webconfig *wc = load_ok("many.yml", text);
+	for (int i = 0; i < 20; i++) {
+		char u[16], pw[16];
+		snprintf(u, sizeof(u), "u%d", i);
+		snprintf(pw, sizeof(pw), "pw%d", i);
+		cr_assert(swl_webconfig_check_basic_auth(wc, u, pw));
+		if (i == 15) /* u0 used again as the memory fills: more recent than u1..u15 */
+			cr_assert(swl_webconfig_check_remembered(wc, "u0", "pw0"));
+	}
+	for (int i = 0; i < 20; i++) {
+		char u[16], pw[16];
+		snprintf(u, sizeof(u), "u%d", i);
+		snprintf(pw, sizeof(pw), "pw%d", i);
+		bool kept = i >= 5 || i == 0;
+		cr_expect_eq(swl_webconfig_check_remembered(wc, u, pw), kept, "%s", u);
+	}
 	swl_webconfig_destroy(wc);
 }
 

@@ -35,11 +35,31 @@ struct snapshot {
 	size_t gz_len[NFMT];
 };
 
+/* A password check waiting for, or done by, the checker thread (see check_enqueue). */
+struct check {
+	struct MHD_Connection *c;
+	char *user, *password; /* released by the checker */
+	enum { CHECK_QUEUED, CHECK_PASSED, CHECK_FAILED, CHECK_DROPPED } state;
+	struct check *next;
+};
+
+struct checker {
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock; /* guards the queue and stop; never held across a bcrypt */
+	pthread_cond_t cv;
+	struct check *head, *tail;
+	unsigned queued;
+	bool stop;
+};
+
 struct swl_http {
 	const struct swl_weblib *lib;
 	struct MHD_Daemon *daemon;
 	const struct swl_webconfig *web;
 	bool lifecycle;
+	unsigned timeout_s;    /* idle timeout while a request is answered */
+	struct checker checks;
 	pthread_mutex_t lock;  /* guards cur, held only to swap or take a reference */
 	struct snapshot *cur;
 	/* POST /-/reload: requests count up `asked`; the pipeline answers up to `done` */
@@ -406,50 +426,228 @@ static bool is_get(const char *method)
 	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
+/* What a request asks for; the last ones are refusals. */
+enum route { ROUTE_METRICS, ROUTE_HEALTHZ, ROUTE_ROOT, ROUTE_RELOAD, ROUTE_NO_LIFECYCLE, ROUTE_NOT_FOUND,
+	     ROUTE_GET_ONLY, ROUTE_POST_ONLY };
+
+static enum route route(const struct swl_http *h, const char *url, const char *method)
+{
+	if (strcmp(url, "/-/reload") == 0) {
+		if (!h->lifecycle)
+			return ROUTE_NO_LIFECYCLE;
+		bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 || strcmp(method, MHD_HTTP_METHOD_PUT) == 0;
+		return post ? ROUTE_RELOAD : ROUTE_POST_ONLY;
+	}
+	enum route r = strcmp(url, "/metrics") == 0 ? ROUTE_METRICS
+		       : strcmp(url, "/healthz") == 0 ? ROUTE_HEALTHZ
+		       : strcmp(url, "/") == 0	      ? ROUTE_ROOT
+						      : ROUTE_NOT_FOUND;
+	return r != ROUTE_NOT_FOUND && !is_get(method) ? ROUTE_GET_ONLY : r;
+}
+
+static enum MHD_Result answer(struct swl_http *h, struct MHD_Connection *c, enum route r)
+{
+	const struct swl_weblib *lib = h->lib;
+	switch (r) {
+	case ROUTE_METRICS: /* HEAD: libmicrohttpd sends the headers of the GET response without its body */
+		return queue_metrics(h, c);
+	case ROUTE_HEALTHZ:
+		return queue_text(lib, c, MHD_HTTP_OK, "ok\n");
+	case ROUTE_ROOT:
+		return queue_static(lib, c, MHD_HTTP_OK, landing, "text/html; charset=utf-8", NULL);
+	case ROUTE_RELOAD:
+		return queue_reload(h, c);
+	case ROUTE_NO_LIFECYCLE:
+		return queue_text(lib, c, MHD_HTTP_NOT_FOUND, "not found (--web.enable-lifecycle is off)\n");
+	case ROUTE_NOT_FOUND:
+		break;
+	case ROUTE_GET_ONLY:
+		return queue_text(lib, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	case ROUTE_POST_ONLY:
+		return queue_static(lib, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+				    "text/plain; charset=utf-8", "POST, PUT");
+	}
+	return queue_text(lib, c, MHD_HTTP_NOT_FOUND, "not found\n");
+}
+
+/* ---- password checks, off the serving threads ----
+ * A bcrypt takes tens of milliseconds. Run on a serving thread, it holds up every other
+ * connection of that thread (16 clients sending wrong passwords slowed a valid scrape 8
+ * times). So a request whose password is not remembered (webconfig.h) is suspended and
+ * queued; one checker thread runs the bcrypts in turn and resumes each request with its
+ * result. A scraper whose password passed once never waits behind them. */
+
+/* Suspend c and queue its check: false (c not suspended) when the queue is full or the server
+ * is stopping. Under the lock, so that once stop is set nothing more is suspended. */
+static bool check_enqueue(struct swl_http *h, struct check *k)
+{
+	struct checker *q = &h->checks;
+	pthread_mutex_lock(&q->lock);
+	bool ok = q->running && !q->stop && q->queued < SWL_HTTP_CHECKS_QUEUED;
+	if (ok) {
+		h->lib->MHD_suspend_connection(k->c);
+		if (q->tail)
+			q->tail->next = k;
+		else
+			q->head = k;
+		q->tail = k;
+		q->queued++;
+		pthread_cond_signal(&q->cv);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+static void *checker_main(void *arg)
+{
+	struct swl_http *h = arg;
+	struct checker *q = &h->checks;
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		while (!q->head && !q->stop)
+			pthread_cond_wait(&q->cv, &q->lock);
+		struct check *k = q->head;
+		if (!k)
+			break; /* stopping, and every suspended request resumed */
+		q->head = k->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->queued--;
+		bool stopping = q->stop;
+		pthread_mutex_unlock(&q->lock);
+		if (stopping) /* libmicrohttpd cannot stop with a request suspended: answer them all */
+			k->state = CHECK_DROPPED;
+		else
+			k->state = swl_webconfig_check_basic_auth(h->web, k->user, k->password) ? CHECK_PASSED
+												  : CHECK_FAILED;
+		swl_webconfig_release_credentials(h->web, k->user, k->password);
+		k->user = k->password = NULL;
+		h->lib->MHD_resume_connection(k->c); /* k belongs to the request again: not touched after */
+		pthread_mutex_lock(&q->lock);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+static void checker_stop(struct swl_http *h)
+{
+	struct checker *q = &h->checks;
+	if (!q->running)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->stop = true;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->thread, NULL);
+}
+
+/* *req_cls of a request whose head was seen and that waits for its end (a struct check once
+ * its password is being checked). */
+static char head_seen;
+
+/* Content-Length above 0 or Transfer-Encoding: the request has a body. */
+static bool has_body(const struct swl_weblib *lib, struct MHD_Connection *c)
+{
+	const char *len = header(lib, c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return header(lib, c, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (len && len[strspn(len, "0")]);
+}
+
+static enum MHD_Result queue_busy(const struct swl_weblib *lib, struct MHD_Connection *c, const char *body)
+{
+	struct MHD_Response *r = lib->MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	lib->MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	lib->MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	enum MHD_Result ret = lib->MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+	lib->MHD_destroy_response(r);
+	return ret;
+}
+
+/* 0 when the request may be served, else the status to refuse it with; SWL_WEBCONFIG_CHECK_PASSWORD
+ * when its password check was queued (the request is suspended until it is done), 503 when
+ * that could not be. */
+static unsigned authorize(struct swl_http *h, struct MHD_Connection *c, bool healthz, void **req_cls)
+{
+	const struct swl_weblib *lib = h->lib;
+	if (*req_cls != &head_seen) { /* back from the checker */
+		const struct check *k = *req_cls;
+		return k->state == CHECK_PASSED ? 0 : k->state == CHECK_FAILED ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_SERVICE_UNAVAILABLE;
+	}
+	if (!h->web)
+		return 0;
+	if (healthz) { /* open to probes without a password, not to clients the TLS policy refuses */
+		const union MHD_ConnectionInfo *ci = lib->MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		return swl_webconfig_client_cert_ok(h->web, ci ? ci->tls_session : NULL) ? 0 : MHD_HTTP_FORBIDDEN;
+	}
+	char *user, *password;
+	unsigned r = swl_webconfig_authorize_start(h->web, c, &user, &password);
+	if (r != SWL_WEBCONFIG_CHECK_PASSWORD)
+		return r;
+	struct check *k = swl_xcalloc(1, sizeof(*k));
+	*k = (struct check){ .c = c, .user = user, .password = password, .state = CHECK_QUEUED };
+	if (check_enqueue(h, k)) {
+		*req_cls = k;
+		return SWL_WEBCONFIG_CHECK_PASSWORD;
+	}
+	swl_webconfig_release_credentials(h->web, user, password);
+	free(k);
+	return MHD_HTTP_SERVICE_UNAVAILABLE;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			      const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
-	(void)version;
 	(void)upload_data;
-	(void)upload_data_size;
-	(void)req_cls;
 	struct swl_http *h = cls;
 	const struct swl_weblib *lib = h->lib;
-	/* Answered on the first call, with the headers: a request body is never read (libmicrohttpd
-	 * closes the connection after the answer instead). */
-	bool healthz = strcmp(url, "/healthz") == 0;
-	if (h->web) {
-		unsigned deny;
-		if (healthz) { /* open to probes without a password, not to clients the TLS policy refuses */
-			const union MHD_ConnectionInfo *ci =
-				lib->MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-			deny = swl_webconfig_client_cert_ok(h->web, ci ? ci->tls_session : NULL) ? 0 : MHD_HTTP_FORBIDDEN;
-		} else {
-			deny = swl_webconfig_authorize(h->web, c);
+	if (!*req_cls) { /* the request head is complete */
+		/* from here on the idle timeout bounds a client that stops reading the answer */
+		lib->MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, h->timeout_s);
+		/* RFC 9112 3.2 (libmicrohttpd checks it only in a strict mode that also refuses
+		 * spaces in the request target without an answer) */
+		if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !header(lib, c, MHD_HTTP_HEADER_HOST))
+			return queue_text(lib, c, MHD_HTTP_BAD_REQUEST, "bad request: HTTP/1.1 needs a Host header\n");
+		/* A body is never read: refused at once (by what it asks for, or 413), and
+		 * libmicrohttpd closes the connection rather than read it. */
+		if (has_body(lib, c)) {
+			enum route r = route(h, url, method);
+			if (r >= ROUTE_NO_LIFECYCLE)
+				return answer(h, c, r);
+			return queue_text(lib, c, MHD_HTTP_CONTENT_TOO_LARGE, "request bodies are not accepted\n");
 		}
-		if (deny == MHD_HTTP_UNAUTHORIZED)
-			return queue_text(lib, c, deny, "unauthorized\n");
-		if (deny)
-			return queue_text(lib, c, deny, "forbidden\n");
+		/* Answered with the next call, once the request is complete: an answer queued now
+		 * would close the connection, and scrapers keep theirs alive. */
+		*req_cls = &head_seen;
+		return MHD_YES;
 	}
-	if (strcmp(url, "/-/reload") == 0) {
-		if (!h->lifecycle)
-			return queue_text(lib, c, MHD_HTTP_NOT_FOUND, "not found (--web.enable-lifecycle is off)\n");
-		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0 && strcmp(method, MHD_HTTP_METHOD_PUT) != 0)
-			return queue_static(lib, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
-					    "text/plain; charset=utf-8", "POST, PUT");
-		return queue_reload(h, c);
+	if (*upload_data_size) { /* not announced in the head: dropped */
+		*upload_data_size = 0;
+		return MHD_YES;
 	}
-	if (!is_get(method))
-		return queue_text(lib, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
-	/* HEAD: libmicrohttpd sends the headers of the GET response without its body */
-	if (strcmp(url, "/metrics") == 0)
-		return queue_metrics(h, c);
-	if (healthz)
-		return queue_text(lib, c, MHD_HTTP_OK, "ok\n");
-	if (strcmp(url, "/") == 0)
-		return queue_static(lib, c, MHD_HTTP_OK, landing, "text/html; charset=utf-8", NULL);
-	return queue_text(lib, c, MHD_HTTP_NOT_FOUND, "not found\n");
+	enum route r = route(h, url, method);
+	unsigned deny = authorize(h, c, r == ROUTE_HEALTHZ, req_cls);
+	if (deny == SWL_WEBCONFIG_CHECK_PASSWORD)
+		return MHD_YES; /* suspended: called again with the result */
+	if (deny == MHD_HTTP_UNAUTHORIZED)
+		return queue_text(lib, c, deny, "unauthorized\n");
+	if (deny == MHD_HTTP_SERVICE_UNAVAILABLE)
+		return queue_busy(lib, c, "too many password checks waiting\n");
+	if (deny)
+		return queue_text(lib, c, deny, "forbidden\n");
+	return answer(h, c, r);
+}
+
+/* The end of a request (answered, or its connection gone). */
+static void request_done(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct swl_http *h = cls;
+	if (*req_cls != &head_seen)
+		free(*req_cls); /* a struct check, resumed: the checker is done with it */
+	*req_cls = NULL;
+	/* Kept alive, the connection may wait this long for its next request. */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		h->lib->MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)SWL_HTTP_KEEPALIVE_S);
 }
 
 /* libmicrohttpd's own messages (failed TLS handshakes from scanners, plain HTTP on the TLS
@@ -520,18 +718,19 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 }
 
 /* Every daemon option in one place, TLS included (webconfig.c knows which). */
-static size_t daemon_options(const struct swl_http_config *cfg, struct sockaddr_storage *ss,
+static size_t daemon_options(struct swl_http *h, const struct swl_http_config *cfg, struct sockaddr_storage *ss,
 			     struct MHD_OptionItem *opts, size_t cap, unsigned *flags)
 {
 	size_t n = 0;
 #define OPT(o, v, p) do { if (n < cap - 1) opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) }; } while (0)
 	OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections ? cfg->max_connections : SWL_HTTP_MAX_CONNECTIONS, NULL);
-	OPT(MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s ? cfg->timeout_s : SWL_HTTP_TIMEOUT_S, NULL);
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, h->timeout_s, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SWL_HTTP_CONNECTION_MEMORY, NULL);
 	OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, SWL_HTTP_THREADS, NULL);
 	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL); /* the function in value, its cls in ptr_value */
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, request_done, h);
 #undef OPT
 	if (cfg->web && n + SWL_WEBCONFIG_MHD_OPTIONS < cap)
 		n += swl_webconfig_mhd_options(cfg->web, opts + n, cap - 1 - n, flags);
@@ -541,6 +740,8 @@ static size_t daemon_options(const struct swl_http_config *cfg, struct sockaddr_
 
 static void http_free(struct swl_http *h)
 {
+	pthread_mutex_destroy(&h->checks.lock);
+	pthread_cond_destroy(&h->checks.cv);
 	snapshot_unref(h->cur);
 	pthread_mutex_destroy(&h->lock);
 	pthread_mutex_destroy(&h->reload_lock);
@@ -566,6 +767,9 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	h->cur = snapshot_new(swl_xstrdup(""), 0, swl_xstrdup("# EOF\n"), 6);
 	h->web = cfg->web;
 	h->lifecycle = cfg->lifecycle;
+	h->timeout_s = cfg->timeout_s ? cfg->timeout_s : SWL_HTTP_TIMEOUT_S;
+	pthread_mutex_init(&h->checks.lock, NULL);
+	pthread_cond_init(&h->checks.cv, NULL);
 	pthread_mutex_init(&h->reload_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -579,17 +783,26 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 		http_free(h);
 		return r;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem opts[16];
-	daemon_options(cfg, &ss, opts, sizeof(opts) / sizeof(opts[0]), &flags);
+	daemon_options(h, cfg, &ss, opts, sizeof(opts) / sizeof(opts[0]), &flags);
 	if (ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
 		flags |= IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	}
+	if (swl_webconfig_wants_auth(h->web)) {
+		if ((r = pthread_create(&h->checks.thread, NULL, checker_main, h)) != 0) {
+			swl_errf(err, "cannot start the password checker: %s", strerror(r));
+			http_free(h);
+			return -r;
+		}
+		h->checks.running = true;
 	}
 	h->daemon = lib->MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->daemon) {
 		r = errno ? -errno : -EADDRINUSE;
 		swl_errf(err, "--listen: " "cannot listen on %s: %s", cfg->listen, strerror(-r));
+		checker_stop(h);
 		http_free(h);
 		return r;
 	}
@@ -601,6 +814,7 @@ void swl_http_stop(struct swl_http *h)
 {
 	if (!h)
 		return;
+	checker_stop(h); /* resumes every suspended request first: libmicrohttpd requires it */
 	h->lib->MHD_stop_daemon(h->daemon);
 	http_free(h);
 }

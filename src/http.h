@@ -27,7 +27,9 @@ struct swl_webconfig;
 #define SWL_HTTP_MAX_CONNECTIONS 512
 #define SWL_HTTP_THREADS 4          /* a bcrypt (tens of ms) or a reload in one leaves three */
 #define SWL_HTTP_RELOAD_WAIT_S 10   /* POST /-/reload waits this long for the result, then 503 */
-#define SWL_HTTP_TIMEOUT_S 10
+#define SWL_HTTP_TIMEOUT_S 10         /* idle while a request is answered */
+#define SWL_HTTP_KEEPALIVE_S 75       /* idle between requests on a kept-alive connection */
+#define SWL_HTTP_CHECKS_QUEUED 64     /* password checks waiting for a bcrypt; then 503 */
 #define SWL_HTTP_CONNECTION_MEMORY (32u * 1024u)
 
 struct swl_http_config {

@@ -650,8 +650,10 @@ size_t swl_webconfig_mhd_options(const struct swl_webconfig *wc, struct MHD_Opti
 	return n;
 }
 
-unsigned swl_webconfig_authorize(const struct swl_webconfig *wc, struct MHD_Connection *c)
+unsigned swl_webconfig_authorize_start(const struct swl_webconfig *wc, struct MHD_Connection *c, char **user,
+				       char **password)
 {
+	*user = *password = NULL;
 	if (!wc)
 		return 0;
 	if (wc->tls) {
@@ -662,11 +664,32 @@ unsigned swl_webconfig_authorize(const struct swl_webconfig *wc, struct MHD_Conn
 	if (!swl_webconfig_wants_auth(wc))
 		return 0;
 	char *pass = NULL;
-	char *user = wc->lib->MHD_basic_auth_get_username_password(c, &pass);
-	bool ok = swl_webconfig_check_basic_auth(wc, user, pass);
-	if (pass)
-		explicit_bzero(pass, strlen(pass));
+	char *name = wc->lib->MHD_basic_auth_get_username_password(c, &pass);
+	if (name && pass && !swl_webconfig_check_remembered(wc, name, pass)) {
+		*user = name;
+		*password = pass;
+		return SWL_WEBCONFIG_CHECK_PASSWORD;
+	}
+	bool ok = name && pass; /* and remembered */
+	swl_webconfig_release_credentials(wc, name, pass);
+	return ok ? 0 : MHD_HTTP_UNAUTHORIZED;
+}
+
+void swl_webconfig_release_credentials(const struct swl_webconfig *wc, char *user, char *password)
+{
+	if (password)
+		explicit_bzero(password, strlen(password));
 	wc->lib->MHD_free(user);
-	wc->lib->MHD_free(pass);
+	wc->lib->MHD_free(password);
+}
+
+unsigned swl_webconfig_authorize(const struct swl_webconfig *wc, struct MHD_Connection *c)
+{
+	char *user, *pass;
+	unsigned r = swl_webconfig_authorize_start(wc, c, &user, &pass);
+	if (r != SWL_WEBCONFIG_CHECK_PASSWORD)
+		return r;
+	bool ok = swl_webconfig_check_basic_auth(wc, user, pass);
+	swl_webconfig_release_credentials(wc, user, pass);
 	return ok ? 0 : MHD_HTTP_UNAUTHORIZED;
 }

@@ -136,4 +136,14 @@ size_t swl_webconfig_mhd_options(const struct swl_webconfig *wc, struct MHD_Opti
  * 10) on the calling thread. wc NULL: everything is allowed. */
 unsigned swl_webconfig_authorize(const struct swl_webconfig *wc, struct MHD_Connection *c);
 
+/* The part of swl_webconfig_authorize() that costs no bcrypt, for callers that run the bcrypt
+ * on a thread of their own: returns what swl_webconfig_authorize() would, or
+ * SWL_WEBCONFIG_CHECK_PASSWORD (not an HTTP status) when only a bcrypt can decide: then *user
+ * and *password are set for swl_webconfig_check_basic_auth(), and the caller releases them
+ * with swl_webconfig_release_credentials() (from any thread). */
+#define SWL_WEBCONFIG_CHECK_PASSWORD 1u
+unsigned swl_webconfig_authorize_start(const struct swl_webconfig *wc, struct MHD_Connection *c, char **user,
+				       char **password);
+void swl_webconfig_release_credentials(const struct swl_webconfig *wc, char *user, char *password);
+
 #endif

@@ -2,7 +2,8 @@
 # Serving and operating follow mode, with curl and openssl against the real binary:
 # --web-config (HTTPS with a certificate made here, bcrypt basic auth: right password 200,
 # wrong or none 401 with WWW-Authenticate, plain HTTP to the TLS port gets no metrics, /healthz
-# open), gzip with Vary, 300 idle connections do not keep a scrape out, --textfile, and
+# open), gzip with Vary, 300 idle connections do not keep a scrape out, keep-alive over TLS,
+# 16 clients sending wrong passwords do not slow a scrape whose password passed, --textfile, and
 # reloading good and broken rules by SIGHUP and by POST /-/reload (--web.enable-lifecycle):
 # the old rules keep counting after a broken reload, counters keep their values.
 # usage: serve_web.sh SWANLOG_BINARY SOURCE_DIR
@@ -10,8 +11,9 @@ set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
 . "$SRC/tests/lib/follow.sh"
 command -v openssl >/dev/null || { echo "skip: openssl is not installed"; exit 77; }
-HASH=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("s3cret", "$2b$05$" + "abcdefghijklmnopqrstuv"))' 2>/dev/null)
-[[ "$HASH" == '$2b$05$'* ]] || { echo "skip: python3's crypt module cannot make bcrypt hashes"; exit 77; }
+# cost 10, as htpasswd -nBC 10 makes: a check takes tens of milliseconds
+HASH=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("s3cret", "$2b$10$" + "abcdefghijklmnopqrstuv"))' 2>/dev/null)
+[[ "$HASH" == '$2b$10$'* ]] || { echo "skip: python3's crypt module cannot make bcrypt hashes"; exit 77; }
 
 mkdir -p "$T/log" "$T/state" "$T/tf"
 L="$T/log/charon.log"
@@ -114,6 +116,69 @@ for s in held: s.close()
 if r.returncode != 0 or "test_ike_established_total" not in r.stdout:
     sys.exit("scrape with 300 idle connections open failed (%.1f s): %s" % (took, r.stderr))
 print("scrape with 300 idle connections: %.3f s" % took)
+PY
+
+# --- keep-alive over TLS: two scrapes, one connection and one handshake ---
+conns=$("${C[@]}" "${A[@]}" -o /dev/null -o /dev/null -w '%{num_connects} ' "$URL/metrics" "$URL/metrics")
+[ "$conns" = "1 0 " ] || fail "two HTTPS scrapes took $conns new connections, want 1 0 (keep-alive)"
+
+# --- 16 clients sending wrong passwords do not slow a scrape whose password passed before ---
+# Each wrong password costs a bcrypt, run on a thread of its own; a password that passed is
+# remembered. Times are curl's, each on a new connection (a TLS handshake included).
+python3 - "$PORT" "$T" <<'PY' || fail "password flood"
+import base64, http.client, ssl, statistics, subprocess, sys, threading, time
+port, t = int(sys.argv[1]), sys.argv[2]
+
+def scrape(user):
+    r = subprocess.run(["curl", "-sS", "--max-time", "20", "--cacert", t + "/srv.crt", "-u", user, "-o", "/dev/null",
+                        "-w", "%{http_code} %{time_total}", "https://127.0.0.1:%d/metrics" % port],
+                       capture_output=True, text=True)
+    code, took = r.stdout.split()
+    return code, float(took)
+
+def median_time(user, n, want):
+    got = [scrape(user) for _ in range(n)]
+    if any(code != want for code, _ in got):
+        sys.exit("%s: %s, want %s" % (user, [code for code, _ in got], want))
+    return statistics.median(took for _, took in got)
+
+scrape("prometheus:s3cret")
+valid = median_time("prometheus:s3cret", 5, "200")
+wrong = median_time("prometheus:wrong", 3, "401")
+
+stop = threading.Event()
+answers = {}
+def flood():
+    ctx = ssl.create_default_context(cafile=t + "/srv.crt")
+    auth = {"Authorization": "Basic " + base64.b64encode(b"prometheus:wrong").decode()}
+    c = None
+    while not stop.is_set():
+        try:
+            c = c or http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=20)
+            c.request("GET", "/metrics", headers=auth)
+            r = c.getresponse()
+            r.read()
+            answers[r.status] = answers.get(r.status, 0) + 1
+        except (OSError, http.client.HTTPException):
+            c = None
+clients = [threading.Thread(target=flood) for _ in range(16)]
+for c in clients:
+    c.start()
+deadline = time.monotonic() + 10
+while sum(answers.values()) < 16 and time.monotonic() < deadline:  # the flood is under way
+    time.sleep(0.05)
+flooded = median_time("prometheus:s3cret", 10, "200")
+stop.set()
+for c in clients:
+    c.join()
+print("scrape: %.3f s at rest, %.3f s under 16 clients sending wrong passwords (answers %s); "
+      "a wrong password: %.3f s" % (valid, flooded, answers, wrong))
+if answers.get(401, 0) < 16:
+    sys.exit("the flood got too few 401s: %s" % answers)
+# a remembered password costs no bcrypt: less than a wrong one, flood or not
+if valid >= wrong or flooded >= wrong:
+    sys.exit("a valid scrape took %.3f s at rest and %.3f s under the flood, a wrong password %.3f s"
+             % (valid, flooded, wrong))
 PY
 
 # --- textfile: written, atomically replaced when values change ---

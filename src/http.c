@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "expo.h"
+#include "http_gate.h"
 #include "webconfig.h"
 #include "weblib.h"
 
@@ -56,6 +57,7 @@ struct checker {
 struct swl_http {
 	const struct swl_weblib *lib;
 	struct MHD_Daemon *daemon;
+	struct swl_gate *gate; /* accepts the connections, keeps their bounds and deadlines */
 	const struct swl_webconfig *web;
 	bool lifecycle;
 	unsigned timeout_s;    /* idle timeout while a request is answered */
@@ -602,6 +604,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct swl_http *h = cls;
 	const struct swl_weblib *lib = h->lib;
 	if (!*req_cls) { /* the request head is complete */
+		const union MHD_ConnectionInfo *ci = lib->MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		swl_gate_busy(h->gate, ci ? ci->socket_context : NULL);
 		/* from here on the idle timeout bounds a client that stops reading the answer */
 		lib->MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, h->timeout_s);
 		/* RFC 9112 3.2 (libmicrohttpd checks it only in a strict mode that also refuses
@@ -645,9 +649,33 @@ static void request_done(void *cls, struct MHD_Connection *c, void **req_cls, en
 	if (*req_cls != &head_seen)
 		free(*req_cls); /* a struct check, resumed: the checker is done with it */
 	*req_cls = NULL;
-	/* Kept alive, the connection may wait this long for its next request. */
-	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		h->lib->MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)SWL_HTTP_KEEPALIVE_S);
+	/* Kept alive, the connection may wait for its next request: the gate bounds that wait, the
+	 * idle timeout must not come first. */
+	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		const union MHD_ConnectionInfo *ci = h->lib->MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		swl_gate_idle(h->gate, ci ? ci->socket_context : NULL);
+		h->lib->MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)SWL_HTTP_KEEPALIVE_S + 1);
+	}
+}
+
+/* A connection handed over by the gate starts or ends: the gate follows it. */
+static void connection_event(void *cls, struct MHD_Connection *c, void **socket_context,
+			     enum MHD_ConnectionNotificationCode what)
+{
+	struct swl_http *h = cls;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = h->lib->MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? swl_gate_started(h->gate, ci->connect_fd) : NULL;
+	} else {
+		swl_gate_closed(h->gate, *socket_context); /* before libmicrohttpd closes the descriptor */
+	}
+}
+
+/* The gate hands an accepted connection over. */
+static bool admit(void *cls, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct swl_http *h = cls;
+	return h->lib->MHD_add_connection(h->daemon, fd, addr, addrlen) == MHD_YES;
 }
 
 /* libmicrohttpd's own messages (failed TLS handshakes from scanners, plain HTTP on the TLS
@@ -717,20 +745,46 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 	return 0;
 }
 
-/* Every daemon option in one place, TLS included (webconfig.c knows which). */
-static size_t daemon_options(struct swl_http *h, const struct swl_http_config *cfg, struct sockaddr_storage *ss,
-			     struct MHD_OptionItem *opts, size_t cap, unsigned *flags)
+/* The listening socket, for the gate: non-blocking, SO_REUSEADDR (a restart need not wait for
+ * the old connections' TIME_WAIT), both IPv4 and IPv6 on [::]. */
+static int listen_on(const char *where, const struct sockaddr_storage *ss, struct swl_err *err)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	int r = fd < 0 ? -errno : 0;
+	if (!r && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+		r = -errno;
+	if (!r && ss->ss_family == AF_INET6) {
+		int v6only = !IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0)
+			r = -errno;
+	}
+	if (!r && (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, SOMAXCONN) < 0))
+		r = -errno;
+	if (r < 0) {
+		swl_errf(err, "--listen: " "cannot listen on %s: %s", where, strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Every daemon option in one place, TLS included (webconfig.c knows which). libmicrohttpd
+ * has no listening socket: the gate accepts and hands connections over. */
+static size_t daemon_options(struct swl_http *h, const struct swl_http_config *cfg, struct MHD_OptionItem *opts,
+			     size_t cap, unsigned *flags)
 {
 	size_t n = 0;
 #define OPT(o, v, p) do { if (n < cap - 1) opts[n++] = (struct MHD_OptionItem){ (o), (intptr_t)(v), (p) }; } while (0)
-	OPT(MHD_OPTION_SOCK_ADDR, 0, ss);
-	OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections ? cfg->max_connections : SWL_HTTP_MAX_CONNECTIONS, NULL);
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL); /* the function in value, its cls in ptr_value */
+	/* the gate keeps the bounds; libmicrohttpd counts a closed connection a little longer */
+	OPT(MHD_OPTION_CONNECTION_LIMIT, 2 * SWL_HTTP_MAX_CONNECTIONS, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, h->timeout_s, NULL);
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SWL_HTTP_CONNECTION_MEMORY, NULL);
-	OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
 	OPT(MHD_OPTION_THREAD_POOL_SIZE, SWL_HTTP_THREADS, NULL);
-	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL); /* the function in value, its cls in ptr_value */
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, request_done, h);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, connection_event, h);
 #undef OPT
 	if (cfg->web && n + SWL_WEBCONFIG_MHD_OPTIONS < cap)
 		n += swl_webconfig_mhd_options(cfg->web, opts + n, cap - 1 - n, flags);
@@ -783,16 +837,19 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 		http_free(h);
 		return r;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
 	struct MHD_OptionItem opts[16];
-	daemon_options(h, cfg, &ss, opts, sizeof(opts) / sizeof(opts[0]), &flags);
-	if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)&ss;
-		flags |= IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+	daemon_options(h, cfg, opts, sizeof(opts) / sizeof(opts[0]), &flags);
+	int fd = listen_on(cfg->listen, &ss, err);
+	if (fd < 0) {
+		http_free(h);
+		return fd;
 	}
 	if (swl_webconfig_wants_auth(h->web)) {
 		if ((r = pthread_create(&h->checks.thread, NULL, checker_main, h)) != 0) {
 			swl_errf(err, "cannot start the password checker: %s", strerror(r));
+			close(fd);
 			http_free(h);
 			return -r;
 		}
@@ -800,9 +857,17 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	}
 	h->daemon = lib->MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->daemon) {
-		r = errno ? -errno : -EADDRINUSE;
-		swl_errf(err, "--listen: " "cannot listen on %s: %s", cfg->listen, strerror(-r));
+		r = errno ? -errno : -EINVAL;
+		swl_errf(err, "--listen: " "cannot serve on %s: %s", cfg->listen, strerror(-r));
+		close(fd);
 		checker_stop(h);
+		http_free(h);
+		return r;
+	}
+	struct swl_gate_config gc = { .listen_fd = fd, .tls = cfg->web && cfg->web->tls, .admit = admit, .cls = h };
+	if ((r = swl_gate_start(&gc, &h->gate, err)) < 0) { /* it closed fd */
+		checker_stop(h);
+		lib->MHD_stop_daemon(h->daemon);
 		http_free(h);
 		return r;
 	}
@@ -815,6 +880,8 @@ void swl_http_stop(struct swl_http *h)
 	if (!h)
 		return;
 	checker_stop(h); /* resumes every suspended request first: libmicrohttpd requires it */
+	swl_gate_stop(h->gate);
 	h->lib->MHD_stop_daemon(h->daemon);
+	swl_gate_free(h->gate); /* after: libmicrohttpd tells it of each connection it closes */
 	http_free(h);
 }

@@ -1,4 +1,5 @@
-/* http.h - the /metrics endpoint: libmicrohttpd on a small pool of polling threads.
+/* http.h - the /metrics endpoint: libmicrohttpd on a small pool of polling threads, behind a
+ * gate (http_gate.h) that accepts the connections and keeps their bounds and deadlines.
  *
  * The HTTP threads never touch the registry. The pipeline thread renders the exposition and
  * publishes it as an immutable, reference-counted snapshot; a request takes a reference under
@@ -6,13 +7,17 @@
  * A gzip copy of each format is made once per snapshot, by the first request that accepts
  * gzip, under that snapshot's own lock (never the publishing lock).
  * Paths: /metrics (GET, HEAD; Prometheus text 0.0.4, or OpenMetrics when the Accept header
- * asks for application/openmetrics-text; gzip when Accept-Encoding allows it; always
- * "Vary: Accept-Encoding"), /healthz ("ok"; never asks for basic auth, so probes need no
- * password; client certificates are still checked), / (a small HTML page), and with
- * lifecycle on, POST or PUT /-/reload (404 without it). Other paths are 404, other methods 405.
+ * prefers application/openmetrics-text, see swl_http_wants_openmetrics; gzip when
+ * Accept-Encoding allows it; always "Vary: Accept-Encoding"), /healthz ("ok"; never asks for
+ * basic auth, so probes need no password; client certificates are still checked), / (a small
+ * HTML page), and with lifecycle on, POST or PUT /-/reload (404 without it). Other paths are
+ * 404, other methods 405, a request with a body 413 (bodies are never read), HTTP/1.1
+ * without Host 400. Connections are kept alive between requests (a scraper saves a TCP and
+ * TLS handshake per scrape); an answer is queued once its request is complete.
  * With a web config: HTTPS and client certificates (webconfig.h), and basic auth: a missing
- * or wrong password is 401 with WWW-Authenticate: Basic realm="swanlog".
- * Connections, their memory (request headers) and their idle time are bounded.
+ * or wrong password is 401 with WWW-Authenticate: Basic realm="swanlog". A password not
+ * remembered from a previous success is checked (a bcrypt) by one checker thread while its
+ * request is suspended, so the serving threads never wait for a bcrypt.
  */
 #ifndef SWL_HTTP_H
 #define SWL_HTTP_H
@@ -22,21 +27,23 @@
 struct swl_webconfig;
 
 #define SWL_HTTP_DEFAULT_LISTEN "127.0.0.1:9814"
-/* Enough that a few hundred idle connections (a slow or hostile client) leave room for a
- * scrape; each costs a file descriptor and, once it sends something, up to the memory below. */
+/* The bounds the gate keeps (http_gate.h). Each connection costs a file descriptor and, once
+ * it sends something, up to SWL_HTTP_CONNECTION_MEMORY. */
 #define SWL_HTTP_MAX_CONNECTIONS 512
-#define SWL_HTTP_THREADS 4          /* a bcrypt (tens of ms) or a reload in one leaves three */
-#define SWL_HTTP_RELOAD_WAIT_S 10   /* POST /-/reload waits this long for the result, then 503 */
-#define SWL_HTTP_TIMEOUT_S 10         /* idle while a request is answered */
-#define SWL_HTTP_KEEPALIVE_S 75       /* idle between requests on a kept-alive connection */
-#define SWL_HTTP_CHECKS_QUEUED 64     /* password checks waiting for a bcrypt; then 503 */
+#define SWL_HTTP_MAX_PER_CLIENT 32     /* from one IPv4 address or IPv6 /64 */
+#define SWL_HTTP_HEAD_TIMEOUT_S 5      /* from connecting to a complete first request head */
+#define SWL_HTTP_KEEPALIVE_S 75        /* from an answer to the next complete request head */
+#define SWL_HTTP_ANSWER_TIMEOUT_S 60   /* from a complete request head to its answer sent */
 #define SWL_HTTP_CONNECTION_MEMORY (32u * 1024u)
+#define SWL_HTTP_THREADS 4             /* a reload in one leaves three */
+#define SWL_HTTP_RELOAD_WAIT_S 10      /* POST /-/reload waits this long for the result, then 503 */
+#define SWL_HTTP_TIMEOUT_S 10          /* idle while a request is answered (a client not reading) */
+#define SWL_HTTP_CHECKS_QUEUED 64      /* password checks waiting for the checker; then 503 */
 
 struct swl_http_config {
 	const char *listen;            /* "ADDR:PORT", "[V6ADDR]:PORT", ":PORT" (every IPv4 address) or
 				        * "[::]:PORT" (every address) */
-	unsigned max_connections;      /* 0 = SWL_HTTP_MAX_CONNECTIONS */
-	unsigned timeout_s;            /* idle connection timeout; 0 = SWL_HTTP_TIMEOUT_S */
+	unsigned timeout_s;            /* idle timeout while answering; 0 = SWL_HTTP_TIMEOUT_S */
 	const struct swl_webconfig *web; /* TLS and basic auth, or NULL; borrowed: must outlive the server */
 	bool lifecycle;                /* serve POST /-/reload */
 };

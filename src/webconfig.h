@@ -67,8 +67,9 @@ struct swl_webconfig {
 };
 
 /* The highest bcrypt cost accepted: each check of a password not remembered costs a bcrypt
- * on the server, 2^cost rounds (cost 10: about 50 ms, 12: about 200 ms); a higher cost would
- * let a few clients sending wrong passwords keep it busy (cost 31 would take days). */
+ * on the server, 2^cost rounds (cost 10: about 0.1 s on a small machine, each step doubles
+ * it); a higher cost would let a few clients sending wrong passwords keep it busy (cost 31
+ * would take days). */
 #define SWL_WEBCONFIG_MAX_BCRYPT_COST 12
 /* How many successful checks (user and password) are remembered, least recently used first out. */
 #define SWL_WEBCONFIG_REMEMBERED 16

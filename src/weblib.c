@@ -26,6 +26,7 @@ static const struct sym mhd_syms[] = {
 	SYM(MHD_get_connection_info),
 	SYM(MHD_basic_auth_get_username_password),
 	SYM(MHD_free),
+	SYM(MHD_add_connection),
 	SYM(MHD_set_connection_option),
 	SYM(MHD_suspend_connection),
 	SYM(MHD_resume_connection),

@@ -41,6 +41,7 @@ struct swl_weblib {
 	__typeof__(MHD_get_connection_info) *MHD_get_connection_info;
 	__typeof__(MHD_basic_auth_get_username_password) *MHD_basic_auth_get_username_password;
 	__typeof__(MHD_free) *MHD_free;
+	__typeof__(MHD_add_connection) *MHD_add_connection;
 	__typeof__(MHD_set_connection_option) *MHD_set_connection_option;
 	__typeof__(MHD_suspend_connection) *MHD_suspend_connection;
 	__typeof__(MHD_resume_connection) *MHD_resume_connection;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The HTTP side of follow mode, with curl against the real binary: /metrics in both formats
-# (and promtool accepts it), HEAD, /healthz, the landing page, 404, 405, the connection limit;
+# (and promtool accepts it), HEAD, /healthz, the landing page, 404, 405, the connection bounds;
 # follow as the default command; usage errors; a busy port; SIGINT; --help lists every flag.
 # usage: follow_http.sh SWANLOG_BINARY SOURCE_DIR
 set -uo pipefail
@@ -41,25 +41,64 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/nope"); [ "$code" = 404 ] ||
 code=$(curl -s -o /dev/null -D "$T/h" -w '%{http_code}' -X POST -d x=1 "$URL/metrics"); [ "$code" = 405 ] || fail "POST: $code"
 grep -qi '^allow: GET, HEAD' "$T/h" || fail "405 without Allow"
 
-# the connection limit (512): with 512 idle connections open, one more is turned away,
-# and once they are gone /metrics answers again
-python3 - "$PORT" <<'PY' || fail "connection limit"
-import socket, sys, time
+# the connection bounds: 32 per client address, 512 in all; a connection waiting for its
+# request makes room for a new one, and one that sends nothing is closed after 5 s
+python3 - "$PORT" <<'PY' || fail "connection bounds"
+import select, socket, sys, time
 port = int(sys.argv[1])
-held = []
-for _ in range(512):
-    s = socket.create_connection(("127.0.0.1", port)); held.append(s)
-time.sleep(0.3)  # let the server accept them all
-extra = socket.create_connection(("127.0.0.1", port))
-extra.settimeout(2)
+
+def connect(src):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+def closed(socks, wait, all_=False):
+    """The sockets the server closed (EOF or reset) within wait seconds (or, with all_, until
+    every one is closed)."""
+    gone, deadline = set(), time.monotonic() + wait
+    while time.monotonic() < deadline and not (all_ and len(gone) == len(socks)):
+        r, _, _ = select.select([s for s in socks if s not in gone], [], [], 0.05)
+        for s in r:
+            try:
+                if s.recv(100) == b"":
+                    gone.add(s)
+            except ConnectionResetError:
+                gone.add(s)
+    return gone
+
+# one client, 40 connections: the 8 that waited longest made room for the last 8
+one = [connect("127.0.0.2") for _ in range(40)]
+gone = closed(one, 1)
+if gone != set(one[:8]):
+    sys.exit("one client with 40 connections: %d closed (%s), want the first 8"
+             % (len(gone), sorted(one.index(s) for s in gone)))
+for s in one:
+    s.close()
+time.sleep(0.3)  # the server sees them go
+
+# 512 connections from 16 addresses: the 513th, with a request, is served; the connection
+# that waited longest made room
+t0 = time.monotonic()
+held = [connect("127.0.0.%d" % (3 + i // 32)) for i in range(512)]
+extra = connect("127.0.0.1")
+extra.settimeout(3)
 extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-try:
-    data = extra.recv(100)
-except (ConnectionResetError, socket.timeout):
-    data = b""
-if data.startswith(b"HTTP/1.1 200"):
-    sys.exit("a 513th connection was served")
-for s in held: s.close()
+data = extra.recv(1000)
+if not data.startswith(b"HTTP/1.1 200"):
+    sys.exit("the 513th connection, with a request: %r" % data[:100])
+gone = closed(held, 0.5)
+if gone != {held[0]}:
+    sys.exit("%d connections made room for the 513th, want the first one: %s"
+             % (len(gone), sorted(held.index(s) for s in gone)[:10]))
+# the rest sent nothing: closed 5 s after they connected (the kept-alive extra stays)
+gone |= closed([s for s in held if s not in gone], 8, all_=True)
+took = time.monotonic() - t0
+if len(gone) != 512 or not 4.5 < took < 7.5:
+    sys.exit("%d of 512 silent connections closed after %.1f s, want all after 5 s" % (len(gone), took))
+if closed([extra], 0.1):
+    sys.exit("the kept-alive connection was closed with the silent ones")
+print("bounds: 8 of 40 from one client closed at once; the 513th served; 512 silent closed after %.1f s" % took)
 PY
 deadline=$((SECONDS + 10))
 until [ "$(curl -fs "$URL/healthz")" = ok ]; do

@@ -87,6 +87,9 @@ cases = {
     "absolute URI": b"GET http://evil.example/metrics HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
     "GET with a body": b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nabc",
     "HTTP/1.1 without Host": b"GET /healthz HTTP/1.1\r\n\r\n",
+    "binary, no line end": bytes(range(128, 200)),
+    "TLS to the HTTP port": bytes.fromhex("16030100a5010000a10303") + bytes(64),
+    "control bytes": b"\x01\x02\x03 /metrics HTTP/1.1\r\nHost: x\r\n\r\n",
     "HTTP/1.0 without Host": b"GET /healthz HTTP/1.0\r\n\r\n",
 }
 # bounded request memory: oversized requests are refused, never buffered
@@ -94,12 +97,20 @@ cases = {
 want = {"huge request line": b"HTTP/1.1 414", "10000 headers": b"HTTP/1.1 431", "garbage": b"HTTP/1.1 400",
         "traversal": b"HTTP/1.1 404", "HTTP/0.9": b"HTTP/1.1 400", "HTTP/1.1 without Host": b"HTTP/1.1 400",
         "HTTP/1.0 without Host": b"HTTP/1.1 200", "huge Content-Length": b"HTTP/1.1 405",
-        "bad chunk size": b"HTTP/1.1 405", "GET with a body": b"HTTP/1.1 413"}
+        "bad chunk size": b"HTTP/1.1 405", "GET with a body": b"HTTP/1.1 413",
+        "binary, no line end": b"HTTP/1.1 400", "TLS to the HTTP port": b"HTTP/1.1 400",
+        "control bytes": b"HTTP/1.1 400", "NUL and high bytes": b"HTTP/1.1 400"}
+# what is not HTTP from its first bytes is answered at once, not left to time out
+prompt = {"binary, no line end", "TLS to the HTTP port", "control bytes", "garbage"}
 for name, payload in cases.items():
+    t0 = time.monotonic()
     resp = exchange(payload)
-    print("%-22s %r" % (name, status(resp)))
+    took = time.monotonic() - t0
+    print("%-22s %r %.2f s" % (name, status(resp), took))
     if name in want and not resp.startswith(want[name]):
         sys.exit("%s: %r, want %r" % (name, status(resp), want[name]))
+    if name in prompt and took > 1:
+        sys.exit("%s: answered after %.2f s" % (name, took))
     if b"/etc/passwd" in payload and b"root:" in resp:
         sys.exit("traversal served a file")
     # a refusal is a 4xx (or 505 for the version); a 5xx would be the server failing
@@ -130,7 +141,8 @@ for path in (b"/healthz", b"/metrics", b"/healthz"):
 s.close()
 print("keep-alive: 3 requests on one connection")
 
-# 100 slow clients drip-feeding headers; a scrape in the middle still gets through
+# 100 slow clients drip-feeding headers from the scraper's own address (32 are held, the
+# others closed); a scrape in the middle still gets through, in place of one of them
 stop = threading.Event()
 def drip():
     try:

@@ -11,8 +11,7 @@ command -v openssl >/dev/null || { echo "skip: openssl is not installed"; exit 7
 . "$SRC/tests/lib/follow.sh"
 HASH=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("pr0m", "$2b$05$" + "0123456789abcdefghijkl"))' 2>/dev/null)
 [[ "$HASH" == '$2b$05$'* ]] || { echo "skip: python3's crypt module cannot make bcrypt hashes"; exit 77; }
-PROM_PID=
-trap '[ -n "$PROM_PID" ] && kill "$PROM_PID" 2>/dev/null && wait "$PROM_PID" 2>/dev/null; cleanup' EXIT
+. "$SRC/tests/lib/prometheus.sh"
 
 mkdir -p "$T/log" "$T/state"
 L="$T/log/charon.log"
@@ -35,7 +34,6 @@ until [ "$(curl -s --cacert "$T/srv.crt" "https://127.0.0.1:$PORT/healthz")" = o
 	sleep 0.05
 done
 
-PPORT=$(free_port)
 cat > "$T/prometheus.yml" <<YML
 global:
   scrape_interval: 1s
@@ -59,38 +57,16 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:$PORT"]
 YML
-promtool check config "$T/prometheus.yml" > "$T/pcheck" 2>&1 || fail "prometheus config: $(cat "$T/pcheck")"
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
-	--web.listen-address="127.0.0.1:$PPORT" > "$T/prometheus.log" 2>&1 &
-PROM_PID=$!
-API="http://127.0.0.1:$PPORT/api/v1"
-query() {
-	curl -fs --data-urlencode "query=$1" "$API/query" \
-		| python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'
-}
-targets() { curl -fs "$API/targets" > "$T/targets" 2>/dev/null; cat "$T/targets"; }
-wait_query() { # wait_query EXPR VALUE
-	local deadline=$((SECONDS + 30)) v
-	while :; do
-		v=$(query "$1" 2>/dev/null)
-		[ "$v" = "$2" ] && return 0
-		[ $SECONDS -lt $deadline ] || fail "Prometheus: $1 is '$v', expected $2; targets: $(targets)"
-		sleep 0.2
-	done
-}
+start_prometheus "$T/prometheus.yml"
 wait_query 'up{job="swanlog"}' 1
 wait_query 'test_ike_established_total{job="swanlog",conn="site-a",peer="198.51.100.7"}' 3
 gen 2
 wait_query 'test_ike_established_total{job="swanlog",conn="site-a",peer="198.51.100.7"}' 5
 wait_query 'sum(test_ike_up{job="swanlog"})' 5
-err=$(targets | python3 -c 'import json,sys
-for t in json.load(sys.stdin)["data"]["activeTargets"]:
-    if t["labels"]["job"] == "swanlog": print(t["lastError"])')
+err=$(target_error swanlog)
 [ -z "$err" ] || fail "scrape error: $err"
 wait_query 'up{job="wrongpass"}' 0
-err=$(targets | python3 -c 'import json,sys
-for t in json.load(sys.stdin)["data"]["activeTargets"]:
-    if t["labels"]["job"] == "wrongpass": print(t["lastError"])')
+err=$(target_error wrongpass)
 [[ "$err" == *401* ]] || fail "wrong password: scrape error is '$err', expected a 401"
 stop_swanlog TERM
 [ "$STOP_RC" = 0 ] || fail "SIGTERM: exit $STOP_RC"

@@ -633,8 +633,8 @@ static int parse_5424(const char *s, size_t n, size_t i, struct swl_event *ev)
 	return 0;
 }
 
-/* "<PRI>" with 1..3 digits and PRI <= 191; returns the index after '>' or 0. */
-static size_t skip_pri(const char *s, size_t n)
+/* "<PRI>" with 1..3 digits and PRI <= 191; returns the index after '>' (and *pri) or 0. */
+static size_t skip_pri(const char *s, size_t n, int *pri)
 {
 	if (n < 3 || s[0] != '<')
 		return 0;
@@ -644,8 +644,15 @@ static size_t skip_pri(const char *s, size_t n)
 		v = v * 10 + (s[j++] - '0');
 	if (j == 1 || j >= n || s[j] != '>' || v > 191)
 		return 0;
+	*pri = v;
 	return j + 1;
 }
+
+/* A <PRI>'s facility as the journal names it: charon's daemon and auth loggers write the
+ * same message under two facilities, which is how twins.c tells the copies apart. */
+static const char *const facility_names[24] = { "0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",
+						"8",  "9",  "10", "11", "12", "13", "14", "15",
+						"16", "17", "18", "19", "20", "21", "22", "23" };
 
 /* memcmp(a, b, len) == 0 for len >= 8 (a cached timestamp: 15 bytes and more), a word at a
  * time, the last word overlapping the one before: two compares for "Nov 29 17:51:52 ". */
@@ -659,9 +666,8 @@ static inline bool same_span(const char *a, const char *b, size_t len)
 	return true;
 }
 
-static int parse_header(struct swl_parser *ps, const char *s, size_t n, struct swl_event *ev)
+static int parse_after_pri(struct swl_parser *ps, const char *s, size_t n, size_t i, struct swl_event *ev)
 {
-	size_t i = skip_pri(s, n);
 	if (i && n - i >= 2 && s[i] == '1' && s[i + 1] == ' ')
 		return parse_5424(s, n, i + 2, ev);
 	int64_t t = 0;
@@ -705,6 +711,16 @@ static int parse_header(struct swl_parser *ps, const char *s, size_t n, struct s
 	}
 	ev->time_us = t;
 	return 0;
+}
+
+static int parse_header(struct swl_parser *ps, const char *s, size_t n, struct swl_event *ev)
+{
+	int pri = -1;
+	size_t i = skip_pri(s, n, &pri);
+	int r = parse_after_pri(ps, s, n, i, ev);
+	if (r == 0 && pri >= 0)
+		swl_event_add_field(ev, "SYSLOG_FACILITY", swl_str_c(facility_names[pri >> 3]));
+	return r;
 }
 
 int swl_parse_line(struct swl_parser *ps, const char *line, size_t len, struct swl_event *ev)

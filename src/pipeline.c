@@ -20,6 +20,12 @@ void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct 
 	f = swl_registry_family(reg, "swanlog_lines_oversized_total", SWL_COUNTER,
 				"Lines longer than the maximum line length, cut before matching.", NULL, 0, NULL, 0, 0);
 	p->lines_oversized = swl_family_series(f, NULL);
+	f = swl_registry_family(reg, "swanlog_lines_twin_total", SWL_COUNTER,
+				"Second copies of charon messages that two of its loggers wrote (syslog's daemon and "
+				"auth facilities, syslog and the journal), counted once.",
+				NULL, 0, NULL, 0, 0);
+	p->lines_twin = swl_family_series(f, NULL);
+	swl_twins_init(&p->twins);
 }
 
 void swl_pipeline_fini(struct swl_pipeline *p)
@@ -92,6 +98,10 @@ static void apply(struct swl_pipeline *p, struct swl_event *ev, const uint64_t *
 
 void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev)
 {
+	if (swl_twins_check(&p->twins, ev)) {
+		swl_pipeline_twin(p, ev->time_us);
+		return;
+	}
 	step(p, ev->time_us);
 	apply(p, ev, NULL);
 }
@@ -120,10 +130,21 @@ void swl_pipeline_unwanted(struct swl_pipeline *p, int64_t t_us, size_t n, bool 
 	count_read(p, &t_us, n);
 }
 
+void swl_pipeline_twin(struct swl_pipeline *p, int64_t t_us)
+{
+	step(p, t_us);
+	count_read(p, &t_us, 1);
+	swl_series_add(p->lines_twin, 1, t_us);
+}
+
 void swl_pipeline_line(struct swl_pipeline *p, const char *line, size_t len, bool oversized)
 {
 	struct swl_event ev;
 	bool parsed = swl_parse_line(&p->parser, line, len, &ev) == 0;
+	if (swl_twins_check(&p->twins, &ev)) {
+		swl_pipeline_twin(p, ev.time_us);
+		return;
+	}
 	step(p, ev.time_us);
 	count_odd(p, ev.time_us, parsed, oversized);
 	apply(p, &ev, NULL);

@@ -7,6 +7,7 @@
 #include "parse_syslog.h"
 #include "registry.h"
 #include "rules.h"
+#include "twins.h"
 
 struct swl_pipeline {
 	struct swl_registry *reg;    /* borrowed */
@@ -19,7 +20,8 @@ struct swl_pipeline {
 	int64_t step_us;             /* replay --step: before an entry, the registry records every
 				      * series at each multiple of step_us its log time passed (0: never) */
 	int64_t next_step_us;
-	struct swl_series *lines_read, *lines_unparsed, *lines_oversized;
+	struct swl_series *lines_read, *lines_unparsed, *lines_oversized, *lines_twin;
+	struct swl_twins twins;      /* the second copies of charon's messages (twins.h) */
 };
 
 /* reg, rules and ctx are borrowed and must outlive the pipeline. */
@@ -40,7 +42,12 @@ void swl_pipeline_parsed(struct swl_pipeline *p, struct swl_event *ev, bool pars
  * counted as read, as swl_pipeline_parsed would, without applying the rules. n > 1 only for
  * lines that parsed and were not cut. */
 void swl_pipeline_unwanted(struct swl_pipeline *p, int64_t t_us, size_t n, bool parsed, bool oversized);
+/* A line found elsewhere to be the second copy of a charon message (replay's reader thread
+ * keeps its own twins): counted as read and as a twin, no rule applied. */
+void swl_pipeline_twin(struct swl_pipeline *p, int64_t t_us);
 /* An entry a source already parsed (journal). The event may be completed (time). */
 void swl_pipeline_event(struct swl_pipeline *p, struct swl_event *ev);
+/* swl_pipeline_line, swl_pipeline_event: a second copy of a charon message (twins.h) counts
+ * as read and as a twin, and meets no rule. */
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "source.h"
+#include "twins.h"
 
 /* A line parsed into the fields an event needs. swl_parse_line adds at most the four
  * fields of charon's prefix (THREAD, GROUP, IKE_SA_NAME, IKE_SA_UNIQUE_ID). */
@@ -30,7 +31,8 @@ struct rec {
 };
 
 #define NO_WHOLE UINT16_MAX
-_Static_assert(SWL_AHEAD_WANTED < NO_WHOLE, "a whole's index must fit struct rec");
+#define TWIN (UINT16_MAX - 1) /* whole of a twin: counted, never applied */
+_Static_assert(SWL_AHEAD_WANTED < TWIN, "a whole's index must fit struct rec");
 
 /* A wanted line's event, less its time, and its tag. */
 struct whole {
@@ -69,6 +71,7 @@ struct swl_ahead {
 	bool done;                 /* caller: the last batch was read out */
 	int status;
 	struct swl_event ev;       /* caller: the current line, rebuilt from its rec */
+	struct swl_twins twins;    /* reader: the charon messages seen last */
 	struct batch batches[SWL_AHEAD_BATCHES];
 };
 
@@ -116,6 +119,11 @@ static void add_line(struct swl_ahead *a, struct batch *b, const char *line, siz
 {
 	struct swl_event ev;
 	bool parsed = swl_parse_line(a->parser, line, len, &ev) == 0;
+	if (swl_twins_check(&a->twins, &ev)) {
+		b->recs[b->nrecs++] = (struct rec){ .time_us = ev.time_us, .lines = 1, .whole = TWIN, .parsed = parsed,
+						    .oversized = oversized };
+		return;
+	}
 	uint64_t tag = a->filter ? a->filter(&ev, a->filter_arg) : 1;
 	if (!tag && parsed && !oversized && b->nrecs) {
 		struct rec *prev = &b->recs[b->nrecs - 1];
@@ -183,6 +191,7 @@ int swl_ahead_start(struct swl_lines *l, struct swl_parser *ps, swl_ahead_filter
 	a->parser = ps;
 	a->filter = filter;
 	a->filter_arg = filter_arg;
+	swl_twins_init(&a->twins);
 	for (size_t i = 0; i < SWL_AHEAD_BATCHES; i++) {
 		/* zeroed: PCRE2's JIT may read a few bytes past the end of a subject */
 		a->batches[i].text = swl_xcalloc(1, SWL_AHEAD_TEXT);
@@ -244,7 +253,8 @@ int swl_ahead_next(struct swl_ahead *a, struct swl_ahead_line *line)
 	struct swl_event *ev = &a->ev;
 	*line = (struct swl_ahead_line){ .ev = ev, .lines = r->lines, .parsed = r->parsed, .oversized = r->oversized };
 	ev->time_us = r->time_us;
-	if (r->whole == NO_WHOLE) {
+	line->twin = r->whole == TWIN;
+	if (r->whole == NO_WHOLE || r->whole == TWIN) {
 		ev->host = ev->program = ev->msg = SWL_STR_NULL;
 		ev->pid = -1;
 		ev->nfields = 0;
@@ -331,7 +341,9 @@ static int ahead_read(struct swl_source *s, size_t max, struct swl_source_read *
 	size_t n = 0;
 	int r = 1;
 	while (n < max && (r = swl_ahead_next(as->a, &al)) > 0) {
-		if (al.tag)
+		if (al.twin)
+			swl_pipeline_twin(p, al.ev->time_us);
+		else if (al.tag)
 			swl_pipeline_parsed(p, al.ev, al.parsed, al.oversized, al.tag);
 		else
 			swl_pipeline_unwanted(p, al.ev->time_us, al.lines, al.parsed, al.oversized);

@@ -4,7 +4,8 @@
  * cost on the lines they want; on two threads the two overlap. The reader thread owns the
  * swl_lines and the parser from swl_ahead_start to swl_ahead_stop; it parses each line where
  * it was read, copies the lines the filter wants (with their events) into a few fixed batches,
- * and the calling thread takes the events in order. The rules, the registry and the context
+ * and the calling thread takes the events in order. The second copies of charon's messages
+ * (twins.h) are told on the reader thread too, which sees every line. The rules, the registry and the context
  * stay on the calling thread: nothing else is shared.
  * Memory is bounded: SWL_AHEAD_BATCHES batches of SWL_AHEAD_LINES lines, of which at most
  * SWL_AHEAD_WANTED wanted ones with SWL_AHEAD_TEXT bytes of text (or one line of up to
@@ -32,6 +33,7 @@ struct swl_ahead_line {
 	bool parsed;          /* a header was recognised (swl_parse_line returned 0) */
 	bool oversized;       /* the line was cut at max_line */
 	uint64_t tag;         /* what the filter said: 0 = turned down (1 without a filter) */
+	bool twin;            /* the second copy of a charon message (twins.h): count it, apply nothing */
 };
 
 /* Which parsed lines the caller wants whole: 0 for none, else a tag handed back with the line

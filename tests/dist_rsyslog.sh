@@ -38,7 +38,7 @@ main_conf "$scratch/broken.conf" > "$scratch/broken-main.conf"
 rsyslogd -N1 -f "$scratch/broken-main.conf" > "$scratch/broken.out" 2>&1 \
 	&& bad "rsyslogd -N1 accepted a misspelt parameter; the validation proves nothing"
 
-want_template='string="%timereported:::date-rfc3339% %hostname% %programname%:%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\n")'
+want_template='string="<%PRI%>%timereported:::date-rfc3339% %hostname% %programname%:%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\n")'
 grep -qF -- "$want_template" "$snippet" || bad "the RFC 3339 template changed"
 grep -qF 'if ($programname == "charon" or $programname == "charon-systemd" or $programname == "kernel") then {' \
 	"$snippet" || bad "the charon/charon-systemd/kernel filter is gone"
@@ -72,25 +72,33 @@ if "$bin" omprog --help > /dev/null 2>&1 && command -v logger > /dev/null && com
 	logger --socket "$scratch/log.sock" -t charon "$msg"
 	logger --socket "$scratch/log.sock" -t sshd "Accepted publickey for root from 192.0.2.9 port 4711 ssh2"
 	logger --socket "$scratch/log.sock" -t charon "${msg/site-a\[1\]/site-a[2]}"
+	# Debian's default: charon's daemon and auth loggers write the same message (one event);
+	# two messages alike from the daemon logger are two events.
+	logger --socket "$scratch/log.sock" -t charon -p daemon.info "${msg/site-a\[1\]/site-a[3]}"
+	logger --socket "$scratch/log.sock" -t charon -p authpriv.info "${msg/site-a\[1\]/site-a[3]}"
+	logger --socket "$scratch/log.sock" -t charon -p daemon.info "${msg/site-a\[1\]/site-a[4]}"
+	logger --socket "$scratch/log.sock" -t charon -p daemon.info "${msg/site-a\[1\]/site-a[4]}"
 	got=
 	deadline=$((SECONDS + 15))
 	while [ $SECONDS -lt $deadline ]; do
 		got=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null \
 			| sed -n 's/^ipsec_ike_sa_established_total{conn="site-a",peer="198.51.100.7"} //p')
-		[ "$got" = 2 ] && break
+		lines=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" | sed -n 's/^swanlog_lines_read_total \([0-9]*\)$/\1/p')
+		[ "$lines" = 6 ] && break
 		sleep 0.1
 	done
-	[ "$got" = 2 ] || bad "swanlog omprog under rsyslogd counted '$got' site-a IKE_SAs, want 2"
-	# The filter: only the two charon lines reached swanlog, not the sshd one.
-	lines=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" | sed -n 's/^swanlog_lines_read_total \([0-9]*\)$/\1/p')
-	[ "$lines" = 2 ] || bad "swanlog read '$lines' lines, want 2 (the charon ones only)"
+	[ "$got" = 5 ] || bad "swanlog omprog under rsyslogd counted '$got' site-a IKE_SAs, want 5"
+	twins=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" | sed -n 's/^swanlog_lines_twin_total \([0-9]*\)$/\1/p')
+	[ "$twins" = 1 ] || bad "swanlog took '$twins' lines for the auth logger's copies, want 1"
+	# The filter: only the six charon lines reached swanlog, not the sshd one.
+	[ "$lines" = 6 ] || bad "swanlog read '$lines' lines, want 6 (the charon ones only)"
 	# rsyslog closes the program's stdin on shutdown (signalOnClose="off"): state saved.
 	kill "$rpid"
 	wait "$rpid"
 	[ -s "$scratch/omprog.state" ] || bad "no omprog state after rsyslogd stopped (stdin closed)"
 	grep -q 'sshd' "$scratch/other.log" 2>/dev/null || bad "other messages did not reach the other action"
 	grep -q 'charon' "$scratch/other.log" 2>/dev/null || bad "charon messages were stopped from reaching other actions"
-	[ $fail -eq 0 ] && echo "rsyslogd -> swanlog omprog: 2 of 2 IKE_SAs counted, sshd filtered out, state saved on close"
+	[ $fail -eq 0 ] && echo "rsyslogd -> swanlog omprog: 5 of 5 IKE_SAs counted (an auth-facility copy once), sshd filtered out, state saved on close"
 else
 	echo "note: no omprog in this binary (or no logger/curl): the snippet was only validated"
 fi

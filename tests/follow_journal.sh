@@ -2,7 +2,8 @@
 # follow --journal-file against real journal files written by systemd-journal-remote:
 # entries appended while swanlog follows, identifier + kernel matches, restarts after SIGTERM
 # and SIGKILL with entries written while down (exact counts), a saved cursor that is gone
-# (counted as a gap, reading goes on from the oldest entry), and --from tail.
+# (counted as a gap, reading goes on from the oldest entry), --from tail, and charon's daemon
+# and auth facilities' copies of one message counted once.
 # usage: follow_journal.sh SWANLOG_BINARY SOURCE_DIR
 set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
@@ -96,5 +97,24 @@ append fedcba9876543210fedcba9876543210 "$J" sshd:3 charon:1 kernel:1
 wait_metric "$READ" 3
 assert_metric "$EST" absent
 assert_metric "$KRN" absent
+stop_swanlog TERM
+
+# Debian's default charon logging, followed: the daemon and auth facilities' copies of one
+# message are one event. The corpus' moon logs as entries, appended while swanlog follows.
+TW="$T/j/twins.journal"
+cat "$SRC"/tests/corpus/logs/S0[0-3]*/moon.syslog.log > "$T/d1.log"
+cat "$SRC"/tests/corpus/logs/S0[0-3]*/moon.auth.log > "$T/a1.log"
+cat "$SRC"/tests/corpus/logs/S0[6-9]*/moon.syslog.log "$SRC"/tests/corpus/logs/S1*/moon.syslog.log > "$T/d2.log"
+cat "$SRC"/tests/corpus/logs/S0[6-9]*/moon.auth.log "$SRC"/tests/corpus/logs/S1*/moon.auth.log > "$T/a2.log"
+python3 "$SRC/tests/journal_export.py" syslog "$T/d1.log" "$T/a1.log" 2026 | "$JR" -o "$TW" - 2> "$T/jr.err" || fail "journal-remote: $(cat "$T/jr.err")"
+PORT=
+start_swanlog --journal-file "$TW" --rules "$SRC/rules" --state "$T/state/twins" --from head
+wait_metric 'ipsec_ike_sa_established_total{conn="con1",peer="198.18.1.2"}' 2
+python3 "$SRC/tests/journal_export.py" syslog "$T/d2.log" "$T/a2.log" 2026 | "$JR" -o "$TW" - 2> "$T/jr.err" || fail "journal-remote: $(cat "$T/jr.err")"
+wait_metric 'ipsec_ike_sa_established_total{conn="con1",peer="198.18.1.2"}' 3
+wait_metric 'swanlog_lines_twin_total' "$(cat "$T/a1.log" "$T/a2.log" | wc -l)"
+scrape | grep '^ipsec_.*_total' | sort > "$T/follow.ipsec"
+grep '^ipsec_.*_total' "$SRC/tests/logs/S11_moon_syslog/expected.prom" | sort > "$T/replay.ipsec"
+diff -u "$T/replay.ipsec" "$T/follow.ipsec" || fail "following both facilities counts otherwise than the daemon lines alone"
 stop_swanlog TERM
 echo "follow_journal: ok"

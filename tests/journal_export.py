@@ -104,7 +104,7 @@ def from_syslog(daemon, auth, year):
         else:
             entries.insert(twin + 1, (row, 10))
     for seq, ((t, host, ident, msg), fac) in enumerate(entries):
-        field("__REALTIME_TIMESTAMP", t * 1000000 + seq % 1000000)  # entries keep their order
+        field("__REALTIME_TIMESTAMP", t * 1000000)  # one file: entries keep the order written
         field("__MONOTONIC_TIMESTAMP", seq + 1)
         field("_BOOT_ID", "0123456789abcdef0123456789abcdef")
         field("_HOSTNAME", host)

@@ -6,6 +6,7 @@
 #     charon-systemd's journal logger writes (message without prefix; GROUP, THREAD,
 #     IKE_SA_NAME, IKE_SA_UNIQUE_ID as fields). Its IPsec metrics must equal those of the
 #     file-logger golden case S11_sun_charon: the same events, another log form.
+#  3., 4.: Debian's default charon logging (daemon and auth facilities) in the journal, below.
 # Outputs are compared whole with tests/journal/<case>/expected.prom.
 # usage: journal_golden.sh SWANLOG_BINARY SOURCE_DIR [--update]
 set -uo pipefail
@@ -56,5 +57,42 @@ if make_journal S11_sun_journal filelog "$tmp/sun.charon.log" sun 2026; then
 	[ -s "$tmp/journal.ipsec" ] || { echo "FAIL S11_sun_journal: no IPsec metrics"; fail=1; }
 else
 	echo "FAIL S11_sun_journal: could not make the journal file: $(cat "$tmp/S11_sun_journal.remote.err" 2>/dev/null)"; fail=1
+fi
+# 3. Debian's default logging in the journal: charon's daemon logger (facility 3, levels up to
+#    1) and its auth logger (facility 10, level 0), both kept, each auth entry right after its
+#    daemon twin. Every event counts once: the IPsec metrics are those of the daemon lines
+#    alone (the golden case S11_moon_syslog), and every auth entry is a twin.
+daemon=$(ls "$corpus"/S*/moon.syslog.log); auth=$(ls "$corpus"/S*/moon.auth.log)
+cat $daemon > "$tmp/daemon.log"; cat $auth > "$tmp/auth.log"
+if make_journal S11_moon_journal_twins syslog "$tmp/daemon.log" "$tmp/auth.log" 2026; then
+	check S11_moon_journal_twins
+	grep '^ipsec_' "$src/tests/logs/S11_moon_syslog/expected.prom" > "$tmp/syslog.ipsec"
+	grep '^ipsec_' "$tmp/S11_moon_journal_twins.out" > "$tmp/twins.ipsec"
+	diff -u "$tmp/syslog.ipsec" "$tmp/twins.ipsec" || { echo "FAIL S11_moon_journal_twins: an event counted twice or not at all"; fail=1; }
+	nauth=$(wc -l < "$tmp/auth.log")
+	grep -qx "swanlog_lines_twin_total $nauth" "$tmp/S11_moon_journal_twins.out" \
+		|| { echo "FAIL S11_moon_journal_twins: want $nauth twins (the auth lines)"; fail=1; }
+	# the same journal as `journalctl -o short` prints it: both copies as "NN[GRP] msg" lines
+	if command -v journalctl >/dev/null; then
+		journalctl --file "$tmp/S11_moon_journal_twins.journal" -o short > "$tmp/twins.short"
+		TZ=UTC "$bin" replay --rules "$src/rules" --year 2026 "$tmp/twins.short" | grep '^ipsec_' > "$tmp/short.ipsec"
+		diff -u "$tmp/syslog.ipsec" "$tmp/short.ipsec" \
+			|| { echo "FAIL S11_moon_journal_twins: its journalctl -o short text counts otherwise"; fail=1; }
+	fi
+else
+	echo "FAIL S11_moon_journal_twins: could not make the journal file: $(cat "$tmp/S11_moon_journal_twins.remote.err" 2>/dev/null)"; fail=1
+fi
+
+# 4. A gateway whose only logger is the auth one: no twins, every entry counts.
+if make_journal auth_only syslog - "$tmp/auth.log" 2026; then
+	TZ=UTC "$bin" replay --rules "$src/rules" "$tmp/auth_only.journal" > "$tmp/auth_only.out"
+	TZ=UTC "$bin" replay --rules "$src/rules" --year 2026 "$tmp/auth.log" > "$tmp/auth_text.out"
+	diff -u <(grep '^ipsec_' "$tmp/auth_text.out") <(grep '^ipsec_' "$tmp/auth_only.out") \
+		|| { echo "FAIL auth_only: the journal of the auth logger alone counts otherwise than its lines"; fail=1; }
+	grep -qx 'swanlog_lines_twin_total 0' "$tmp/auth_only.out" || { echo "FAIL auth_only: twins found"; fail=1; }
+	grep -q '^ipsec_ike_sa_established_total{conn="con1",peer="198.18.1.2"} 3$' "$tmp/auth_only.out" \
+		|| { echo "FAIL auth_only: the auth logger's establishments are not all counted"; fail=1; }
+else
+	echo "FAIL auth_only: could not make the journal file"; fail=1
 fi
 exit $fail

@@ -69,6 +69,9 @@ swanlog_lines_oversized_total 0
 # HELP swanlog_lines_read_total Log lines and journal entries read.
 # TYPE swanlog_lines_read_total counter
 swanlog_lines_read_total $1
+# HELP swanlog_lines_twin_total Second copies of charon messages that two of its loggers wrote (syslog's daemon and auth facilities, syslog and the journal), counted once.
+# TYPE swanlog_lines_twin_total counter
+swanlog_lines_twin_total 0
 # HELP swanlog_lines_unparsed_total Lines with no recognised syslog header (they still reach rules without a program filter).
 # TYPE swanlog_lines_unparsed_total counter
 swanlog_lines_unparsed_total 0
@@ -169,6 +172,8 @@ cat >want.om <<'EOF'
 # HELP swanlog_lines_read Log lines and journal entries read.
 # TYPE swanlog_lines_read counter
 swanlog_lines_read_total 3 1795974750.000000
+# HELP swanlog_lines_twin Second copies of charon messages that two of its loggers wrote (syslog's daemon and auth facilities, syslog and the journal), counted once.
+# TYPE swanlog_lines_twin counter
 # HELP swanlog_lines_unparsed Lines with no recognised syslog header (they still reach rules without a program filter).
 # TYPE swanlog_lines_unparsed counter
 # HELP swanlog_rule_errors Rule evaluations that failed (regex match or depth limit, a value that is not a number).
@@ -200,6 +205,8 @@ cat >want.timeless <<'EOF'
 # HELP swanlog_lines_read Log lines and journal entries read.
 # TYPE swanlog_lines_read counter
 swanlog_lines_read_total 2 1795974712.000000
+# HELP swanlog_lines_twin Second copies of charon messages that two of its loggers wrote (syslog's daemon and auth facilities, syslog and the journal), counted once.
+# TYPE swanlog_lines_twin counter
 # HELP swanlog_lines_unparsed Lines with no recognised syslog header (they still reach rules without a program filter).
 # TYPE swanlog_lines_unparsed counter
 swanlog_lines_unparsed_total 1 1795974712.000000
@@ -240,6 +247,9 @@ series4() { # NAME V1 V2 V3 V4 [LAST]
 	echo "# HELP swanlog_lines_read Log lines and journal entries read."
 	echo "# TYPE swanlog_lines_read counter"
 	series4 swanlog_lines_read_total 1 2 2 2 3
+	echo "# HELP swanlog_lines_twin Second copies of charon messages that two of its loggers wrote (syslog's daemon and auth facilities, syslog and the journal), counted once."
+	echo "# TYPE swanlog_lines_twin counter"
+	series4 swanlog_lines_twin_total 0 0 0 0
 	echo "# HELP swanlog_lines_unparsed Lines with no recognised syslog header (they still reach rules without a program filter)."
 	echo "# TYPE swanlog_lines_unparsed counter"
 	series4 swanlog_lines_unparsed_total 0 0 0 0
@@ -278,6 +288,8 @@ cat >want.recent <<EOF
 # HELP swanlog_lines_read Log lines and journal entries read.
 # TYPE swanlog_lines_read counter
 swanlog_lines_read_total 3 $t3.000000
+# HELP swanlog_lines_twin Second copies of charon messages that two of its loggers wrote (syslog's daemon and auth facilities, syslog and the journal), counted once.
+# TYPE swanlog_lines_twin counter
 # HELP swanlog_lines_unparsed Lines with no recognised syslog header (they still reach rules without a program filter).
 # TYPE swanlog_lines_unparsed counter
 # HELP swanlog_rule_errors Rule evaluations that failed (regex match or depth limit, a value that is not a number).

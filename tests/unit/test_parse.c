@@ -409,7 +409,8 @@ Test(parse, rfc5424_full)
 	assert_slice(ev.program, "charon");
 	cr_assert_eq(ev.pid, 10467);
 	assert_slice(ev.msg, "initiating IKE_SA con1[1] to 198.18.1.2");
-	cr_assert_eq(ev.nfields, 4);
+	cr_assert_eq(ev.nfields, 5);
+	assert_field(&ev, "SYSLOG_FACILITY", "3"); /* <30>: daemon, info */
 	assert_field(&ev, "THREAD", "9");
 	assert_field(&ev, "GROUP", "IKE");
 	assert_field(&ev, "IKE_SA_NAME", "con1");
@@ -445,7 +446,8 @@ Test(parse, rfc5424_structured_data)
 	assert_slice(ev.program, "evntslog");
 	cr_assert_eq(ev.pid, 42);
 	assert_slice(ev.msg, "An application event");
-	cr_assert_eq(ev.nfields, 0);
+	cr_assert_eq(ev.nfields, 1);
+	assert_field(&ev, "SYSLOG_FACILITY", "20"); /* <165>: local4, notice */
 
 	/* structured data and no message */
 	cr_assert_eq(parse("<165>1 2026-11-29T17:51:52Z h app 1 - [a b=\"c\"]"), 0);
@@ -1204,4 +1206,22 @@ Test(charon_prefix, fields_present_or_not)
 	assert_field(&e, "THREAD", "9");
 	assert_no_field(&e, "GROUP");
 	assert_slice(e.msg, "x");
+}
+
+/* A <PRI>'s facility tells charon's daemon and auth loggers apart (twins.c): it becomes the
+ * field SYSLOG_FACILITY, as the journal names it, in every header form. */
+Test(parse, pri_facility_becomes_a_field)
+{
+	cr_assert_eq(parse("<86>Nov 29 17:51:52 moon charon: 09[IKE] initiating IKE_SA con1[1] to 198.18.1.2"), 0);
+	assert_field(&ev, "SYSLOG_FACILITY", "10"); /* authpriv, info */
+	assert_field(&ev, "THREAD", "9");
+	cr_assert_eq(parse("<30>2026-11-29T17:51:52+00:00 moon charon: 09[IKE] x"), 0);
+	assert_field(&ev, "SYSLOG_FACILITY", "3");
+	cr_assert_eq(parse("<191>Nov 29 17:51:52 moon charon: 09[IKE] x"), 0);
+	assert_field(&ev, "SYSLOG_FACILITY", "23");
+	/* no PRI, no field; a PRI on a line with no header is no facility of anything */
+	cr_assert_eq(parse("Nov 29 17:51:52 moon charon: 09[IKE] x"), 0);
+	assert_no_field(&ev, "SYSLOG_FACILITY");
+	cr_assert_eq(parse("<30>garbage"), -EINVAL);
+	cr_assert_eq(ev.nfields, 0);
 }

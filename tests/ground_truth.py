@@ -13,6 +13,8 @@ What a log form cannot tell is not held against it:
   - ike_name = yes (file logger, syslog with <conn|uid>, the journal) and ike_name = no
     (Debian's syslog default, where the rules tie lines to their IKE_SA through charon's
     thread and the peer addresses): every label, exact counts.
+  - the journal that Debian's default logging fills (HOST.syslog.log and HOST.auth.log as
+    entries with facilities daemon and auth): every label, exact counts, each event once.
   - `journalctl -o short` of charon-systemd (no thread, no fields): only labels printed in the
     line itself are compared (conn and peer of IKE_SA established/rekeyed/deleted, the
     CHILD_SA name); a give-up on an established IKE_SA cannot be tied to it (ike_sa_down may
@@ -68,6 +70,9 @@ FORMS = {
     "syslog.log": (None, None),  # decided per file: with or without <conn|uid> prefixes
     "journal.json.log": ("journal file (charon-systemd fields)", FULL),
     "journal.log": ("journalctl -o short (no fields)", NO_IKE_NAME),
+    # not a file of the corpus: HOST.syslog.log and HOST.auth.log as the journal keeps them
+    # (Debian's default: facilities daemon and auth, each auth entry after its daemon twin)
+    "syslog+auth.journal": ("journal, daemon + auth facilities", FULL),
 }
 
 SAMPLE = re.compile(r'^([a-z_:][a-z0-9_:]*)(?:\{(.*)\})? (\S+)$')
@@ -158,6 +163,17 @@ def to_journal(src, tmp, name):
     return out
 
 
+def to_twin_journal(daemon, auth, tmp, name):
+    """HOST.syslog.log and HOST.auth.log -> one .journal file with facilities 3 and 10."""
+    remote = "/lib/systemd/systemd-journal-remote"
+    out = os.path.join(tmp, name + ".journal")
+    exporter = os.path.join(os.path.dirname(os.path.abspath(__file__)), "journal_export.py")
+    exp = subprocess.run([sys.executable, exporter, "syslog", daemon, auth if os.path.exists(auth) else "-", "2026"],
+                         capture_output=True, check=True).stdout
+    subprocess.run([remote, "-o", out, "-"], input=exp, capture_output=True, check=True)
+    return out
+
+
 def main():
     if len(sys.argv) < 4:
         sys.exit(__doc__)
@@ -173,21 +189,27 @@ def main():
     try:
         files = sorted({f for s in scenarios if os.path.isdir(os.path.join(logs, s["name"]))
                         for f in os.listdir(os.path.join(logs, s["name"]))})
+        files += sorted({f.replace(".auth.log", ".syslog+auth.journal") for f in files if f.endswith(".auth.log")})
         for fname in files:
             host, _, suffix = fname.partition(".")
             if host not in gt["hosts"] or suffix not in FORMS:
                 continue
-            if suffix == "journal.json.log" and not have_remote:
+            if suffix in ("journal.json.log", "syslog+auth.journal") and not have_remote:
                 print(f"note: {fname} skipped: systemd-journal-remote is not installed")
                 continue
             chain, prev = [], {}
             form = None
             for s in scenarios:
                 path = os.path.join(logs, s["name"], fname)
+                if suffix == "syslog+auth.journal":
+                    path = os.path.join(logs, s["name"], f"{host}.syslog.log")
                 if not os.path.exists(path):
                     continue
                 if suffix == "journal.json.log":
                     path = to_journal(path, tmp, f"{s['name']}-{host}")
+                elif suffix == "syslog+auth.journal":
+                    path = to_twin_journal(path, os.path.join(logs, s["name"], f"{host}.auth.log"), tmp,
+                                           f"{s['name']}-{host}-twins")
                 if form is None:
                     form = FORMS[suffix]
                     if suffix == "syslog.log":

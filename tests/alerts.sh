@@ -1,7 +1,8 @@
 #!/bin/bash
 # dist/prometheus/swanlog-alerts.yml: valid for promtool, its unit tests
-# (tests/prometheus/swanlog-alerts.test.yml) pass, and every runbook_url points at a heading
-# of dist/RUNBOOK.md.
+# (tests/prometheus/swanlog-alerts.test.yml) pass, every runbook_url points at a heading of
+# dist/RUNBOOK.md where the package installs it (or at the swanlog_runbook_url external label),
+# and the Prometheus configuration the README shows is valid with these rules.
 # usage: alerts.sh SWANLOG_BINARY SOURCE_DIR
 set -uo pipefail
 src=$(realpath "$2")
@@ -17,7 +18,10 @@ runbook = open(f"{src}/dist/RUNBOOK.md").read()
 # GitHub's heading anchors: lower case, spaces to '-', punctuation other than '-' and '_' dropped
 anchors = {re.sub(r"[^a-z0-9_\- ]", "", h.strip().lower()).replace(" ", "-")
            for h in re.findall(r"^#{1,6} (.+)$", runbook, re.M)}
-urls = re.findall(r'runbook_url: "[^"#]*RUNBOOK\.md#([^"]+)"', alerts)
+# the installed copy unless the external label names another
+base = ("{{ with $externalLabels.swanlog_runbook_url }}{{ . }}{{ else }}"
+        "file:///usr/share/doc/swanlog/RUNBOOK.md{{ end }}#")
+urls = re.findall(r"runbook_url: '" + re.escape(base) + r"([^']+)'", alerts)
 names = re.findall(r"^\s*- alert: (\S+)", alerts, re.M)
 bad = [u for u in urls if u not in anchors]
 if len(urls) != len(names) or bad or not names:

@@ -49,7 +49,7 @@ YML
 # query EXPR: the first result's value, or "" when there is none
 query() {
 	curl -fs --data-urlencode "query=$1" "$API/query" \
-		| python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'
+		| "$PYTHON" -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'
 }
 
 # targets: Prometheus's view of its targets (JSON)
@@ -57,7 +57,7 @@ targets() { curl -fs "$API/targets" > "$T/targets" 2>/dev/null; cat "$T/targets"
 
 # target_error JOB: the last scrape error of that job's target ("" when the scrape worked)
 target_error() {
-	targets | python3 -c 'import json,sys
+	targets | "$PYTHON" -c 'import json,sys
 for t in json.load(sys.stdin)["data"]["activeTargets"]:
     if t["labels"]["job"] == sys.argv[1]: print(t["lastError"])' "$1"
 }

@@ -30,7 +30,6 @@ src_append() { cat "$2" >> "$T/log/$1.log"; }
 e2e_start
 e2e_acts
 e2e_dashboard "$T/gw.log"
-e2e_standby
 e2e_reload
 e2e_restart_swanlog
 e2e_restart_prometheus

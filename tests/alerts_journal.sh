@@ -42,7 +42,6 @@ e2e_start
 e2e_acts
 cp "$T/j/gw/live.journal" "$T/gw.journal"
 e2e_dashboard "$T/gw.journal"
-e2e_standby
 e2e_reload
 
 # The journal is replaced (vacuumed) while swanlog gw is stopped: at its start the saved

@@ -4,8 +4,8 @@
 # prometheus.sh; not a test itself). The test that sources it defines
 #   src_start NAME ARGS...   start swanlog NAME (gw or b) on its own source with ARGS
 #   src_append NAME FILE     append the log lines in FILE to NAME's source
-# then calls e2e_start, e2e_acts, e2e_dashboard, e2e_standby, e2e_reload, e2e_restart_swanlog
-# and e2e_backfill (each described below).
+# then calls e2e_start, e2e_acts, e2e_dashboard, e2e_reload, e2e_restart_swanlog,
+# e2e_restart_prometheus and e2e_backfill (each described below).
 #
 # Two swanlogs: gw goes through the acts of tests/lib/alerts_e2e.py (its lines are also kept in
 # $T/gw.log for the replays); b is a gateway that logs little (the silent source and a rekey
@@ -19,7 +19,8 @@ ALERTS=$SRC/dist/prometheus/swanlog-alerts.yml
 DASHBOARD=$SRC/dist/grafana/swanlog.json
 RUNBOOK_URL=https://runbooks.test/swanlog/RUNBOOK.md
 declare -A PIDS=() PORTS=() LINES=([gw]=0 [b]=0) ACTIVE=()
-STAMP=0      # the time of gw's last act (each act gets its own second)
+STAMP=0      # the time of the last act (each act of today gets its own second)
+LAST_ACT=     # the acts since the last expect
 RECORD=/dev/null  # $T/record.jsonl during gw's acts: what the backfill must show at each
 
 stop_all() {
@@ -84,7 +85,7 @@ e2e_start() {
 }
 
 # act NAME [@TIME] ACT...: the lines of the ACTs (see alerts_e2e.py), stamped TIME or now,
-# appended to swanlog NAME's source
+# appended to swanlog NAME's source (and named in $LAST_ACT until the next expect)
 act() {
 	local name=$1 stamp
 	shift
@@ -100,7 +101,7 @@ act() {
 	[ "$name" = gw ] && cat "$T/act.log" >> "$T/gw.log"
 	LINES[$name]=$((LINES[$name] + $(wc -l < "$T/act.log")))
 	src_append "$name" "$T/act.log"
-	LAST_ACT="$name: $*"
+	LAST_ACT="${LAST_ACT:+$LAST_ACT, }$name: $*"
 }
 
 # set_alert STATE ALERTNAME INSTANCE LABEL=VALUE... [= VALUE]; clear_alert ALERTNAME INSTANCE LABEL=VALUE...
@@ -123,21 +124,33 @@ expect() {
 		"swanlog_lines_read_total{instance=\"$(addr b)\"} == ${LINES[b]}" "$@" <<< "$set" \
 		|| fail "after ${LAST_ACT:-the start}"
 	echo "ok: ${LAST_ACT:-start}: ${#ACTIVE[@]} alerts ($SECONDS s)"
+	LAST_ACT=
 }
 
 # e2e_acts: gw goes through a clean life (up, a CHILD_SA deleted by the peer, rekeys and a
 # reauthentication, a terminate by the operator), then each failure, first and later events.
+# Alongside, b read charon's start three hours ago and nothing since (an idle standby: quiet),
+# then an IKE_SA up three hours ago (its log source is silent), then a rekey loop today.
 e2e_acts() {
+	local old=$(($(date +%s) - 3 * 3600))
 	RECORD=$T/record.jsonl
 	act gw quiet
+	act b "@$old" startup
 	expect
 	act gw startup up
+	act b "@$((old + 1))" up
+	set_alert pending SwanlogLogSourceSilent b
 	expect
 	act gw child_deleted          # first event of a new label set
+	act b child_rekeys+21
 	set_alert pending IPsecCHILDSADownWhileIKEUp gw child=con1 conn=con1 peer=198.18.1.2
+	clear_alert SwanlogLogSourceSilent b
+	set_alert pending IPsecFrequentRekeys b conn=con1 peer=198.18.1.2 = 21
 	expect
 	act gw startup up             # charon restarts, the tunnel comes back
+	act b child_rekeys+3@22       # a later event
 	clear_alert IPsecCHILDSADownWhileIKEUp gw child=con1 conn=con1 peer=198.18.1.2
+	set_alert pending IPsecFrequentRekeys b conn=con1 peer=198.18.1.2 = 24
 	expect
 	act gw rekey                  # CHILD_SA and IKE_SA rekeys, a reauthentication: nothing
 	expect
@@ -192,24 +205,6 @@ e2e_dashboard() {
 	TZ=UTC "$BIN" replay --rules "$RULES" --timezone UTC --year "$(date -u +%Y)" "$1" > "$T/gw.prom" \
 		|| fail "replay of gw's log"
 	$E2E dashboard "$API" "$DASHBOARD" "$T/gw.prom" "$(addr gw)" "$DASH_T" 30m || fail "dashboard"
-}
-
-# e2e_standby: b read charon's start three hours ago and nothing since: an idle standby, quiet.
-# Then an IKE_SA up three hours ago: its log source is silent. Then a rekey loop today.
-e2e_standby() {
-	local old=$(($(date +%s) - 3 * 3600))
-	act b "@$old" startup
-	expect
-	act b "@$((old + 1))" up
-	set_alert pending SwanlogLogSourceSilent b
-	expect
-	act b child_rekeys+21
-	clear_alert SwanlogLogSourceSilent b
-	set_alert pending IPsecFrequentRekeys b conn=con1 peer=198.18.1.2 = 21
-	expect
-	act b child_rekeys+3@22
-	set_alert pending IPsecFrequentRekeys b conn=con1 peer=198.18.1.2 = 24
-	expect
 }
 
 # e2e_reload: a bad rules file is refused on SIGHUP (the alert fires), a good one accepted

@@ -84,10 +84,12 @@ def act_lines(path, name):
         for k in range(int(first or 1) - 1, int(first or 1) - 1 + int(n)):
             lines += [re.sub(r"\bcon1\{(\d+)\}", lambda m: f"con1{{{int(m.group(1)) + k}}}", l) for l in block]
         n = 0
-    elif name == "ike_rekey_failed":
+    elif name.startswith("ike_rekey_failed"):
         # No capture holds a failed rekey: the line charon's ike_rekey.c writes for one
-        # (DBG1 "IKE_SA rekeying failed, trying again in %d seconds"), of IKE_SA con1[1].
-        lines = ["Nov 29 18:10:00 08[IKE] <con1|1> IKE_SA rekeying failed, trying again in 12 seconds"]
+        # (DBG1 "IKE_SA rekeying failed, trying again in %d seconds", a jittered retry time:
+        # ike_rekey_failed@S), of IKE_SA con1[1].
+        retry = name.partition("@")[2] or "12"
+        lines = [f"Nov 29 18:10:00 08[IKE] <con1|1> IKE_SA rekeying failed, trying again in {retry} seconds"]
     else:
         sys.exit(f"unknown act {name}")
     return shift_ids(lines, n) if n else lines

@@ -25,7 +25,11 @@ RECORD=/dev/null  # $T/record.jsonl during gw's acts: what the backfill must sho
 
 stop_all() {
 	local n
-	for n in "${!PIDS[@]}"; do [ -n "${PIDS[$n]}" ] && kill -KILL "${PIDS[$n]}" 2>/dev/null; done
+	for n in "${!PIDS[@]}"; do
+		[ -n "${PIDS[$n]}" ] || continue
+		kill -KILL "${PIDS[$n]}" 2>/dev/null
+		wait "${PIDS[$n]}" 2>/dev/null   # (bash would report the SIGKILL'd job on stderr)
+	done
 	return 0
 }
 trap 'stop_all; stop_prometheus; cleanup' EXIT
@@ -189,7 +193,7 @@ e2e_acts() {
 	act gw ike_rekey_failed
 	set_alert firing IPsecRekeyFailures gw conn=con1 peer=198.18.1.2 sa=ike = 1
 	expect
-	act gw ike_rekey_failed
+	act gw ike_rekey_failed@17    # the retry fails too
 	set_alert firing IPsecRekeyFailures gw conn=con1 peer=198.18.1.2 sa=ike = 2
 	expect
 	RECORD=/dev/null # from here on, no more expectations for the backfill

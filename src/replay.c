@@ -36,6 +36,11 @@ int swl_replay_run(const struct swl_replay_opts *o, struct swl_pipeline *p, FILE
 			status = 1;
 		}
 	}
+	/* --step: every series ends on the same boundary, the first at or after the last entry (as
+	 * one scrape holds every series), so counting a series' samples against another's tells
+	 * when it first appeared, up to the end (the alert rules in dist/prometheus do) */
+	if (p->next_step_us)
+		swl_registry_record(p->reg, p->next_step_us);
 	bool om = o->format == SWL_FORMAT_OPENMETRICS;
 	unsigned flags = om ? SWL_EXPO_TIMESTAMPS | (o->step_us ? SWL_EXPO_HISTORY : 0) : 0;
 	int w = swl_expo_write(p->reg, o->format, flags, out);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # dist/prometheus/swanlog-alerts.yml: valid for promtool, its unit tests
-# (tests/prometheus/swanlog-alerts.test.yml) pass, and every runbook_url points at a heading
-# of dist/RUNBOOK.md.
+# (tests/prometheus/swanlog-alerts.test.yml) pass, every runbook_url points at a heading of
+# dist/RUNBOOK.md where the package installs it (or at the swanlog_runbook_url external label),
+# and the Prometheus configuration the README shows is valid with these rules.
 # usage: alerts.sh SWANLOG_BINARY SOURCE_DIR
 set -uo pipefail
 src=$(realpath "$2")
@@ -17,7 +18,10 @@ runbook = open(f"{src}/dist/RUNBOOK.md").read()
 # GitHub's heading anchors: lower case, spaces to '-', punctuation other than '-' and '_' dropped
 anchors = {re.sub(r"[^a-z0-9_\- ]", "", h.strip().lower()).replace(" ", "-")
            for h in re.findall(r"^#{1,6} (.+)$", runbook, re.M)}
-urls = re.findall(r'runbook_url: "[^"#]*RUNBOOK\.md#([^"]+)"', alerts)
+# the installed copy unless the external label names another
+base = ("{{ with $externalLabels.swanlog_runbook_url }}{{ . }}{{ else }}"
+        "file:///usr/share/doc/swanlog/RUNBOOK.md{{ end }}#")
+urls = re.findall(r"runbook_url: '" + re.escape(base) + r"([^']+)'", alerts)
 names = re.findall(r"^\s*- alert: (\S+)", alerts, re.M)
 bad = [u for u in urls if u not in anchors]
 if len(urls) != len(names) or bad or not names:
@@ -31,3 +35,10 @@ for block in alerts.split("- alert: ")[1:]:
                  "(swanctl --list-..., journalctl -u strongswan)")
 print(f"ok: {len(names)} alerts, every runbook link resolves")
 PY
+# the README's prometheus.yml, with the rules where this checkout has them
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+awk '/^\*\*Prometheus side\.\*\*/ { on = 1 } on && /^```$/ { exit } on && go { print } on && /^```yaml$/ { go = 1 }' \
+	"$src/README.md" | sed "s|/usr/share/doc/swanlog/prometheus/swanlog-alerts.yml|$src/dist/prometheus/swanlog-alerts.yml|" \
+	> "$tmp/prometheus.yml"
+grep -q "rule_files" "$tmp/prometheus.yml" || { echo "FAIL: no prometheus.yml in the README's Prometheus side"; exit 1; }
+promtool check config "$tmp/prometheus.yml" || { echo "FAIL: the README's prometheus.yml"; cat "$tmp/prometheus.yml"; exit 1; }

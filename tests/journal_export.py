@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write journal entries in the journal export format on stdout, for
    python3 journal_export.py json FILE            | systemd-journal-remote -o OUT.journal -
-   python3 journal_export.py filelog FILE HOST YEAR | systemd-journal-remote -o OUT.journal -
+   python3 journal_export.py filelog FILE HOST YEAR [FIRST] | systemd-journal-remote -o OUT.journal -
    python3 journal_export.py syslog DAEMON AUTH YEAR | systemd-journal-remote -o OUT.journal -
 
 json:    FILE holds `journalctl -o json` lines; every field is written back as it was
@@ -9,7 +9,8 @@ json:    FILE holds `journalctl -o json` lines; every field is written back as i
 filelog: FILE holds charon file-logger lines ("Nov 29 17:51:52 09[IKE] <con1|1> msg"); each
          becomes the entry charon-systemd's journal logger writes for that message: MESSAGE
          without the thread/group/SA prefix, and the fields GROUP, THREAD, IKE_SA_NAME,
-         IKE_SA_UNIQUE_ID (times are UTC, the year is given).
+         IKE_SA_UNIQUE_ID (times are UTC, the year is given). Entries are numbered from FIRST
+         (default 1), their monotonic time: give the next number to append to a journal.
 syslog:  DAEMON and AUTH hold the lines charon's two default syslog loggers wrote
          ("Nov 29 17:51:52 moon charon: 09[IKE] msg"; AUTH may be - for none): each line
          becomes the entry journald stores for a syslog message of charon (MESSAGE with the
@@ -49,8 +50,8 @@ MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", 
 FILELOG = re.compile(r"^(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) (\d\d)\[([A-Z]{3})\] (?:<(?:([^|>]*)\|)?(\d+)> )?(.*)$")
 
 
-def from_filelog(path, host, year):
-    seq = 0
+def from_filelog(path, host, year, first=1):
+    seq = first - 1
     for line in open(path, encoding="utf-8", errors="surrogateescape"):
         m = FILELOG.match(line.rstrip("\n"))
         if not m:
@@ -122,7 +123,7 @@ if __name__ == "__main__":
         from_json(sys.argv[2])
     elif len(sys.argv) == 5 and sys.argv[1] == "syslog":
         from_syslog(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-    elif len(sys.argv) == 5 and sys.argv[1] == "filelog":
-        from_filelog(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) in (5, 6) and sys.argv[1] == "filelog":
+        from_filelog(sys.argv[2], sys.argv[3], int(sys.argv[4]), *map(int, sys.argv[5:]))
     else:
         sys.exit(__doc__)

@@ -29,7 +29,9 @@ echo "built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 dpkg-deb -c "$deb" | awk '{ print $6 }' > "$scratch/contents" || die "dpkg-deb -c"
 for f in ./usr/bin/swanlog ./usr/share/swanlog/rules/strongswan.yaml ./usr/lib/systemd/system/swanlog.service \
 	./usr/share/man/man1/swanlog.1.gz ./usr/share/doc/swanlog/rsyslog-swanlog.conf \
-	./usr/share/doc/swanlog/web-config.yml ./usr/share/doc/swanlog/README.md ./usr/share/doc/swanlog/rules.md; do
+	./usr/share/doc/swanlog/web-config.yml ./usr/share/doc/swanlog/README.md ./usr/share/doc/swanlog/rules.md \
+	./usr/share/doc/swanlog/RUNBOOK.md ./usr/share/doc/swanlog/prometheus/swanlog-alerts.yml \
+	./usr/share/doc/swanlog/grafana/swanlog.json; do
 	grep -qxF "$f" "$scratch/contents" || bad "not in the package: $f"
 done
 grep -v '/$' "$scratch/contents" | grep -vE '^\./usr/(bin|share|lib/systemd/system)/' \

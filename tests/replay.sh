@@ -229,46 +229,47 @@ run "$bin" "${R[@]}" --format openmetrics timeless.log
 check "openmetrics, last line without a time" 0 want.timeless
 
 # --step 30: a sample per series at every 30 s boundary of log time (the state up to and
-# including it), then the last value when it changed after the last boundary
+# including it), from its first event on, the last at the first boundary at or after the last
+# line, where every series ends (as they do in one scrape)
 printf '%s\n' 'Nov 29 17:51:52 moon charon: hello world' \
 	'Nov 29 17:52:30 moon charon: hello again' \
 	'Nov 29 17:53:40 sun charon: bye' >s.log
-# boundaries: 17:52:00 = 1795974720, :30 = ..750, 17:53:00 = ..780, :30 = ..810; last line ..820
-series4() { # NAME V1 V2 V3 V4 [LAST]
+# boundaries: 17:52:00 = 1795974720, :30 = ..750, 17:53:00 = ..780, :30 = ..810; last line ..820,
+# so the last boundary is 17:54:00 = ..840
+series5() { # NAME V1 V2 V3 V4 V5
 	local n=$1
-	printf '%s %s %s.000000\n' "$n" "$2" 1795974720 "$n" "$3" 1795974750 "$n" "$4" 1795974780 "$n" "$5" 1795974810
-	[ -n "${6:-}" ] && printf '%s %s 1795974820.000000\n' "$n" "$6"
-	return 0
+	printf '%s %s %s.000000\n' "$n" "$2" 1795974720 "$n" "$3" 1795974750 "$n" "$4" 1795974780 \
+		"$n" "$5" 1795974810 "$n" "$6" 1795974840
 }
 {
 	echo "# HELP swanlog_lines_oversized Lines longer than the maximum line length, cut before matching."
 	echo "# TYPE swanlog_lines_oversized counter"
-	series4 swanlog_lines_oversized_total 0 0 0 0
+	series5 swanlog_lines_oversized_total 0 0 0 0 0
 	echo "# HELP swanlog_lines_read Log lines and journal entries read."
 	echo "# TYPE swanlog_lines_read counter"
-	series4 swanlog_lines_read_total 1 2 2 2 3
+	series5 swanlog_lines_read_total 1 2 2 2 3
 	echo "# HELP swanlog_lines_twin Second copies of charon messages that two of its loggers wrote (syslog's daemon and auth facilities, syslog and the journal), counted once."
 	echo "# TYPE swanlog_lines_twin counter"
-	series4 swanlog_lines_twin_total 0 0 0 0
+	series5 swanlog_lines_twin_total 0 0 0 0 0
 	echo "# HELP swanlog_lines_unparsed Lines with no recognised syslog header (they still reach rules without a program filter)."
 	echo "# TYPE swanlog_lines_unparsed counter"
-	series4 swanlog_lines_unparsed_total 0 0 0 0
+	series5 swanlog_lines_unparsed_total 0 0 0 0 0
 	echo "# HELP swanlog_rule_errors Rule evaluations that failed (regex match or depth limit, a value that is not a number)."
 	echo "# TYPE swanlog_rule_errors counter"
-	series4 'swanlog_rule_errors_total{rule="seen"}' 0 0 0 0
+	series5 'swanlog_rule_errors_total{rule="seen"}' 0 0 0 0 0
 	echo "# HELP swanlog_rule_matches Lines matched, per rule."
 	echo "# TYPE swanlog_rule_matches counter"
-	series4 'swanlog_rule_matches_total{rule="seen"}' 1 2 2 2 3
+	series5 'swanlog_rule_matches_total{rule="seen"}' 1 2 2 2 3
 	echo "# HELP swanlog_series_dropped Updates that went to the overflow series because a metric reached its series cap."
 	echo "# TYPE swanlog_series_dropped counter"
 	echo "# HELP t_last_seconds Log time of the last line per host."
 	echo "# TYPE t_last_seconds gauge"
-	series4 't_last_seconds{host="moon"}' 1795974712 1795974750 1795974750 1795974750
-	echo 't_last_seconds{host="sun"} 1795974820 1795974820.000000'
+	series5 't_last_seconds{host="moon"}' 1795974712 1795974750 1795974750 1795974750 1795974750
+	echo 't_last_seconds{host="sun"} 1795974820 1795974840.000000'
 	echo "# HELP t_lines Lines per host and first word."
 	echo "# TYPE t_lines counter"
-	series4 't_lines_total{host="moon",word="hello"}' 1 2 2 2
-	echo 't_lines_total{host="sun",word="bye"} 1 1795974820.000000'
+	series5 't_lines_total{host="moon",word="hello"}' 1 2 2 2 2
+	echo 't_lines_total{host="sun",word="bye"} 1 1795974840.000000'
 	echo "# EOF"
 } >want.step
 run "$bin" "${R[@]}" --format openmetrics --step 30 s.log
@@ -320,8 +321,11 @@ for step in "" "--step 600"; do
 		bad "openmetrics $step: does not end with # EOF"
 		continue
 	fi
-	if ! grep -qx "t_last_seconds{host=\"moon\"} $t3 $t3.000000" out; then
-		bad "openmetrics $step: no t_last_seconds sample at $t3:"
+	# the last sample: at the line's time, or with --step at the first boundary after it
+	last=$t3
+	[ -n "$step" ] && last=$(((t3 + 599) / 600 * 600))
+	if ! grep -qx "t_last_seconds{host=\"moon\"} $t3 $last.000000" out; then
+		bad "openmetrics $step: no t_last_seconds sample of $t3 at $last:"
 		cat out
 		continue
 	fi

@@ -11,11 +11,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# the interpreter itself, found once (a version manager's python3 shim costs a second a call)
+PYTHON=$(python3 -c 'import sys; print(sys.executable)')
+
 fail() { echo "FAIL: $*"; [ -f "$T/swanlog.err" ] && { echo "--- swanlog stderr:"; tail -20 "$T/swanlog.err"; echo; }; exit 1; }
 
 # A free port in an unusual range (the kernel tells us: bind to 0 and read it back).
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	"$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # start_swanlog ARGS...: start in the background on $PORT, wait until /healthz answers.

@@ -1,6 +1,10 @@
 #!/bin/bash
 # Build with warnings as errors and run every test; then the whole suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Usage: scripts/test.sh [--quick]
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+# Usage: scripts/test.sh [--quick | --label LABEL]
+#   --quick        the inner loop: unit and golden tests, normal build only (about a minute)
+#   --label LABEL  the tests of one ctest label, normal build only: unit, golden, follow,
+#                  serve, dist, alerts, hostile, slow (CMakeLists.txt says which test has which)
 # A test that skips itself (exit 77) for a missing tool fails the run: install the test
 # dependencies first (scripts/deps.sh --test).
 set -euo pipefail
@@ -13,7 +17,7 @@ jobs=$(nproc)
 run_ctest() {
 	local dir=$1
 	shift
-	(cd "$dir" && env "$@" ctest --output-on-failure -j "$jobs")
+	(cd "$dir" && env "$@" ctest --output-on-failure -j "$jobs" "${select[@]}")
 	python3 - "$dir/Testing/Temporary/LastTest.log" <<'PY'
 import re, sys
 log = open(sys.argv[1], errors="replace").read()
@@ -32,10 +36,20 @@ sys.exit(bad)
 PY
 }
 
+select=()
+case "${1:-}" in
+--quick) select=(-L 'unit|golden' -LE slow) ;;
+--label) [ -n "${2:-}" ] || { echo "usage: scripts/test.sh [--quick | --label LABEL]" >&2; exit 2; }
+	select=(-L "^$2\$") ;;
+"") ;;
+*) echo "usage: scripts/test.sh [--quick | --label LABEL]" >&2; exit 2 ;;
+esac
+
+bash scripts/style.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWL_WERROR=ON -DSWL_TESTS=ON >/dev/null
 cmake --build build -j "$jobs"
 run_ctest build
-[ "${1:-}" = --quick ] && exit 0
+[ ${#select[@]} -eq 0 ] || exit 0
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSWL_WERROR=ON -DSWL_SANITIZE=ON -DSWL_TESTS=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 run_ctest build-asan ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1

@@ -64,6 +64,11 @@ void swl_event_from_fields(struct swl_event *ev, const struct swl_field *fields,
 		ev->pid = swl_pid_parse(key[SYSLOG_PID]);
 
 	bool charon = swl_is_charon(ev->program);
+	if (!charon && swl_has_charon_marker(ev->msg)) {
+		/* charon logging through syslog under another identifier ("ipsec", a custom one) */
+		ev->program = swl_str_c("charon");
+		charon = true;
+	}
 	size_t max = SWL_EVENT_MAX_FIELDS - (charon ? PREFIX_FIELDS : 0);
 	for (size_t i = 0; i < n && ev->nfields < max; i++)
 		ev->fields[ev->nfields++] = fields[i];

@@ -8,7 +8,9 @@
  *   __REALTIME_TIMESTAMP   the time, in microseconds since the epoch, where an entry carries it
  *                          as a field (the export format, journalctl -o json)
  * Every field also becomes one of the event's (as many as fit, with room kept for what a
- * charon prefix adds), and charon's "NN[GRP] <conn|uid> " prefix is parsed as for syslog lines.
+ * charon prefix adds), and charon's "NN[GRP] <conn|uid> " prefix is parsed as for syslog lines;
+ * as there, a message that starts with charon's marker makes the program "charon", whatever
+ * SYSLOG_IDENTIFIER says.
  * The journal source builds its events here, and so do rules' examples with `fields:`, so that
  * an example shows what the journal does.
  */

@@ -1,8 +1,9 @@
 /* fuzz_parse.c - libFuzzer target: any bytes through swl_parse_line.
  *
  * Checks what the parser promises: every slice it hands out lies inside the line (or is a
- * constant such as "charon" or a facility number), the field count is bounded, and a second parse of the same
- * bytes with the same parser state gives the same event (the parser is pure). */
+ * constant: the program "charon", a facility's number), the field count is bounded, no
+ * message ends in a space, tab or CR, and a second parse of the same bytes with the same
+ * parser state gives the same event (the parser is pure). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,42 +23,47 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* A slice is fine when empty, inside the line, or one of the parser's constants. */
-static void check_slice(struct swl_str s, const char *line, size_t len)
+static void check_slice(struct swl_str s, const char *line, size_t len, const char *constant)
 {
 	if (s.n == 0)
 		return;
 	if (s.p >= line && s.p + s.n <= line + len)
 		return;
-	if (swl_str_eqc(s, "charon"))
+	if (constant && swl_str_eqc(s, constant))
 		return;
 	abort();
 }
 
+/* A syslog facility's number (0..23), as the parser's constants spell it. */
+static const char *facility_constant(struct swl_str s)
+{
+	static char buf[4];
+	if (s.n < 1 || s.n > 2 || s.p[0] < '0' || s.p[0] > '9' || (s.n == 2 && (s.p[1] < '0' || s.p[1] > '9')))
+		return NULL;
+	int v = s.n == 1 ? s.p[0] - '0' : (s.p[0] - '0') * 10 + s.p[1] - '0';
+	if (v > 23 || (s.n == 2 && s.p[0] == '0'))
+		return NULL;
+	memcpy(buf, s.p, s.n);
+	buf[s.n] = '\0';
+	return buf;
+}
+
 static void check_event(const struct swl_event *ev, const char *line, size_t len)
 {
-	check_slice(ev->host, line, len);
-	check_slice(ev->program, line, len);
-	check_slice(ev->msg, line, len);
+	check_slice(ev->host, line, len, NULL);
+	check_slice(ev->program, line, len, "charon");
+	check_slice(ev->msg, line, len, NULL);
 	if (ev->nfields > SWL_EVENT_MAX_FIELDS)
 		abort();
 	for (size_t i = 0; i < ev->nfields; i++) {
-		struct swl_str v = ev->fields[i].value;
-		/* a <PRI>'s facility is a constant from the parser's table: "0" to "23" */
-		if (swl_str_eqc(ev->fields[i].name, "SYSLOG_FACILITY")) {
-			int f = 0;
-			if (v.n < 1 || v.n > 2)
-				abort();
-			for (size_t k = 0; k < v.n; k++) {
-				if (v.p[k] < '0' || v.p[k] > '9')
-					abort();
-				f = f * 10 + (v.p[k] - '0');
-			}
-			if (f > 23)
-				abort();
-			continue;
-		}
-		check_slice(v, line, len);
+		struct swl_field f = ev->fields[i];
+		bool facility = swl_str_eqc(f.name, "SYSLOG_FACILITY");
+		check_slice(f.value, line, len, facility ? facility_constant(f.value) : NULL);
 	}
+	/* the message of a parsed line ends with no space, tab or CR */
+	if (ev->msg.n && (ev->msg.p[ev->msg.n - 1] == ' ' || ev->msg.p[ev->msg.n - 1] == '\t' ||
+			  ev->msg.p[ev->msg.n - 1] == '\r'))
+		abort();
 }
 
 static bool same_event(const struct swl_event *a, const struct swl_event *b)

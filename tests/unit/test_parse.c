@@ -58,6 +58,7 @@ static void setup_2026(void)
 
 TestSuite(parse, .init = setup_2026);
 TestSuite(year, .init = setup_utc);
+TestSuite(layouts, .init = setup_2026);
 
 /* --- events ------------------------------------------------------------------------------ */
 
@@ -232,7 +233,7 @@ Test(parse, kernel_netfilter)
 	cr_assert_eq(ev.pid, -1);
 	assert_slice(ev.msg, "[  819.001273] IKE-IN: IN=eth0 OUT= MAC=6e:69:e3:e9:31:47:1e:96:a4:cf:80:cb:08:00 "
 			     "SRC=198.18.1.16 DST=198.18.1.1 LEN=525 TOS=0x00 PREC=0x00 TTL=64 ID=2016 DF "
-			     "PROTO=UDP SPT=500 DPT=500 LEN=505 ");
+			     "PROTO=UDP SPT=500 DPT=500 LEN=505"); /* the line's last space is dropped */
 	cr_assert_eq(ev.nfields, 0);
 }
 
@@ -386,16 +387,24 @@ Test(parse, rfc3339_invalid)
 {
 	const char *bad[] = {
 		"2026-13-29T17:51:52Z moon charon: x",   "2026-11-32T17:51:52Z moon charon: x",
-		"2026-11-29T24:51:52Z moon charon: x",   "2026-11-29T17:51:52 moon charon: x",
-		"2026-11-29 17:51:52Z moon charon: x",   "2026-11-29T17:51:52+24:00 moon charon: x",
+		"2026-11-29T24:51:52Z moon charon: x",   "2026-11-29T17:51:52+24:00 moon charon: x",
 		"2026-11-29T17:51:52.Z moon charon: x",  "2026-11-29T17:51:52Z",
-		"2026-11-29T17:51:52Z ",
+		"2026-11-29T17:51:52Z moon",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_eq(parse(bad[i]), -EINVAL, "%s", bad[i]);
 		assert_slice(ev.msg, bad[i]);
 		cr_assert_eq(ev.time_us, 0);
 	}
+	/* a space where the 'T' is, no zone (local time: UTC here): the layouts people save */
+	cr_assert_eq(parse("2026-11-29 17:51:52Z moon charon: x"), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US);
+	cr_assert_eq(parse("2026-11-29T17:51:52 moon charon: x"), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US);
+	assert_slice(ev.host, "moon");
+	/* the space after the time was the line's last byte, and is dropped */
+	cr_assert_eq(parse("2026-11-29T17:51:52Z "), -EINVAL);
+	assert_slice(ev.msg, "2026-11-29T17:51:52Z");
 }
 
 Test(parse, rfc5424_full)
@@ -564,7 +573,7 @@ Test(charon_prefix, malformed)
 {
 	static const char *const keep[] = {
 		"9[IKE] x",  "09[IK] x", "09[ike] x", "09[IKE]x", "09[IKE]", "09(IKE) x", "", "0", "09[",
-		"[IKE] x",
+		"[XYZ] x", "[IKE]x", "[IKE]", "[IK] x", "[IKE12] x", "09[IKE12] x",
 	};
 	static struct swl_event e;
 	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -621,12 +630,41 @@ Test(charon_prefix, is_charon)
 	cr_assert_not(swl_is_charon(SWL_STR_NULL));
 }
 
-Test(parse, non_charon_program_keeps_prefix)
+/* charon's marker makes a line charon's, whatever its program is called (OpenWrt's
+ * "strongswan", "ipsec", charon.syslog.identifier); a group charon does not have does not. */
+Test(parse, other_program_with_marker_is_charon)
 {
-	cr_assert_eq(parse("Nov 29 17:51:52 moon ipsec: 09[IKE] <con1|1> x"), 0);
-	assert_slice(ev.program, "ipsec");
-	assert_slice(ev.msg, "09[IKE] <con1|1> x");
-	cr_assert_eq(ev.nfields, 0);
+	cr_assert_eq(parse("Nov 29 17:51:52 moon ipsec[4321]: 09[IKE] <con1|1> x"), 0);
+	assert_slice(ev.host, "moon");
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, 4321);
+	assert_slice(ev.msg, "x");
+	cr_assert_eq(ev.nfields, 4);
+	assert_field(&ev, "THREAD", "9");
+	assert_field(&ev, "GROUP", "IKE");
+	assert_field(&ev, "IKE_SA_NAME", "con1");
+	assert_field(&ev, "IKE_SA_UNIQUE_ID", "1");
+	cr_assert_eq(parse("Nov 29 17:51:52 gw vpn-gw: 11[CFG] vici client 5 connected"), 0);
+	assert_slice(ev.program, "charon");
+	assert_slice(ev.msg, "vici client 5 connected");
+	/* swanctl --initiate piped to logger: "[GRP] " alone */
+	cr_assert_eq(parse("Nov 29 17:51:52 gw vpn: [IKE] initiating IKE_SA home[1] to 198.18.1.1"), 0);
+	assert_slice(ev.program, "charon");
+	assert_slice(ev.msg, "initiating IKE_SA home[1] to 198.18.1.1");
+	cr_assert_eq(ev.nfields, 1);
+	assert_field(&ev, "GROUP", "IKE");
+	assert_no_field(&ev, "THREAD");
+	static const char *const keep[] = {
+		"Nov 29 17:51:52 moon app: 09[XYZ] <con1|1> x",
+		"Nov 29 17:51:52 moon app: [ERR] x",
+		"Nov 29 17:51:52 moon app: 9[IKE] x",
+		"Nov 29 17:51:52 moon kernel: [  661.693301] x",
+	};
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		cr_assert_eq(parse(keep[i]), 0);
+		cr_assert(!swl_str_eqc(ev.program, "charon"), "%s", keep[i]);
+		cr_assert_eq(ev.nfields, 0, "%s", keep[i]);
+	}
 }
 
 Test(parse, event_reused_between_lines)
@@ -828,11 +866,19 @@ Test(timezone, local_time_with_dst)
 
 /* --- garbage ------------------------------------------------------------------------------ */
 
+/* An unparsed line is its own message, without the spaces, tabs and CRs that end it. */
+static size_t without_trailing_blanks(const char *line, size_t len)
+{
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+		len--;
+	return len;
+}
+
 static void assert_unparsed(const char *line, size_t len)
 {
 	cr_assert_eq(swl_parse_line(&ps, line, len, &ev), -EINVAL, "%.*s", (int)len, line);
 	cr_assert_eq(ev.msg.p, line);
-	cr_assert_eq(ev.msg.n, len);
+	cr_assert_eq(ev.msg.n, without_trailing_blanks(line, len));
 	assert_none(ev.host);
 	assert_none(ev.program);
 	cr_assert_eq(ev.pid, -1);
@@ -849,7 +895,6 @@ Test(parse, unparsed_lines)
 		"Nov 29 17:51:52",
 		"Nov 29 17:51:52 ",
 		"Nov 29 17:51:52 moon",
-		"Nov 29 17:51:52  charon: x",
 		"2026-11-29T17:51:52.304533+00:00",
 		"-- Boot f492056db42b4e278d1607a04a198457 --",
 		"Nov 32 17:51:52 moon charon: x",
@@ -961,7 +1006,7 @@ Test(parse, truncated_at_every_length)
 			cr_assert(len == 0 || (ev.msg.p >= buf && ev.msg.p + ev.msg.n <= buf + len));
 			if (r == -EINVAL) {
 				cr_assert_eq(ev.msg.p, buf);
-				cr_assert_eq(ev.msg.n, len);
+				cr_assert_eq(ev.msg.n, without_trailing_blanks(buf, len));
 			}
 			free(buf);
 		}
@@ -1224,4 +1269,323 @@ Test(parse, pri_facility_becomes_a_field)
 	assert_no_field(&ev, "SYSLOG_FACILITY");
 	cr_assert_eq(parse("<30>garbage"), -EINVAL);
 	cr_assert_eq(ev.nfields, 0);
+}
+
+/* --- the layouts that people save and paste ---------------------------------------------------
+ * Samples written from charon's format strings ("%.2d[%N]%s %s", " <%s|%d>") and the layouts
+ * of the tools that print them. */
+
+static void setup_zone(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+/* A time of day alone: the date of the line before, the next day when the clock goes back more
+ * than 12 hours; the first takes ref_time's date, the day before when its clock is past it. */
+Test(layouts, time_of_day_only)
+{
+	setup_utc();
+	swl_parser_init(&ps, 2026, (time_t)T_1751_52); /* file written 2026-11-29 17:51:52 */
+	cr_assert_eq(parse("15:23:08 srv-test charon: 06[IKE] initiating IKE_SA home[1] to 198.51.100.7"), 0);
+	cr_assert_eq(ev.time_us, 1795965788LL * US); /* 2026-11-29 15:23:08 */
+	assert_slice(ev.host, "srv-test");
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "initiating IKE_SA home[1] to 198.51.100.7");
+	cr_assert_eq(ev.nfields, 2);
+	assert_field(&ev, "THREAD", "6");
+	assert_field(&ev, "GROUP", "IKE");
+	cr_assert_eq(parse("23:59:59.5 srv-test charon[812]: 09[NET] sending packet: from 192.0.2.1[500] to "
+			   "198.51.100.7[500] (464 bytes)"),
+		     0);
+	cr_assert_eq(ev.time_us, 1795996799LL * US + 500000);
+	cr_assert_eq(ev.pid, 812);
+	/* past midnight: the clock went back more than 12 hours */
+	cr_assert_eq(parse("00:00:05 srv-test charon: 06[IKE] IKE_SA home[1] established between "
+			   "192.0.2.1[gw]...198.51.100.7[peer]"),
+		     0);
+	cr_assert_eq(ev.time_us, 1795996805LL * US);
+	/* a step back of less than 12 hours is a late line of the same day */
+	cr_assert_eq(parse("00:00:04 srv-test charon: 06[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, 1795996804LL * US);
+	/* a dated line sets the date for the time-of-day lines after it */
+	cr_assert_eq(parse("Nov 19 09:36:20 srv-test charon: 06[IKE] x"), 0);
+	cr_assert_eq(parse("09:36:22 srv-test charon: 06[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, 1795080982LL * US);
+	/* first line, its clock past the file's: written the day before */
+	swl_parser_init(&ps, 2026, (time_t)T_1751_52);
+	cr_assert_eq(parse("18:00:00 srv-test charon: 06[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, 1795888800LL * US); /* 2026-11-28 18:00:00 */
+	/* the year comes from --year, the day from the file */
+	swl_parser_init(&ps, 2025, (time_t)T_1751_52);
+	cr_assert_eq(parse("16:51:52 srv-test charon: 06[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, 1764435112LL * US); /* 2025-11-29 16:51:52 */
+	/* no year pinned: the file's */
+	swl_parser_init(&ps, 0, (time_t)T_1751_52);
+	cr_assert_eq(parse("16:51:52 srv-test charon: 06[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, 1795971112LL * US);
+	/* in local time */
+	setup_zone("Europe/Berlin");
+	swl_parser_init(&ps, 0, (time_t)T_1751_52); /* 18:51:52 in Berlin */
+	cr_assert_eq(parse("18:51:52 srv-test charon: 06[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US);
+}
+
+/* OPNsense's log viewer shows no host, and a tab before the program. */
+Test(layouts, log_viewer_tab_no_host)
+{
+	cr_assert_eq(parse("Nov 19 09:36:22 \tcharon: 06[IKE] <con1|12> IKE_SA con1[12] established between "
+			   "192.0.2.1[gw.example.org]...198.51.100.7[peer.example.org]"),
+		     0);
+	cr_assert_eq(ev.time_us, 1795080982LL * US);
+	assert_none(ev.host);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "IKE_SA con1[12] established between 192.0.2.1[gw.example.org]...198.51.100.7[peer.example.org]");
+	cr_assert_eq(ev.nfields, 4);
+	assert_field(&ev, "THREAD", "6");
+	assert_field(&ev, "IKE_SA_NAME", "con1");
+	assert_field(&ev, "IKE_SA_UNIQUE_ID", "12");
+}
+
+/* A log viewer's tab-separated export: RFC 3339 without a zone is local time (--timezone). */
+Test(layouts, tab_separated_export)
+{
+	setup_zone("Europe/Berlin");
+	swl_parser_init(&ps, 0, 0);
+	cr_assert_eq(parse("2025-05-11T12:13:18\tInformational\tcharon\t15[IKE] <c|3> IKE_SA c[3] established "
+			   "between 192.0.2.1[192.0.2.1]...203.0.113.9[203.0.113.9]"),
+		     0);
+	cr_assert_eq(ev.time_us, 1746958398LL * US); /* 10:13:18 UTC: CEST */
+	assert_none(ev.host);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "IKE_SA c[3] established between 192.0.2.1[192.0.2.1]...203.0.113.9[203.0.113.9]");
+	cr_assert_eq(ev.nfields, 4);
+	assert_field(&ev, "THREAD", "15");
+	assert_field(&ev, "GROUP", "IKE");
+	assert_field(&ev, "IKE_SA_NAME", "c");
+	assert_field(&ev, "IKE_SA_UNIQUE_ID", "3");
+	/* a zone, a pid, a host column */
+	cr_assert_eq(parse("2025-05-11T10:13:18Z\tNotice\tcharon[4411]\t15[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, 1746958398LL * US);
+	cr_assert_eq(ev.pid, 4411);
+	assert_slice(ev.msg, "x");
+	cr_assert_eq(parse("2025-05-11T12:13:18+02:00\tfw1\tcharon\t15[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, 1746958398LL * US);
+	assert_slice(ev.host, "fw1");
+	assert_slice(ev.program, "charon");
+	assert_slice(ev.msg, "x");
+	/* another program's line: the message follows its column */
+	cr_assert_eq(parse("2025-05-11T12:13:18\tError\tfilterlog\t5,,,1000000103,igb0,match,block,in"), 0);
+	assert_slice(ev.program, "filterlog");
+	assert_slice(ev.msg, "5,,,1000000103,igb0,match,block,in");
+	cr_assert_eq(ev.nfields, 0);
+}
+
+/* Another program name: OpenWrt's "strongswan", "ipsec", charon.syslog.identifier. */
+Test(layouts, other_program_names)
+{
+	cr_assert_eq(parse("strongswan: 06[IKE] initiating IKE_SA home[1] to 198.51.100.7"), 0);
+	cr_assert_eq(ev.time_us, 0);
+	assert_none(ev.host);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "initiating IKE_SA home[1] to 198.51.100.7");
+	assert_field(&ev, "THREAD", "6");
+	cr_assert_eq(parse("ipsec[2210]: 11[CFG] received stroke: initiate 'home'"), 0);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, 2210);
+	assert_slice(ev.msg, "received stroke: initiate 'home'");
+	cr_assert_eq(parse("Nov 29 17:51:52 gw vpnd[77]: 08[IKE] <home|1> x"), 0);
+	assert_slice(ev.host, "gw");
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, 77);
+	assert_field(&ev, "IKE_SA_NAME", "home");
+	/* what stands before the marker that is no tag gives nothing but the message */
+	cr_assert_eq(parse("pasted from the router: 06[IKE] x"), 0);
+	assert_none(ev.host);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "x");
+}
+
+/* OpenWrt's logread: weekday, year, facility.level; the facility is SYSLOG_FACILITY. */
+Test(layouts, openwrt_logread)
+{
+	cr_assert_eq(parse("Sun Nov 29 17:51:52 2026 daemon.info charon[1234]: 06[IKE] <home|1> IKE_SA "
+			   "home[1] established between 192.0.2.1[gw]...198.51.100.7[peer]"),
+		     0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US);
+	assert_none(ev.host);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, 1234);
+	assert_slice(ev.msg, "IKE_SA home[1] established between 192.0.2.1[gw]...198.51.100.7[peer]");
+	cr_assert_eq(ev.nfields, 5);
+	assert_field(&ev, "SYSLOG_FACILITY", "3");
+	assert_field(&ev, "THREAD", "6");
+	assert_field(&ev, "IKE_SA_UNIQUE_ID", "1");
+	cr_assert_eq(parse("Sun Nov 29 17:51:52 2026 authpriv.notice strongswan[1234]: 06[IKE] x"), 0);
+	assert_field(&ev, "SYSLOG_FACILITY", "10");
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(parse("Sun Nov 29 17:51:53 2026 kern.info kernel: [ 1043.968333] audit: type=1415 "
+			   "audit(1795974713.472:4): op=SAD-delete src=192.0.2.1 dst=198.51.100.7 res=1"),
+		     0);
+	cr_assert_eq(ev.time_us, (T_1751_52 + 1) * US);
+	assert_slice(ev.program, "kernel");
+	assert_slice(ev.msg, "[ 1043.968333] audit: type=1415 audit(1795974713.472:4): op=SAD-delete "
+			     "src=192.0.2.1 dst=198.51.100.7 res=1");
+	cr_assert_eq(ev.nfields, 1);
+	assert_field(&ev, "SYSLOG_FACILITY", "0");
+	/* a <PRI> wins over the word */
+	cr_assert_eq(parse("<86>Sun Nov 29 17:51:52 2026 daemon.info charon: 06[IKE] x"), 0);
+	cr_assert_eq(ev.nfields, 3);
+	assert_field(&ev, "SYSLOG_FACILITY", "10");
+	/* no facility word: a host */
+	cr_assert_eq(parse("Sun Nov 29 17:51:52 2026 gw charon: 06[IKE] x"), 0);
+	assert_slice(ev.host, "gw");
+	assert_no_field(&ev, "SYSLOG_FACILITY");
+}
+
+/* charon's own stdout (ipsec start --nofork) and swanctl --initiate's stream: no time. */
+Test(layouts, stdout_and_swanctl)
+{
+	cr_assert_eq(parse("00[DMN] Starting IKE charon daemon (strongSwan 5.9.8, Linux 6.1.0-18-amd64, x86_64)"), 0);
+	cr_assert_eq(ev.time_us, 0);
+	assert_slice(ev.program, "charon");
+	assert_field(&ev, "GROUP", "DMN");
+	cr_assert_eq(parse("[IKE] initiating IKE_SA home[1] to 198.51.100.7"), 0);
+	cr_assert_eq(ev.time_us, 0);
+	assert_none(ev.host);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "initiating IKE_SA home[1] to 198.51.100.7");
+	cr_assert_eq(ev.nfields, 1);
+	assert_field(&ev, "GROUP", "IKE");
+	cr_assert_eq(parse("[ENC] generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) ]"), 0);
+	assert_slice(ev.msg, "generating IKE_SA_INIT request 0 [ SA KE No N(NATD_S_IP) N(NATD_D_IP) ]");
+	assert_field(&ev, "GROUP", "ENC");
+	/* charon's log_level option adds the level to the group */
+	cr_assert_eq(parse("May 13 11:50:03 intra charon: 12[IKE1] <C1|3> authentication of 'CN=intra' with "
+			   "RSA_EMSA_PKCS1_NULL successful"),
+		     0);
+	assert_field(&ev, "GROUP", "IKE");
+	assert_field(&ev, "IKE_SA_UNIQUE_ID", "3");
+	assert_slice(ev.msg, "authentication of 'CN=intra' with RSA_EMSA_PKCS1_NULL successful");
+	cr_assert_eq(parse("[CHD2] x"), 0);
+	assert_field(&ev, "GROUP", "CHD");
+	/* swanctl's own lines carry no marker: no header */
+	cr_assert_eq(parse("initiate completed successfully"), -EINVAL);
+	cr_assert_eq(parse("[ERR] x"), -EINVAL);
+}
+
+/* Android logcat: brief ("I/charon( 1234): "), tag ("I/charon: "), time and threadtime. */
+Test(layouts, android_logcat)
+{
+	cr_assert_eq(parse("I/charon: 05[IKE] initiating IKE_SA android[1] to 198.51.100.7"), 0);
+	cr_assert_eq(ev.time_us, 0);
+	assert_none(ev.host);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, -1);
+	assert_slice(ev.msg, "initiating IKE_SA android[1] to 198.51.100.7");
+	assert_field(&ev, "THREAD", "5");
+	cr_assert_eq(parse("I/charon  ( 1234): 05[IKE] x"), 0);
+	cr_assert_eq(ev.pid, 1234);
+	assert_slice(ev.msg, "x");
+	cr_assert_eq(parse("11-19 09:36:22.123  1234  1250 I charon  : 05[IKE] <android|1> IKE_SA android[1] "
+			   "established between 10.0.2.15[carol]...198.51.100.7[moon]"),
+		     0);
+	cr_assert_eq(ev.time_us, 1795080982LL * US + 123000);
+	assert_none(ev.host);
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, 1234);
+	assert_slice(ev.msg, "IKE_SA android[1] established between 10.0.2.15[carol]...198.51.100.7[moon]");
+	assert_field(&ev, "IKE_SA_NAME", "android");
+	cr_assert_eq(parse("11-19 09:36:22.123 I/charon  ( 1234): 05[NET] x"), 0);
+	cr_assert_eq(ev.time_us, 1795080982LL * US + 123000);
+	cr_assert_eq(ev.pid, 1234);
+	assert_field(&ev, "GROUP", "NET");
+	/* another tag, no marker: its own line */
+	cr_assert_eq(parse("11-19 09:36:22.123  1234  1250 D ConnectivityService: network 100 validated"), 0);
+	assert_slice(ev.program, "ConnectivityService");
+	assert_slice(ev.msg, "network 100 validated");
+}
+
+/* What follows the message: CR, tabs and spaces are dropped; any other byte is the message's. */
+Test(layouts, after_the_message)
+{
+	static const char *const ends[] = { "\r", "\t", " ", " \t\r", "\r\r" };
+	for (size_t k = 0; k < sizeof(ends) / sizeof(ends[0]); k++) {
+		char line[128];
+		snprintf(line, sizeof(line), "Nov 29 17:51:52 moon charon: 06[IKE] CHILD_SA closed%s", ends[k]);
+		cr_assert_eq(parse(line), 0);
+		assert_slice(ev.msg, "CHILD_SA closed");
+		snprintf(line, sizeof(line), "06[IKE] CHILD_SA closed%s", ends[k]);
+		cr_assert_eq(parse(line), 0);
+		assert_slice(ev.msg, "CHILD_SA closed");
+	}
+	cr_assert_eq(parse("Nov 29 17:51:52 moon charon: 06[IKE] CHILD_SA closed \xF0\x9F\x99\x82"), 0);
+	assert_slice(ev.msg, "CHILD_SA closed \xF0\x9F\x99\x82");
+}
+
+/* journalctl -o short-full and -o short-unix (short-iso and short-precise: header forms). */
+Test(layouts, journalctl_outputs)
+{
+	cr_assert_eq(parse("Sun 2026-11-29 17:51:52 UTC moon charon[4242]: 09[IKE] initiating IKE_SA con1[1] to 198.18.1.2"), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US);
+	assert_slice(ev.host, "moon");
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, 4242);
+	assert_slice(ev.msg, "initiating IKE_SA con1[1] to 198.18.1.2");
+	assert_field(&ev, "THREAD", "9");
+	cr_assert_eq(parse("Sun 2026-11-29 17:51:43 UTC carol charon-systemd[10492]: created TUN device: ipsec0"), 0);
+	cr_assert_eq(ev.time_us, (T_1751_52 - 9) * US);
+	assert_slice(ev.program, "charon-systemd");
+	cr_assert_eq(ev.nfields, 0);
+	cr_assert_eq(parse("1795974712.304533 moon charon[4242]: 09[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US + 304533);
+	assert_slice(ev.host, "moon");
+	assert_slice(ev.program, "charon");
+	cr_assert_eq(ev.pid, 4242);
+	assert_slice(ev.msg, "x");
+	/* a zone name other than UTC is the local zone */
+	setup_zone("Europe/Berlin");
+	swl_parser_init(&ps, 0, 0);
+	cr_assert_eq(parse("Sun 2026-11-29 18:51:52 CET moon charon[4242]: 09[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US);
+	cr_assert_eq(parse("Sun 2026-11-29 19:51:52 +0200 moon charon[4242]: 09[IKE] x"), 0);
+	cr_assert_eq(ev.time_us, T_1751_52 * US);
+}
+
+/* Lines of none of these layouts stay unparsed, and leave the year state alone. */
+Test(layouts, still_unparsed)
+{
+	static const char *const bad[] = {
+		"hello world",
+		"12:00 lunch",
+		"123456789 is a number",
+		"12:30:00",
+		"12:30:00 host",
+		"1795974712.304533",
+		"11-19 09:36:22.123",
+		"11-19 09:36:22.123 nothing of logcat",
+		"Sun Nov 29 17:51:52 2026",
+		"2025-05-11T12:13:18\tInformational",
+		"2025-05-11T12:13:18\tInformational\tcharon",
+		"I/charon",
+		"x09[IKE] glued to a word",
+		"1[IKE] one digit",
+		"glued 09[ABC] not a group of charon's",
+		"[abc] x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_unparsed(bad[i], strlen(bad[i]));
+	/* the year state: a Jan line rejected in the fallback does not roll Dec over */
+	swl_parser_init(&ps, 2026, 0);
+	cr_assert_eq(parse("Dec 31 23:59:59 moon charon: 09[IKE] a"), 0);
+	assert_unparsed("Jan  1 00:00:01", strlen("Jan  1 00:00:01"));
+	assert_unparsed("Jan  1 00:00:01\t", strlen("Jan  1 00:00:01\t"));
+	cr_assert_eq(parse("Dec 31 23:59:59 moon charon: 09[IKE] a"), 0);
+	cr_assert_eq(ev.time_us, 1798761599LL * US);
 }

@@ -476,7 +476,7 @@ Test(rules, inc_by_captured_number)
 	assert_value(-5.5, "g");
 	assert_value(0, "swanlog_rule_errors_total", "add");
 	feed("Nov 29 17:51:53 moon charon: add abc");
-	feed("Nov 29 17:51:53 moon charon: add ");
+	feed("Nov 29 17:51:53 moon charon: add  empty");
 	feed("Nov 29 17:51:53 moon charon: add inf");
 	feed("Nov 29 17:51:53 moon charon: add 1e999");
 	assert_value(5.5, "c_total");

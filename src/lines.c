@@ -203,6 +203,32 @@ int swl_lines_next(struct swl_lines *l, const char **line, size_t *len, bool *ov
 	}
 }
 
+ssize_t swl_lines_read(struct swl_lines *l, void *buf, size_t n)
+{
+	if (n > SSIZE_MAX)
+		return -EINVAL;
+	size_t got = 0;
+	while (got < n) {
+		if (l->pos == l->len) {
+			if (l->eof || l->err)
+				break;
+			int r = refill(l);
+			if (r < 0)
+				return r;
+			if (r == 0) {
+				l->eof = true;
+				break;
+			}
+		}
+		size_t take = l->len - l->pos < n - got ? l->len - l->pos : n - got;
+		if (buf)
+			memcpy((char *)buf + got, l->blk + l->pos, take);
+		l->pos += take;
+		got += take;
+	}
+	return (ssize_t)got;
+}
+
 time_t swl_lines_mtime(const struct swl_lines *l)
 {
 	return l->mtime;

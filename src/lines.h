@@ -3,6 +3,7 @@
 #ifndef SWL_LINES_H
 #define SWL_LINES_H
 
+#include <sys/types.h>
 #include <time.h>
 
 #include "util.h"
@@ -18,6 +19,11 @@ int swl_lines_open(const char *path, size_t max_line, struct swl_lines **out);
 /* Next line, without its newline (a final line without one counts too). The line is borrowed
  * until the next call. Returns 1 with a line, 0 at end of input, or a negative errno. */
 int swl_lines_next(struct swl_lines *l, const char **line, size_t *len, bool *oversized);
+/* The next n bytes as they are, newlines included, after the line last returned (which is no
+ * longer valid then): copied to buf, or skipped when buf is NULL (the journal export format's
+ * binary field values). Returns how many were there (fewer than n at the end of input), or a
+ * negative errno. */
+ssize_t swl_lines_read(struct swl_lines *l, void *buf, size_t n);
 /* The file's mtime (now for stdin): the reference for classic syslog's missing year. */
 time_t swl_lines_mtime(const struct swl_lines *l);
 void swl_lines_close(struct swl_lines *l);

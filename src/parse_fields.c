@@ -19,6 +19,18 @@ int swl_fields_key(struct swl_str name)
 	return -1;
 }
 
+bool swl_fields_keep(struct swl_fields_kept *k, struct swl_str name)
+{
+	if (k->n >= SWL_EVENT_MAX_FIELDS) {
+		int key = swl_fields_key(name);
+		if (key < 0 || k->key[key])
+			return false;
+		k->key[key] = true;
+	}
+	k->n++;
+	return true;
+}
+
 /* Decimal microseconds that fit an int64_t, or false. */
 static bool parse_usec(struct swl_str s, int64_t *out)
 {

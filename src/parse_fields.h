@@ -25,6 +25,17 @@
  * that keeps only some of an entry's fields keeps these. */
 int swl_fields_key(struct swl_str name);
 
+/* Which of an entry's fields a source keeps, bounded whatever the entry holds: any first
+ * SWL_EVENT_MAX_FIELDS, then only those of the names above not kept yet, once each, wherever
+ * they stand in the entry (journal fields come in no defined order). */
+#define SWL_FIELDS_ROOM (SWL_EVENT_MAX_FIELDS + SWL_FIELDS_NKEYS)
+struct swl_fields_kept {
+	size_t n;                   /* fields kept so far, at most SWL_FIELDS_ROOM */
+	bool key[SWL_FIELDS_NKEYS]; /* those of the names above kept past the first ones */
+};
+/* Whether the entry's next field, called name, is kept (then k->n counts it). */
+bool swl_fields_keep(struct swl_fields_kept *k, struct swl_str name);
+
 /* Build ev from n fields, which it borrows (they must not be ev's own). time_us: the entry's
  * time when no __REALTIME_TIMESTAMP field gives one (0: unknown). */
 void swl_event_from_fields(struct swl_event *ev, const struct swl_field *fields, size_t n, int64_t time_us);

@@ -4,12 +4,15 @@
 #include <stdio.h>
 
 /* Each defined in its own source_NAME.c. */
-extern const struct swl_source_type swl_source_journal, swl_source_tail, swl_source_omprog, swl_source_ahead;
+extern const struct swl_source_type swl_source_journal, swl_source_tail, swl_source_omprog, swl_source_json,
+	swl_source_export, swl_source_ahead;
 
 const struct swl_source_type *const swl_source_types[] = {
 	&swl_source_journal, /* follow's default; replay: *.journal */
 	&swl_source_tail,
 	&swl_source_omprog,
+	&swl_source_json,    /* replay: journalctl -o json saved to a file (told by content) */
+	&swl_source_export,  /* replay: journalctl -o export saved to a file (told by content) */
 	&swl_source_ahead,   /* replay: every other input, so last */
 	NULL,
 };

@@ -227,10 +227,9 @@ int swl_journal_next(struct swl_journal *j, struct swl_event *ev)
 	uint64_t rt;
 	int64_t time_us = sd_journal_get_realtime_usec(j->j, &rt) >= 0 && rt <= INT64_MAX ? (int64_t)rt : 0;
 
-	/* The fields the event can hold, and past those the ones it is built from (parse_fields.h),
-	 * wherever they are in the entry (enumeration order is not defined), once each. */
-	struct swl_span spans[SWL_EVENT_MAX_FIELDS + SWL_FIELDS_NKEYS];
-	bool key_kept[SWL_FIELDS_NKEYS] = { false };
+	/* The fields the event can hold, and past those the ones it is built from (swl_fields_keep). */
+	struct swl_span spans[SWL_FIELDS_ROOM];
+	struct swl_fields_kept kept = { 0 };
 	size_t nspans = 0, off = 0;
 
 	const void *d;
@@ -246,12 +245,8 @@ int swl_journal_next(struct swl_journal *j, struct swl_event *ev)
 		size_t name_len = (size_t)(eq - p);
 		if (name_len >= SWL_JOURNAL_FIELD_MAX)
 			continue; /* not a real field name (those are at most 64 bytes) */
-		if (nspans >= SWL_EVENT_MAX_FIELDS) {
-			int key = swl_fields_key((struct swl_str){ p, name_len });
-			if (key < 0 || key_kept[key])
-				continue;
-			key_kept[key] = true;
-		}
+		if (!swl_fields_keep(&kept, (struct swl_str){ p, name_len }))
+			continue;
 		if (l > SWL_JOURNAL_FIELD_MAX)
 			l = SWL_JOURNAL_FIELD_MAX; /* the threshold is only a hint */
 		struct swl_span *s = &spans[nspans++];
@@ -263,7 +258,7 @@ int swl_journal_next(struct swl_journal *j, struct swl_event *ev)
 	/* An error left (a corrupt object) ends this entry's fields, not the entry: the fields
 	 * read so far are still delivered, and the next entry may well be intact. */
 
-	struct swl_field fields[SWL_EVENT_MAX_FIELDS + SWL_FIELDS_NKEYS];
+	struct swl_field fields[SWL_FIELDS_ROOM];
 	for (size_t i = 0; i < nspans; i++) {
 		fields[i].name = (struct swl_str){ j->data + spans[i].name, spans[i].name_len };
 		fields[i].value = (struct swl_str){ j->data + spans[i].value, spans[i].value_len };

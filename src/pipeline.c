@@ -28,6 +28,11 @@ void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct 
 	swl_twins_init(&p->twins);
 }
 
+void swl_pipeline_input(struct swl_pipeline *p)
+{
+	p->input_time_us = 0;
+}
+
 void swl_pipeline_fini(struct swl_pipeline *p)
 {
 	swl_matcher_destroy(p->matcher);
@@ -73,16 +78,23 @@ static inline void step(struct swl_pipeline *p, int64_t t)
 		record_steps(p, t);
 }
 
-/* n entries read at *t_us: stamped with now if they have no time and the mode wants one, counted. */
+/* An entry with no time: now in follow and omprog, the time of the entry before it in replay. */
+static __attribute__((noinline)) int64_t time_for_untimed(struct swl_pipeline *p)
+{
+	if (!p->wall_clock)
+		return p->input_time_us;
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+/* n entries read at *t_us: given a time if they have none (see pipeline.h), counted. */
 static void count_read(struct swl_pipeline *p, int64_t *t_us, size_t n)
 {
-	if (!*t_us && p->wall_clock) {
-		struct timeval tv;
-		gettimeofday(&tv, NULL);
-		*t_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-	}
+	if (!*t_us)
+		*t_us = time_for_untimed(p);
 	if (*t_us)
-		p->last_time_us = *t_us;
+		p->last_time_us = p->input_time_us = *t_us;
 	swl_series_add(p->lines_read, (double)n, *t_us);
 }
 

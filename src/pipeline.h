@@ -17,6 +17,8 @@ struct swl_pipeline {
 	struct swl_parser parser;    /* per file or stream: reinitialise with swl_parser_init */
 	bool wall_clock;             /* stamp entries that carry no time with now (never in replay) */
 	int64_t last_time_us;        /* log time of the latest entry seen */
+	int64_t input_time_us;       /* replay: the time of the latest entry of this input, which an
+				      * entry with no time takes (swl_pipeline_input starts an input) */
 	int64_t step_us;             /* replay --step: before an entry, the registry records every
 				      * series at each multiple of step_us its log time passed (0: never) */
 	int64_t next_step_us;
@@ -24,9 +26,15 @@ struct swl_pipeline {
 	struct swl_twins twins;      /* the second copies of charon's messages (twins.h) */
 };
 
+/* An entry without a time (charon's stdout, swanctl's output, a pasted line) still counts: in
+ * follow and omprog (wall_clock) it takes the time it is read, in replay the time of the entry
+ * before it in the same input, or none when it is the first. */
+
 /* reg, rules and ctx are borrowed and must outlive the pipeline. */
 void swl_pipeline_init(struct swl_pipeline *p, struct swl_registry *reg, struct swl_ruleset *rules,
 		       struct swl_context *ctx);
+/* replay: a new input starts; its entries without a time take no time from the one before. */
+void swl_pipeline_input(struct swl_pipeline *p);
 /* Free what the pipeline owns (not what it borrows). */
 void swl_pipeline_fini(struct swl_pipeline *p);
 /* Apply rules from the next entry on (a reload); returns the rules replaced, the caller's to

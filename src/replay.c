@@ -12,6 +12,7 @@ static int replay_one(const struct swl_source_conf *c, struct swl_pipeline *p)
 {
 	const struct swl_source_type *t = swl_source_for_path(c->paths[0]);
 	struct swl_source *s = swl_source_create(t, c, p);
+	swl_pipeline_input(p);
 	struct swl_err err;
 	struct swl_source_read rd = { 0 };
 	int r = t->start(s, NULL, &err);

@@ -196,8 +196,8 @@ EOF
 run "$bin" "${R[@]}" --format openmetrics a.log
 check "openmetrics" 0 want.om
 
-# a line without a time (a continuation, say) keeps each series' last known time: the
-# series it touches are not left without a timestamp (which backfilling would refuse)
+# a line without a time (a continuation, say) takes the time of the line before it in the same
+# input: the series it touches carry that time (backfilling refuses samples without one)
 printf '%s\n' 'Nov 29 17:51:52 moon charon: hello' 'continued garbage' >timeless.log
 cat >want.timeless <<'EOF'
 # HELP swanlog_lines_oversized Lines longer than the maximum line length, cut before matching.
@@ -219,9 +219,11 @@ swanlog_rule_matches_total{rule="seen"} 2 1795974712.000000
 # TYPE swanlog_series_dropped counter
 # HELP t_last_seconds Log time of the last line per host.
 # TYPE t_last_seconds gauge
+t_last_seconds{host=""} 1795974712 1795974712.000000
 t_last_seconds{host="moon"} 1795974712 1795974712.000000
 # HELP t_lines Lines per host and first word.
 # TYPE t_lines counter
+t_lines_total{host="",word="continued"} 1 1795974712.000000
 t_lines_total{host="moon",word="hello"} 1 1795974712.000000
 # EOF
 EOF

@@ -3,6 +3,10 @@
 # arguments, paths relative to the case), optionally its own rules.yaml, and the whole
 # expected output (expected.prom or expected.om). Output is compared whole, and every
 # Prometheus-format output must also pass `promtool check metrics`.
+# Optionally: `mtime` ("FILE DATE" lines: the case is replayed in a copy whose FILE has that
+# modification time, for logs that take their date from it), and `same-events` (another
+# case's name: the IKE_SA and CHILD_SA counters must equal that case's, the same events in
+# another log form).
 # usage: golden.sh SWANLOG_BINARY SOURCE_DIR [--update]
 set -uo pipefail
 bin=$(realpath "$1"); src=$(realpath "$2"); update=${3:-}
@@ -16,14 +20,24 @@ for dir in "$src"/tests/logs/*/; do
 	expected="$dir/expected.prom"
 	[ -f "$dir/expected.om" ] && expected="$dir/expected.om"
 	got=$(mktemp)
+	run=$dir
+	if [ -f "$dir/mtime" ]; then
+		run=$(mktemp -d) && cp -r "$dir"/. "$run"
+		while read -r file date; do touch -d "$date" "$run/$file"; done < "$dir/mtime"
+	fi
 	# shellcheck disable=SC2046
-	(cd "$dir" && TZ=UTC "$bin" replay --rules "$rules" $(cat args)) > "$got" 2> "$got.err"
+	(cd "$run" && TZ=UTC "$bin" replay --rules "$rules" $(cat args)) > "$got" 2> "$got.err"
 	rc=$?
+	[ "$run" = "$dir" ] || rm -rf "$run"
 	if [ "$update" = --update ]; then cp "$got" "$expected"; fi
+	sa_counters() { grep -E '^ipsec_(ike|child)_sa_[a-z_]+_total' "$1"; }
 	if [ $rc -ne 0 ]; then
 		echo "FAIL $name: exit $rc: $(cat "$got.err")"; fail=$((fail + 1))
 	elif ! diff -u "$expected" "$got" > "$got.diff"; then
 		echo "FAIL $name: output differs from $(basename "$expected"):"; cat "$got.diff"; fail=$((fail + 1))
+	elif [ -f "$dir/same-events" ] && ! diff -u <(sa_counters "$src/tests/logs/$(cat "$dir/same-events")/expected.prom") \
+		<(sa_counters "$got") > "$got.diff"; then
+		echo "FAIL $name: not the events of $(cat "$dir/same-events"):"; cat "$got.diff"; fail=$((fail + 1))
 	elif [ "$expected" = "$dir/expected.prom" ] && ! promtool check metrics < "$got" > "$got.lint" 2>&1 \
 		&& ! grep -q 'lint' "$got.lint"; then
 		echo "FAIL $name: promtool check metrics:"; cat "$got.lint"; fail=$((fail + 1))

@@ -95,4 +95,41 @@ if make_journal auth_only syslog - "$tmp/auth.log" 2026; then
 else
 	echo "FAIL auth_only: could not make the journal file"; fail=1
 fi
+# 5. `journalctl -o json` and `-o export` saved to a file are journal entries too: a journal of
+#    the golden session (tests/logs/L00_syslog) with its auth twins (the authpriv lines of
+#    L04_openwrt_logread) and, after the fifth entry, another program's multi-line message (a
+#    binary field in the export format). Replaying what journalctl prints must give the whole
+#    outputs of the golden cases L16_journalctl_json and L17_journalctl_export, which hold the
+#    same journalctl output.
+sed -nE 's/^[A-Z][a-z]{2} (.{15}) [0-9]{4} authpriv[.][a-z]+ charon\[[0-9]+\]: /\1 gw charon: /p' \
+	"$src/tests/logs/L04_openwrt_logread/logread.txt" > "$tmp/layouts.auth"
+python3 "$src/tests/journal_export.py" syslog "$src/tests/logs/L00_syslog/gw.log" "$tmp/layouts.auth" 2026 \
+	| python3 -c '
+import struct, sys
+entries = sys.stdin.buffer.read().split(b"\n\n")
+msg = b"hook failed:\nTraceback (most recent call last):\n  File \"/usr/lib/vpn-hook\", line 3\n"
+entries.insert(5, b"__REALTIME_TIMESTAMP=1795974712000000\n__MONOTONIC_TIMESTAMP=5\n"
+               b"_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=gw\n_TRANSPORT=syslog\n_PID=4300\n"
+               b"SYSLOG_IDENTIFIER=vpn-hook\nSYSLOG_FACILITY=3\nPRIORITY=3\nMESSAGE\n"
+               + struct.pack("<Q", len(msg)) + msg)
+sys.stdout.buffer.write(b"\n\n".join(entries))' > "$tmp/layouts.export"
+if ! command -v journalctl >/dev/null; then
+	echo "FAIL layouts: journalctl is required"; fail=1
+elif "$remote" -o "$tmp/layouts.journal" "$tmp/layouts.export" 2> "$tmp/layouts.remote.err"; then
+	journalctl --file "$tmp/layouts.journal" -o json > "$tmp/layouts.json"
+	journalctl --file "$tmp/layouts.journal" -o export | gzip > "$tmp/layouts.export.gz"
+	grep -q '"SYSLOG_IDENTIFIER":"vpn-hook"' "$tmp/layouts.json" || { echo "FAIL layouts: the multi-line entry is missing"; fail=1; }
+	for form in json:L16_journalctl_json export.gz:L17_journalctl_export; do
+		file=$tmp/layouts.${form%%:*} case=${form#*:}
+		if ! TZ=UTC "$bin" replay --rules "$src/rules" "$file" > "$tmp/$case.out" 2> "$tmp/$case.err"; then
+			echo "FAIL $case: replay of journalctl's output failed: $(cat "$tmp/$case.err")"; fail=1
+		elif ! diff -u "$src/tests/logs/$case/expected.prom" "$tmp/$case.out"; then
+			echo "FAIL $case: journalctl's output of a real journal counts otherwise"; fail=1
+		else
+			echo "ok $case (from a real journal)"
+		fi
+	done
+else
+	echo "FAIL layouts: could not make the journal file: $(cat "$tmp/layouts.remote.err")"; fail=1
+fi
 exit $fail

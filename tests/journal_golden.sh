@@ -8,9 +8,13 @@
 #     file-logger golden case S11_sun_charon: the same events, another log form.
 #  3., 4.: Debian's default charon logging (daemon and auth facilities) in the journal, below.
 # Outputs are compared whole with tests/journal/<case>/expected.prom.
-# usage: journal_golden.sh SWANLOG_BINARY SOURCE_DIR [--update]
+# usage: journal_golden.sh SWANLOG_BINARY SOURCE_DIR [--update [CASE...]]
+# --update writes the output of a case whose replay succeeded as its expected output: the
+# named cases, or every case when none is named.
 set -uo pipefail
 bin=$(realpath "$1"); src=$(realpath "$2"); update=${3:-}
+shift 2; [ $# -gt 0 ] && shift
+declare -A only=(); for c in "$@"; do only[$c]=1; done
 remote=/lib/systemd/systemd-journal-remote
 [ -x "$remote" ] || { echo "skipped: $remote not installed (apt-get install systemd-journal-remote)"; exit 77; }
 command -v python3 >/dev/null || { echo "skipped: python3 is required"; exit 77; }
@@ -31,7 +35,10 @@ check() { # NAME: replay $tmp/NAME.journal, compare with tests/journal/NAME/expe
 	if ! TZ=UTC "$bin" replay --rules "$src/rules" "$tmp/$name.journal" > "$tmp/$name.out" 2> "$tmp/$name.err"; then
 		echo "FAIL $name: replay failed: $(cat "$tmp/$name.err")"; fail=1; return
 	fi
-	if [ "$update" = --update ]; then mkdir -p "$(dirname "$expected")"; cp "$tmp/$name.out" "$expected"; fi
+	if [ "$update" = --update ] && { [ ${#only[@]} -eq 0 ] || [ -n "${only[$name]:-}" ]; } \
+		&& ! cmp -s "$tmp/$name.out" "$expected"; then
+		mkdir -p "$(dirname "$expected")"; cp "$tmp/$name.out" "$expected"; echo "updated $name"
+	fi
 	if ! diff -u "$expected" "$tmp/$name.out"; then
 		echo "FAIL $name: output differs from $expected"; fail=1
 	else

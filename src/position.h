@@ -8,14 +8,16 @@
 
 #define SWL_POS_HEAD_MAX 1024 /* bytes of a file's first line hashed to recognise it */
 
-/* Where reading stopped in one followed file: after its last complete line. */
+/* Where reading stopped in one followed file: after its last complete line, in the file at
+ * its path or in one that file was rotated into (see rotated.h). */
 struct swl_file_pos {
 	char *path;          /* owned */
 	uint64_t ino;
 	uint64_t offset;     /* bytes consumed */
 	bool skipping;       /* inside an oversized line: skip to its newline */
-	uint32_t head_len;   /* bytes of the first line (at most SWL_POS_HEAD_MAX and offset) */
+	uint32_t head_len;   /* bytes of its first line (at most SWL_POS_HEAD_MAX), 0: none yet */
 	uint64_t head_hash;  /* swl_hash of those bytes */
+	int64_t mtime_ns;    /* its mtime at the save, 0: unknown (older state files) */
 };
 
 struct swl_state_pos {

@@ -111,8 +111,8 @@ int swl_state_save(const char *path, const struct swl_state_pos *pos, const stru
 		const struct swl_file_pos *fp = &pos->files[i];
 		swl_buf_add(&b, "file", 4);
 		put_str(&b, fp->path);
-		swl_buf_printf(&b, " %" PRIu64 " %" PRIu64 " %d %" PRIu32 " %016" PRIx64 "\n", fp->ino, fp->offset,
-			       fp->skipping, fp->head_len, fp->head_hash);
+		swl_buf_printf(&b, " %" PRIu64 " %" PRIu64 " %d %" PRIu32 " %016" PRIx64 " %" PRId64 "\n", fp->ino,
+			       fp->offset, fp->skipping, fp->head_len, fp->head_hash, fp->mtime_ns);
 	}
 	for (size_t i = 0; i < reg->nfamilies; i++) {
 		const struct swl_family *f = reg->families[i];
@@ -369,9 +369,12 @@ static int rd_live(struct reader *rd, struct swl_registry *reg, struct swl_conte
 static int rd_file(struct reader *rd, struct swl_state_pos *pos, bool apply)
 {
 	uint64_t ino, off, skip, hlen, hhash;
+	int64_t mtime = 0;
 	char *end;
-	if (rd->ntok != 7 || !to_u64(rd->tok[2], &ino) || !to_u64(rd->tok[3], &off) || !to_u64(rd->tok[4], &skip) ||
-	    skip > 1 || !to_u64(rd->tok[5], &hlen) || hlen > SWL_POS_HEAD_MAX || hlen > off)
+	/* (files saved before the mtime was kept have 7 fields) */
+	if (rd->ntok < 7 || rd->ntok > 8 || !to_u64(rd->tok[2], &ino) || !to_u64(rd->tok[3], &off) ||
+	    !to_u64(rd->tok[4], &skip) || skip > 1 || !to_u64(rd->tok[5], &hlen) || hlen > SWL_POS_HEAD_MAX ||
+	    (rd->ntok == 8 && (!to_i64(rd->tok[7], &mtime) || mtime < 0)))
 		return bad(rd, "bad file record");
 	errno = 0;
 	hhash = strtoull(rd->tok[6], &end, 16);
@@ -382,7 +385,7 @@ static int rd_file(struct reader *rd, struct swl_state_pos *pos, bool apply)
 	pos->files = swl_xrealloc(pos->files, (pos->nfiles + 1) * sizeof(*pos->files));
 	pos->files[pos->nfiles++] = (struct swl_file_pos){ .path = swl_xstrdup(rd->tok[1]), .ino = ino, .offset = off,
 							    .skipping = skip, .head_len = (uint32_t)hlen,
-							    .head_hash = hhash };
+							    .head_hash = hhash, .mtime_ns = mtime };
 	return 0;
 }
 

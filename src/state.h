@@ -1,14 +1,14 @@
 /* state.h - what follow mode must keep across restarts, saved atomically in one file.
  *
  * One file holds the source position (a journal cursor, or per followed file its inode,
- * offset and a hash of its first line) together with every value of the registry and the
+ * offset, a hash of its first line and its mtime) together with every value of the registry and the
  * context memory and live keys. Both are written together, between entries, so a restart
  * neither loses an entry nor counts one twice.
  *
  * Format (text, versioned, one record a line, strings escaped so they hold no space):
  *   swanlog-state 1
  *   cursor CURSOR
- *   file PATH INODE OFFSET SKIPPING HEADLEN HEADHASH
+ *   file PATH INODE OFFSET SKIPPING HEADLEN HEADHASH MTIME_NS   (MTIME_NS may be missing)
  *   family NAME TYPE NLABELS LABEL... NBOUNDS BOUND...
  *   series UPDATED_US VALUE SUM COUNT NBUCKETS BUCKET... LABELVALUE...   (belongs to the family above)
  *   ctx KEY SEEN_US NLABELS NAME VALUE ...

@@ -5,37 +5,53 @@
  * A delivered line stays in the buffer until the next call (it is borrowed), and the buffer
  * is compacted only when it needs room, so a line costs no copy. Its size is max_line plus
  * one read chunk: a line that does not fit is cut.
+ *
+ * The open file is the one at the path, waited on at its end, or one that is no longer
+ * there (renamed away, a copy that copytruncate made, a rotated file on the way): that one
+ * is read to its end, then the file after it among the path's rotated files (rotated.h),
+ * and so on up to the path's own file.
  */
 #include "source_tail.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include "rotated.h"
 #include "source.h"
 
 #define READ_CHUNK 65536
-#define DIR_SCAN_MAX 10000 /* entries looked at to find a file renamed away while stopped */
 
 struct swl_tail {
 	char *path;
 	size_t max_line;
-	int fd;             /* -1 while the path is missing */
+	int fd;             /* -1 while no file is open */
+	gzFile gz;          /* a compressed rotated file is read through zlib (it owns fd then) */
+	char name[256];     /* a rotated file's name, for messages */
 	uint64_t ino;
 	uint64_t off;       /* file offset of buf[start]: everything before was delivered */
 	char *buf;
 	size_t start, len, cap;
 	bool skipping;      /* inside an oversized line: drop bytes up to its newline */
-	bool draining;      /* fd is a file renamed or deleted away: read it to its end, then switch */
+	bool draining;      /* fd is not the file at path: read it to its end, then the next one */
+	bool gz_bad;        /* gz is damaged or cut short: read as ended */
+	bool copy;          /* fd is the copy a truncation left (not a rotation of its own) */
 	bool head_done;     /* head_len/head_hash are final for this file */
 	uint32_t head_len;
 	uint64_t head_hash;
-	uint64_t rotations, truncations;
+	/* the file read before this one, while this one gives nothing to recognise it by (empty,
+	 * or a first line not yet complete): a position is saved as that one's end */
+	struct swl_file_id prev;
+	bool has_prev;
+	uint64_t rotations, truncations, gaps;
 };
 
 static void reset_file(struct swl_tail *t)
@@ -50,11 +66,17 @@ static void reset_file(struct swl_tail *t)
 
 static void close_file(struct swl_tail *t)
 {
-	if (t->fd >= 0)
+	if (t->gz)
+		gzclose(t->gz);
+	else if (t->fd >= 0)
 		close(t->fd);
+	t->gz = NULL;
+	t->gz_bad = false;
+	t->copy = false;
 	t->fd = -1;
 	t->ino = 0;
 	t->draining = false;
+	t->name[0] = '\0';
 	reset_file(t);
 }
 
@@ -75,15 +97,43 @@ static bool open_path(struct swl_tail *t)
 	return true;
 }
 
-/* Does fd's first line (head_len bytes of it) hash as saved? */
-static bool head_matches(int fd, const struct swl_file_pos *saved)
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* The first line, from n bytes at the file's start; whole: the file holds no more. It is
+ * final once it ends, fills SWL_POS_HEAD_MAX or the file is whole; until then only the part
+ * already delivered counts (it cannot change). */
+static void head_from(struct swl_tail *t, const char *p, size_t n, bool whole)
+{
+	if (n > SWL_POS_HEAD_MAX)
+		n = SWL_POS_HEAD_MAX;
+	const char *nl = memchr(p, '\n', n);
+	t->head_done = nl || n == SWL_POS_HEAD_MAX || whole;
+	t->head_len = nl ? (uint32_t)(nl - p) + 1 : t->head_done || n < t->off ? (uint32_t)n : (uint32_t)t->off;
+	t->head_hash = swl_hash(SWL_HASH_INIT, p, t->head_len);
+}
+
+/* An uncompressed file's first line, read where it is (a compressed one's is taken on opening). */
+static void learn_head(struct swl_tail *t)
+{
+	if (t->head_done || t->fd < 0 || t->gz)
+		return;
+	char head[SWL_POS_HEAD_MAX];
+	ssize_t r = pread(t->fd, head, sizeof(head), 0);
+	if (r >= 0)
+		head_from(t, head, (size_t)r, false);
+}
+
+/* Does fd start with `head_len` bytes hashing to head_hash? */
+static bool starts_with(int fd, uint32_t head_len, uint64_t head_hash)
 {
 	char head[SWL_POS_HEAD_MAX];
-	if (saved->head_len > sizeof(head))
+	if (head_len > sizeof(head))
 		return false;
-	if (pread(fd, head, saved->head_len, 0) != (ssize_t)saved->head_len)
-		return false;
-	return swl_hash(SWL_HASH_INIT, head, saved->head_len) == saved->head_hash;
+	ssize_t r = pread(fd, head, head_len, 0);
+	return r == (ssize_t)head_len && swl_hash(SWL_HASH_INIT, head, head_len) == head_hash;
 }
 
 /* Can reading of fd resume at the saved position? */
@@ -91,7 +141,7 @@ static bool resumable(int fd, const struct swl_file_pos *saved)
 {
 	struct stat st;
 	return fstat(fd, &st) == 0 && (uint64_t)st.st_ino == saved->ino && (uint64_t)st.st_size >= saved->offset &&
-	       head_matches(fd, saved);
+	       starts_with(fd, saved->head_len, saved->head_hash);
 }
 
 static bool seek_to(struct swl_tail *t, uint64_t off, bool skipping)
@@ -101,36 +151,6 @@ static bool seek_to(struct swl_tail *t, uint64_t off, bool skipping)
 	t->off = off;
 	t->skipping = skipping;
 	return true;
-}
-
-/* The file renamed away while we were stopped: same inode in the same directory. */
-static int find_renamed(const char *path, const struct swl_file_pos *saved)
-{
-	char *copy = swl_xstrdup(path);
-	int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (dfd < 0)
-		return -1;
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		close(dfd);
-		return -1;
-	}
-	int found = -1;
-	struct dirent *de;
-	for (int n = 0; found < 0 && n < DIR_SCAN_MAX && (de = readdir(d)); n++) {
-		if ((uint64_t)de->d_ino != saved->ino)
-			continue;
-		int fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (resumable(fd, saved))
-			found = fd;
-		else
-			close(fd);
-	}
-	closedir(d);
-	return found;
 }
 
 /* Start after the last complete line, so a line being written is read whole. */
@@ -153,6 +173,63 @@ static void seek_end(struct swl_tail *t)
 	free(tmp);
 }
 
+/* What recognises the open file among rotated ones. */
+static struct swl_file_id current_id(struct swl_tail *t)
+{
+	learn_head(t);
+	struct swl_file_id id = { .ino = t->ino, .size = t->off, .head_len = t->head_len, .head_hash = t->head_hash };
+	struct stat st;
+	if (fstat(t->fd, &st) == 0)
+		id.mtime_ns = mtime_ns(&st);
+	return id;
+}
+
+/* A part of the chain is gone before it was read: say so, and count it. */
+static void gap(struct swl_tail *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void gap(struct swl_tail *t, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "swanlog: %s: %s\n", t->path, msg);
+	t->gaps++;
+}
+
+/* Go on in the rotated file r at off (skipping: inside an oversized line there); when off > 0
+ * its first line is id's. */
+static void open_rotated(struct swl_tail *t, const struct swl_rotated *r, uint64_t off, bool skipping,
+			 const struct swl_file_id *id)
+{
+	close_file(t);
+	t->fd = r->fd;
+	t->ino = r->ino;
+	t->draining = true;
+	snprintf(t->name, sizeof(t->name), "%s", r->name);
+	unsigned char magic[2];
+	if (pread(r->fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+		if (!seek_to(t, off, skipping))
+			t->off = off; /* then the next read tells */
+		return;
+	}
+	t->gz = gzdopen(r->fd, "rb");
+	if (!t->gz)
+		abort(); /* only fails on a bad fd or mode (both ours) or out of memory */
+	if (off) {
+		gzseek(t->gz, (z_off_t)off, SEEK_SET); /* past its end: nothing more to read from it */
+		t->off = off;
+		t->skipping = skipping;
+		t->head_len = id->head_len;
+		t->head_hash = id->head_hash;
+		t->head_done = true;
+		return;
+	}
+	int n = gzread(t->gz, t->buf, SWL_POS_HEAD_MAX);
+	t->len = n > 0 ? (size_t)n : 0;
+	head_from(t, t->buf, t->len, n < SWL_POS_HEAD_MAX);
+}
+
 struct swl_tail *swl_tail_open(const char *path, size_t max_line, enum swl_tail_start start,
 			       const struct swl_file_pos *saved)
 {
@@ -163,27 +240,31 @@ struct swl_tail *swl_tail_open(const char *path, size_t max_line, enum swl_tail_
 	t->cap = max_line + 1 + READ_CHUNK;
 	t->buf = swl_xmalloc(t->cap);
 	bool present = open_path(t);
-	if (saved) {
-		if (present && resumable(t->fd, saved)) {
-			if (!seek_to(t, saved->offset, saved->skipping))
-				close_file(t);
-			return t;
-		}
-		int fd = find_renamed(path, saved);
-		if (fd >= 0) {
-			/* finish the renamed file first; the file now at path comes after it */
-			close_file(t);
-			t->fd = fd;
-			t->ino = saved->ino;
-			t->draining = true;
-			if (!seek_to(t, saved->offset, saved->skipping))
-				close_file(t);
-		}
-		/* else: the file at path is new since the save, all of it unread */
+	if (!saved) {
+		if (present && start == SWL_TAIL_END)
+			seek_end(t);
 		return t;
 	}
-	if (present && start == SWL_TAIL_END)
-		seek_end(t);
+	if (present && resumable(t->fd, saved)) {
+			if (!seek_to(t, saved->offset, saved->skipping))
+			close_file(t);
+		return t;
+	}
+	if (!saved->ino)
+		return t; /* there was no file at the save: the one there now is all unread */
+	/* the saved file was rotated: its rest first, then every file rotated after it */
+	struct swl_file_id id = { .ino = saved->ino, .mtime_ns = saved->mtime_ns, .size = saved->offset,
+				  .head_len = saved->head_len, .head_hash = saved->head_hash };
+	struct swl_rotated r;
+	if (swl_rotated_open(path, &id, true, &r) == 0 && r.fd >= 0) {
+			open_rotated(t, &r, saved->offset, saved->skipping, &id);
+		return t;
+	}
+	if (saved->offset || saved->head_len)
+		gap(t, "the file read up to byte %" PRIu64 " at the last save is gone: the rest of it is lost",
+		    saved->offset);
+	if (swl_rotated_open(path, &id, false, &r) == 0 && r.fd >= 0)
+		open_rotated(t, &r, 0, false, NULL);
 	return t;
 }
 
@@ -212,6 +293,11 @@ uint64_t swl_tail_truncations(const struct swl_tail *t)
 	return t->truncations;
 }
 
+uint64_t swl_tail_gaps(const struct swl_tail *t)
+{
+	return t->gaps;
+}
+
 static void consume(struct swl_tail *t, size_t n)
 {
 	t->start += n;
@@ -231,6 +317,72 @@ static enum change check_path(struct swl_tail *t)
 	if (fstat(t->fd, &st) == 0 && (uint64_t)st.st_size < t->off + (t->len - t->start))
 		return TRUNCATED;
 	return UNCHANGED;
+}
+
+/* The file at the path starts with another first line than it did: emptied and written
+ * again in place (copytruncate), perhaps past the read offset already. */
+static bool head_changed(struct swl_tail *t)
+{
+	learn_head(t);
+	return t->head_done && !starts_with(t->fd, t->head_len, t->head_hash);
+}
+
+/* The file at the path was emptied under the read offset: what followed the offset is in the
+ * copy that copytruncate made, when there is one (then the files after it); else the file
+ * is read again from its start. */
+static void truncated(struct swl_tail *t)
+{
+	t->truncations++;
+	t->has_prev = false;
+	/* (a first line not yet complete may be the new content's: not enough to find a copy by) */
+	struct swl_file_id id = { .size = t->off, .head_len = t->head_len, .head_hash = t->head_hash };
+	struct swl_rotated r;
+	if (t->head_done && swl_rotated_open(t->path, &id, true, &r) == 0 && r.fd >= 0) {
+		open_rotated(t, &r, t->off, t->skipping, &id);
+		t->copy = true;
+		return;
+	}
+	if (lseek(t->fd, 0, SEEK_SET) < 0) {
+		close_file(t); /* opened again from the path */
+		return;
+	}
+	reset_file(t);
+}
+
+/* The file read to its end is done: on to the next rotated file, or the path's own.
+ * -EAGAIN: the rotated files kept moving, try again later. */
+static int next_file(struct swl_tail *t)
+{
+	struct swl_file_id id = current_id(t);
+	struct swl_rotated r;
+	int e = swl_rotated_open(t->path, &id, false, &r);
+	if (e == -EAGAIN)
+		return e;
+	t->rotations += !t->copy;
+	t->prev = id;
+	t->has_prev = true;
+	close_file(t);
+	if (r.fd < 0)
+		return 0; /* the path's file, opened by the caller */
+	if (!r.found)
+		gap(t, "the file read last is no longer among the rotated files; going on with %s: "
+		       "files rotated between them may be gone", r.name);
+	open_rotated(t, &r, 0, false, NULL);
+	return 0;
+}
+
+/* Up to n more bytes of the open file; 0 at its end. A compressed file that is damaged or cut
+ * short ends there. */
+static ssize_t fill(struct swl_tail *t, char *p, size_t n)
+{
+	if (!t->gz)
+		return read(t->fd, p, n);
+	int r = t->gz_bad ? 0 : gzread(t->gz, p, (unsigned)n);
+	if (r >= 0)
+		return r;
+	gap(t, "%s is damaged or cut short: the rest of it is skipped", t->name);
+	t->gz_bad = true;
+	return 0;
 }
 
 int swl_tail_next(struct swl_tail *t, const char **line, size_t *len, bool *oversized)
@@ -274,7 +426,11 @@ int swl_tail_next(struct swl_tail *t, const char **line, size_t *len, bool *over
 			t->len -= t->start;
 			t->start = 0;
 		}
-		ssize_t r = read(t->fd, t->buf + t->len, t->cap - t->len);
+		if (!t->draining && head_changed(t)) {
+			truncated(t);
+			continue;
+		}
+		ssize_t r = fill(t, t->buf + t->len, t->cap - t->len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -294,8 +450,8 @@ int swl_tail_next(struct swl_tail *t, const char **line, size_t *len, bool *over
 				*oversized = false;
 				return 1;
 			}
-			close_file(t);
-			t->rotations++;
+			if (next_file(t) < 0)
+				return 0;
 			continue;
 		}
 		switch (check_path(t)) {
@@ -303,10 +459,7 @@ int swl_tail_next(struct swl_tail *t, const char **line, size_t *len, bool *over
 			t->draining = true; /* read once more: it may have grown since our last read */
 			continue;
 		case TRUNCATED:
-			if (lseek(t->fd, 0, SEEK_SET) < 0)
-				return -errno;
-			reset_file(t);
-			t->truncations++;
+			truncated(t);
 			continue;
 		case UNCHANGED:
 			break;
@@ -318,25 +471,26 @@ int swl_tail_next(struct swl_tail *t, const char **line, size_t *len, bool *over
 void swl_tail_pos(struct swl_tail *t, struct swl_file_pos *pos)
 {
 	*pos = (struct swl_file_pos){ .path = t->path };
+	learn_head(t);
+	if (t->has_prev && (t->fd < 0 || (t->off == 0 && t->head_len == 0))) {
+		/* nothing of this file to recognise it by: the end of the one before (a restart
+		 * finds that one by its first line and goes on after it) */
+		pos->ino = t->prev.ino;
+		pos->offset = t->prev.size;
+		pos->head_len = t->prev.head_len;
+		pos->head_hash = t->prev.head_hash;
+		pos->mtime_ns = t->prev.mtime_ns;
+		return;
+	}
 	if (t->fd < 0)
 		return;
-	if (!t->head_done) {
-		/* the first line, as far as it was read: fixed once it is complete or long enough */
-		char head[SWL_POS_HEAD_MAX];
-		size_t want = t->off < sizeof(head) ? (size_t)t->off : sizeof(head);
-		ssize_t r = want ? pread(t->fd, head, want, 0) : 0;
-		if (r == (ssize_t)want) {
-			char *nl = memchr(head, '\n', want);
-			t->head_len = nl ? (uint32_t)(nl - head) + 1 : (uint32_t)want;
-			t->head_hash = swl_hash(SWL_HASH_INIT, head, t->head_len);
-			t->head_done = nl || want == sizeof(head);
-		}
-	}
+	struct stat st;
 	pos->ino = t->ino;
 	pos->offset = t->off;
 	pos->skipping = t->skipping;
 	pos->head_len = t->head_len;
 	pos->head_hash = t->head_hash;
+	pos->mtime_ns = fstat(t->fd, &st) == 0 ? mtime_ns(&st) : 0;
 }
 
 /* ---- follow --file: the source ---- */
@@ -347,8 +501,8 @@ struct followed {
 	struct swl_tail *t;
 	struct swl_parser parser;     /* classic syslog's year tracking is per stream */
 	struct swl_source_stats stats;
-	struct swl_series *rotations, *truncations;
-	uint64_t rotations_seen, truncations_seen;
+	struct swl_series *rotations, *truncations, *gaps;
+	uint64_t rotations_seen, truncations_seen, gaps_seen;
 };
 
 struct tail_source {
@@ -376,8 +530,13 @@ static struct swl_source *tail_create(const struct swl_source_conf *c, struct sw
 						 "Followed files replaced at their path (rename rotation, delete and recreate).",
 						 c->paths[i]);
 		f->truncations = swl_source_series(p->reg, "swanlog_source_truncations_total", SWL_COUNTER,
-						   "Followed files truncated under the read offset (copytruncate): read again from 0.",
+						   "Followed files truncated under the read offset (copytruncate): the rest read "
+						   "from the copy when there is one, then the file again from 0.",
 						   c->paths[i]);
+		f->gaps = swl_source_series(p->reg, "swanlog_source_gaps_total", SWL_COUNTER,
+					    "Parts of a followed file's rotation chain gone before they were read "
+					    "(the file of the saved position, rotated files, a damaged .gz).",
+					    c->paths[i]);
 	}
 	return &ts->s;
 }
@@ -386,7 +545,12 @@ static int tail_start(struct swl_source *s, const struct swl_state_pos *saved, s
 {
 	struct tail_source *ts = (struct tail_source *)s;
 	const struct swl_source_conf *c = ts->c;
-	(void)err; /* a missing file is waited for */
+	/* (a missing file is waited for: no error) */
+	if (saved && saved->cursor) {
+		swl_errf(err, "%s: the saved position is not a followed file's (a state file of another mode?)",
+			 c->state_path);
+		return -EBADMSG;
+	}
 	for (size_t i = 0; i < ts->n; i++) {
 		ts->files[i].t = swl_tail_open(c->paths[i], c->max_line, c->from_head ? SWL_TAIL_HEAD : SWL_TAIL_END,
 					       saved ? swl_state_pos_file(saved, c->paths[i]) : NULL);
@@ -435,6 +599,7 @@ static int tail_read(struct swl_source *s, size_t max, struct swl_source_read *r
 		swl_source_count(&f->stats, n, p->last_time_us);
 		rd->changed |= count_new(f->rotations, swl_tail_rotations(f->t), &f->rotations_seen, p->last_time_us);
 		rd->changed |= count_new(f->truncations, swl_tail_truncations(f->t), &f->truncations_seen, p->last_time_us);
+		rd->changed |= count_new(f->gaps, swl_tail_gaps(f->t), &f->gaps_seen, p->last_time_us);
 		rd->more |= n == max;
 		rd->entries += n;
 	}

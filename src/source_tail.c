@@ -51,6 +51,7 @@ struct swl_tail {
 	 * or a first line not yet complete): a position is saved as that one's end */
 	struct swl_file_id prev;
 	bool has_prev;
+	bool check_next;    /* the path's file comes after prev: make sure once it is open */
 	uint64_t rotations, truncations, gaps;
 };
 
@@ -333,7 +334,7 @@ static bool head_changed(struct swl_tail *t)
 static void truncated(struct swl_tail *t)
 {
 	t->truncations++;
-	t->has_prev = false;
+	t->has_prev = t->check_next = false;
 	/* (a first line not yet complete may be the new content's: not enough to find a copy by) */
 	struct swl_file_id id = { .size = t->off, .head_len = t->head_len, .head_hash = t->head_hash };
 	struct swl_rotated r;
@@ -349,6 +350,15 @@ static void truncated(struct swl_tail *t)
 	reset_file(t);
 }
 
+/* Go on with r, the rotated file after prev. */
+static void after_prev(struct swl_tail *t, const struct swl_rotated *r)
+{
+	if (!r->found)
+		gap(t, "the file read last is no longer among the rotated files; going on with %s: "
+		       "files rotated between them may be gone", r->name);
+	open_rotated(t, r, 0, false, NULL);
+}
+
 /* The file read to its end is done: on to the next rotated file, or the path's own.
  * -EAGAIN: the rotated files kept moving, try again later. */
 static int next_file(struct swl_tail *t)
@@ -362,12 +372,26 @@ static int next_file(struct swl_tail *t)
 	t->prev = id;
 	t->has_prev = true;
 	close_file(t);
+	t->check_next = r.fd < 0;
 	if (r.fd < 0)
 		return 0; /* the path's file, opened by the caller */
-	if (!r.found)
-		gap(t, "the file read last is no longer among the rotated files; going on with %s: "
-		       "files rotated between them may be gone", r.name);
-	open_rotated(t, &r, 0, false, NULL);
+	after_prev(t, &r);
+	return 0;
+}
+
+/* The path's file, just opened after prev: a rotation since the rotated files were looked at
+ * may have moved the file that came next away. With the path's file held, look again. */
+static int check_next(struct swl_tail *t)
+{
+	struct swl_rotated r;
+	int e = swl_rotated_open(t->path, &t->prev, false, &r);
+	if (e == -EAGAIN) {
+		close_file(t);
+		return e;
+	}
+	t->check_next = false;
+	if (r.fd >= 0)
+		after_prev(t, &r);
 	return 0;
 }
 
@@ -388,7 +412,7 @@ static ssize_t fill(struct swl_tail *t, char *p, size_t n)
 int swl_tail_next(struct swl_tail *t, const char **line, size_t *len, bool *oversized)
 {
 	for (;;) {
-		if (t->fd < 0 && !open_path(t))
+		if (t->fd < 0 && (!open_path(t) || (t->check_next && check_next(t) < 0)))
 			return 0;
 		char *p = t->buf + t->start;
 		size_t n = t->len - t->start;

@@ -3,9 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,15 +80,41 @@ static int fsync_dir(const char *path)
 	return r;
 }
 
-int swl_replace_file(const char *path, const char *tmp, const void *data, size_t len, mode_t mode, unsigned flags,
-		     const char **step)
+/* A new temporary file next to path: "DIR/.BASE.XXXXXXXXXXXX" (random, so no one can plant a
+ * link at its name in advance), created exclusively and never through a symlink. Returns the
+ * fd (its name in *tmp, the caller frees it) or -errno. */
+static int create_tmp(const char *path, mode_t mode, unsigned flags, char **tmp)
 {
+	char *dcopy = swl_xstrdup(path), *bcopy = swl_xstrdup(path);
+	const char *dir = dirname(dcopy), *base = basename(bcopy);
+	size_t n = strlen(path) + 32;
+	*tmp = swl_xmalloc(n);
+	int fd = -EEXIST;
+	for (int i = 0; i < 100 && fd == -EEXIST; i++) {
+		uint64_t rnd;
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+			fd = -errno;
+			break;
+		}
+		snprintf(*tmp, n, "%s/.%s.%012" PRIx64, dir, base, rnd & UINT64_C(0xffffffffffff));
+		int oflags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+		fd = flags & SWL_REPLACE_MKDIR ? swl_open_mkdir(*tmp, oflags, mode) : open(*tmp, oflags, mode);
+		if (!(flags & SWL_REPLACE_MKDIR) && fd < 0)
+			fd = -errno;
+	}
+	free(dcopy);
+	free(bcopy);
+	return fd;
+}
+
+int swl_replace_file(const char *path, const void *data, size_t len, mode_t mode, unsigned flags, const char **step)
+{
+	char *tmp;
 	const char *what = "create";
-	int oflags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
-	int fd = flags & SWL_REPLACE_MKDIR ? swl_open_mkdir(tmp, oflags, mode) : open(tmp, oflags, mode);
+	int fd = create_tmp(path, mode, flags, &tmp);
 	int r = 0;
 	if (fd < 0) {
-		r = flags & SWL_REPLACE_MKDIR ? fd : -errno;
+		r = fd;
 		goto out;
 	}
 	what = "write";
@@ -107,6 +136,7 @@ int swl_replace_file(const char *path, const char *tmp, const void *data, size_t
 		r = fsync_dir(path);
 	}
 out:
+	free(tmp);
 	if (step)
 		*step = what;
 	return r;

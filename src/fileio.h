@@ -23,11 +23,12 @@ enum {
 	SWL_REPLACE_MKDIR = 2,   /* create a missing directory, as swl_open_mkdir does */
 };
 
-/* Replace path by len bytes of data: they are written to tmp, which must be in the same
- * directory, and tmp is renamed over path, so a reader sees the old file or the new one,
- * never part of one. On failure tmp is removed, and *step (may be NULL) says what failed:
- * "create", "write", "fsync", "rename", or "fsync the directory of" (path is replaced then). */
-int swl_replace_file(const char *path, const char *tmp, const void *data, size_t len, mode_t mode, unsigned flags,
-		     const char **step);
+/* Replace path by len bytes of data: they are written to a new temporary file in the same
+ * directory (a hidden name with a random part, created exclusively, never through a
+ * symlink), which is renamed over path, so a reader sees the old file or the new one, never
+ * part of one. On failure the temporary file is removed, and *step (may be NULL) says what
+ * failed: "create", "write", "fsync", "rename", or "fsync the directory of" (path is replaced
+ * then). */
+int swl_replace_file(const char *path, const void *data, size_t len, mode_t mode, unsigned flags, const char **step);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 
 struct follower {
 	const struct swl_follow_opts *o;
+	char *state_path;    /* o->state_path resolved (owned): see resolve_state */
 	struct swl_pipeline *p;
 	struct swl_source *src;
 	struct swl_series *saves, *save_errors;
@@ -109,13 +111,9 @@ static int write_textfile(struct follower *fl, struct swl_err *err)
 	const char *path = fl->o->textfile;
 	size_t len;
 	char *text = render(fl->p->reg, SWL_FORMAT_PROMETHEUS, &len);
-	size_t tl = strlen(path) + 32;
-	char *tmp = swl_xmalloc(tl);
-	snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-	int r = swl_replace_file(path, tmp, text, len, 0644, 0, NULL);
+	int r = swl_replace_file(path, text, len, 0644, 0, NULL);
 	if (r < 0)
 		swl_errf(err, "--textfile %s: %s", path, strerror(-r));
-	free(tmp);
 	free(text);
 	fl->dirty_textfile = false;
 	fl->last_textfile_us = mono_us();
@@ -130,7 +128,7 @@ static int save(struct follower *fl, struct swl_err *err)
 	fl->src->type->position(fl->src, &pos);
 	/* counted before writing, so the file holds its own save */
 	swl_series_add(fl->saves, 1, fl->p->last_time_us);
-	int r = swl_state_save(fl->o->state_path, &pos, fl->p->reg, fl->p->ctx, err);
+	int r = swl_state_save(fl->state_path, &pos, fl->p->reg, fl->p->ctx, err);
 	if (r < 0)
 		swl_series_add(fl->save_errors, 1, fl->p->last_time_us);
 	if (r == 0 && fl->src->type->saved)
@@ -255,6 +253,32 @@ static int loop(struct follower *fl, struct swl_err *err)
 	}
 }
 
+/* The state file the operator named, as it really is: through a symlink the lock, the loads
+ * and the saves go to the file it points at (two paths to one file are one lock, and a save
+ * replaces the file, not the operator's link). What exists and is not a regular file is
+ * refused: a FIFO would block the start, a device or directory cannot hold a state. */
+static int resolve_state(const char *path, char **real, struct swl_err *err)
+{
+	struct stat st;
+	*real = realpath(path, NULL);
+	if (!*real) {
+		int r = -errno;
+		if (r == -ENOENT && lstat(path, &st) < 0) {
+			*real = swl_xstrdup(path); /* a first start: no file yet */
+			return 0;
+		}
+		swl_errf(err, "%s: %s", path, r == -ENOENT ? "a symlink to a missing file" : strerror(-r));
+		return r == -ENOENT ? -EBADMSG : r;
+	}
+	if (stat(*real, &st) == 0 && !S_ISREG(st.st_mode)) {
+		swl_errf(err, "%s: not a regular file: refused as the state file", path);
+		free(*real);
+		*real = NULL;
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 /* One process per state file: a second one (a second rsyslog worker running omprog, or a
  * restart while the old process still saves) would overwrite the other's saves and cut its
  * write-ahead log. The lock is on PATH.lock and goes away with the process. */
@@ -282,26 +306,28 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 {
 	struct follower fl = { .o = o, .p = p, .sigfd = -1 };
 	struct swl_state_pos saved = { 0 };
-	int r;
+	int r = resolve_state(o->state_path, &fl.state_path, err);
+	if (r < 0)
+		return r;
 	p->wall_clock = true; /* entries carrying no time are stamped with now */
 	struct swl_source_conf conf = *o->conf;
 	conf.mode = SWL_SOURCE_FOLLOW;
-	conf.state_path = o->state_path;
+	conf.state_path = fl.state_path;
 	/* the source's metrics first, then follow's: all declared before the state is loaded */
 	fl.src = swl_source_create(o->source, &conf, p);
 	declare_metrics(&fl);
-	int lockfd = r = lock_state(o->state_path, err);
+	int lockfd = r = lock_state(fl.state_path, err);
 	if (r < 0)
 		goto out;
 
 	if (!o->reset_state) {
 		size_t dropped;
-		r = swl_state_load(o->state_path, &saved, p->reg, p->ctx, &dropped, err);
+		r = swl_state_load(fl.state_path, &saved, p->reg, p->ctx, &dropped, err);
 		if (r < 0 && r != -ENOENT)
 			goto out;
 		if (dropped)
 			fprintf(stderr, "swanlog: %s: %zu saved series of metrics no longer in the rules were dropped\n",
-				o->state_path, dropped);
+				fl.state_path, dropped);
 	}
 	/* the rules were loaded by the caller just now (after any saved value of these) */
 	swl_series_set(fl.reload_ok, 1, p->last_time_us);
@@ -349,5 +375,6 @@ out:
 	if (lockfd >= 0)
 		close(lockfd);
 	swl_state_pos_fini(&saved);
+	free(fl.state_path);
 	return r;
 }

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -140,15 +141,10 @@ int swl_state_save(const char *path, const struct swl_state_pos *pos, const stru
 		return r;
 	}
 
-	/* the temporary file must live in the same directory, or rename is not atomic */
-	struct swl_buf tmp;
-	swl_buf_init(&tmp, 0);
-	swl_buf_printf(&tmp, "%s.tmp", path);
 	const char *what;
-	r = swl_replace_file(path, tmp.p, b.p, b.len, 0600, SWL_REPLACE_DURABLE | SWL_REPLACE_MKDIR, &what);
+	r = swl_replace_file(path, b.p, b.len, 0600, SWL_REPLACE_DURABLE | SWL_REPLACE_MKDIR, &what);
 	if (r < 0)
 		swl_errf(err, "%s: cannot %s the state file: %s", path, what, strerror(-r));
-	swl_buf_fini(&tmp);
 	swl_buf_fini(&b);
 	return r;
 }
@@ -435,12 +431,19 @@ static int parse(struct reader *rd, char *text, size_t len, bool apply, struct s
 
 static int read_whole(const char *path, char **out, size_t *len, struct swl_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* (O_NONBLOCK: a FIFO put there does not block the open; it is refused below) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int r = -errno;
 		if (r != -ENOENT)
 			swl_errf(err, "%s: cannot open the state file: %s", path, strerror(-r));
 		return r;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		swl_errf(err, "%s: not a regular file: refused as the state file", path);
+		return -EBADMSG;
 	}
 	int r = swl_read_all(fd, SWL_STATE_MAX_BYTES, out, len);
 	close(fd);

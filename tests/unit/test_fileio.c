@@ -3,6 +3,7 @@
  * on request, the step that failed named, the old file kept when it fails). */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -83,31 +84,62 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* Entries in directory dir (none of . and ..): a temporary file left behind shows. */
+static int entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d, "%s: %s", dir, strerror(errno));
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
 Test(fileio, replace_file)
 {
 	const char *step = NULL;
 	umask(022);
 	put(spath("out"), "old\n", 4);
-	cr_assert_eq(swl_replace_file(spath("out"), spath("out.tmp"), "new\n", 4, 0640, 0, &step), 0);
+	cr_assert_eq(swl_replace_file(spath("out"), "new\n", 4, 0640, 0, &step), 0);
 	char *got = slurp(spath("out"));
 	cr_assert_str_eq(got, "new\n");
 	free(got);
-	cr_assert_not(exists(spath("out.tmp")));
+	cr_assert_eq(entries(scratch), 1);
 	struct stat st;
 	cr_assert_eq(stat(spath("out"), &st), 0);
 	cr_assert_eq(st.st_mode & 0777, 0640);
 
-	cr_assert_eq(swl_replace_file(spath("d/out"), spath("d/out.tmp"), "x", 1, 0600, SWL_REPLACE_DURABLE, &step),
+	cr_assert_eq(swl_replace_file(spath("d/out"), "x", 1, 0600, SWL_REPLACE_DURABLE, &step),
 		     -ENOENT);
 	cr_assert_str_eq(step, "create");
 	cr_assert_not(exists(spath("d")));
-	cr_assert_eq(swl_replace_file(spath("d/out"), spath("d/out.tmp"), "x", 1, 0600,
+	cr_assert_eq(swl_replace_file(spath("d/out"), "x", 1, 0600,
 				      SWL_REPLACE_DURABLE | SWL_REPLACE_MKDIR, &step),
 		     0);
 	got = slurp(spath("d/out"));
 	cr_assert_str_eq(got, "x");
 	free(got);
-	cr_assert_not(exists(spath("d/out.tmp")));
+	cr_assert_eq(entries(spath("d")), 1);
+}
+
+Test(fileio, replace_never_writes_through_a_planted_link)
+{
+	/* links at the names a temporary file might have had: none is followed */
+	put(spath("victim"), "keep", 4);
+	const char *names[] = { "out.tmp", ".out.tmp", "out.tmp.1" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		cr_assert_eq(symlink(spath("victim"), spath(names[i])), 0);
+	const char *step = NULL;
+	cr_assert_eq(swl_replace_file(spath("out"), "new", 3, 0600, 0, &step), 0);
+	char *got = slurp(spath("victim"));
+	cr_assert_str_eq(got, "keep");
+	free(got);
+	struct stat st;
+	cr_assert_eq(lstat(spath("out"), &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+	cr_assert_eq(entries(scratch), 5);
 }
 
 Test(fileio, failed_replace_keeps_the_old_file)
@@ -116,9 +148,9 @@ Test(fileio, failed_replace_keeps_the_old_file)
 	cr_assert_eq(mkdir(spath("taken"), 0700), 0);
 	put(spath("taken/x"), "keep", 4);
 	const char *step = NULL;
-	cr_assert_eq(swl_replace_file(spath("taken"), spath("taken.tmp"), "new", 3, 0600, 0, &step), -EISDIR);
+	cr_assert_eq(swl_replace_file(spath("taken"), "new", 3, 0600, 0, &step), -EISDIR);
 	cr_assert_str_eq(step, "rename");
-	cr_assert_not(exists(spath("taken.tmp")));
+	cr_assert_eq(entries(scratch), 1);
 	char *got = slurp(spath("taken/x"));
 	cr_assert_str_eq(got, "keep");
 	free(got);

@@ -27,6 +27,13 @@ struct swl_state_pos {
 };
 
 void swl_state_pos_fini(struct swl_state_pos *p);
+
+/* Which mode saved p: nothing yet, a journal cursor, omprog's write-ahead log position
+ * ("wal:SEQ"), or followed files. */
+enum swl_pos_kind { SWL_POS_NONE, SWL_POS_JOURNAL, SWL_POS_WAL, SWL_POS_FILES };
+enum swl_pos_kind swl_state_pos_kind(const struct swl_state_pos *p);
+/* who saves a position of kind k: "a journal follower", "omprog", "follow --file" */
+const char *swl_pos_kind_name(enum swl_pos_kind k);
 /* The saved position of path, or NULL. */
 const struct swl_file_pos *swl_state_pos_file(const struct swl_state_pos *p, const char *path);
 

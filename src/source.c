@@ -1,6 +1,7 @@
 /* source.c - the list of sources, and what they share (see source.h). */
 #include "source.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 /* Each defined in its own source_NAME.c. */
@@ -74,6 +75,17 @@ void swl_source_count(struct swl_source_stats *st, size_t n, int64_t t_us)
 	swl_series_add(st->read, (double)n, t_us);
 	if (t_us)
 		swl_series_set(st->last, (double)t_us / 1e6, t_us);
+}
+
+int swl_source_own_pos(const struct swl_source_conf *c, const struct swl_state_pos *saved, enum swl_pos_kind mine,
+		       struct swl_err *err)
+{
+	enum swl_pos_kind k = saved ? swl_state_pos_kind(saved) : SWL_POS_NONE;
+	if (k == SWL_POS_NONE || k == mine)
+		return 0;
+	swl_errf(err, "%s: the state file was saved by %s, not by %s: refused (another --state, or --reset-state)",
+		 c->state_path, swl_pos_kind_name(k), swl_pos_kind_name(mine));
+	return -EBADMSG;
 }
 
 void swl_source_error(struct swl_source_stats *st, int err)

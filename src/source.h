@@ -114,6 +114,10 @@ struct swl_series *swl_source_series(struct swl_registry *reg, const char *name,
 				     const char *help, const char *label);
 /* n entries read, the last at t_us (0: unknown). Nothing when st was not initialised. */
 void swl_source_count(struct swl_source_stats *st, size_t n, int64_t t_us);
+/* 0 when saved (may be NULL) holds no position or one of kind mine; else -EBADMSG with a
+ * message naming c->state_path: a state file of another mode is not carried over. */
+int swl_source_own_pos(const struct swl_source_conf *c, const struct swl_state_pos *saved, enum swl_pos_kind mine,
+		       struct swl_err *err);
 /* A reading error (negative errno), reported on stderr the first time. */
 void swl_source_error(struct swl_source_stats *st, int err);
 

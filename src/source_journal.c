@@ -347,12 +347,15 @@ static int journal_start(struct swl_source *s, const struct swl_state_pos *saved
 	const struct swl_source_conf *c = js->c;
 	if (c->mode == SWL_SOURCE_REPLAY)
 		return journal_start_replay(js, err);
+	int r = swl_source_own_pos(c, saved, SWL_POS_JOURNAL, err);
+	if (r < 0)
+		return r;
 	static const char *const default_identifiers[] = { "charon", "charon-systemd" };
 	enum swl_journal_kind kind = c->variant == JOURNAL_DIR     ? SWL_JOURNAL_DIR
 				     : c->variant == JOURNAL_FILES ? SWL_JOURNAL_FILES
 								   : SWL_JOURNAL_LOCAL;
 	bool defaults = c->nidentifiers == 0;
-	int r = swl_journal_open(kind, c->paths, c->npaths, defaults ? default_identifiers : c->identifiers,
+	r = swl_journal_open(kind, c->paths, c->npaths, defaults ? default_identifiers : c->identifiers,
 				 defaults ? 2 : c->nidentifiers, !c->no_kernel, &js->j);
 	if (r < 0) {
 		swl_errf(err, "cannot open the journal%s%s: %s", c->npaths ? " at " : "", c->npaths ? c->paths[0] : "",

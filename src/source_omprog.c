@@ -240,16 +240,17 @@ static int omprog_start(struct swl_source *s, const struct swl_state_pos *saved,
 	struct omprog_source *os = (struct omprog_source *)s;
 	const char *state_path = os->c->state_path;
 	uint64_t after = 0;
-	if (saved && saved->cursor && swl_wal_pos_parse(saved->cursor, &after) < 0) {
-		swl_errf(err, "%s: the saved position is not an omprog one (a state file of another mode?)", state_path);
-		return -EBADMSG;
-	}
+	int r = swl_source_own_pos(os->c, saved, SWL_POS_WAL, err);
+	if (r < 0)
+		return r;
+	if (saved && saved->cursor)
+		swl_wal_pos_parse(saved->cursor, &after); /* (checked just now) */
 	size_t pl = strlen(state_path) + 5;
 	char *path = swl_xmalloc(pl);
 	snprintf(path, pl, "%s.wal", state_path);
 	const struct swl_omprog_ops ops = { omprog_apply, omprog_resent, omprog_refused, os };
 	long applied;
-	int r = swl_omprog_open(STDIN_FILENO, STDOUT_FILENO, path, os->c->max_line, after, &ops, &os->o, &applied);
+	r = swl_omprog_open(STDIN_FILENO, STDOUT_FILENO, path, os->c->max_line, after, &ops, &os->o, &applied);
 	if (r < 0) {
 		swl_errf(err, "write-ahead log %s: %s", path, strerror(-r));
 		free(path);

@@ -570,11 +570,9 @@ static int tail_start(struct swl_source *s, const struct swl_state_pos *saved, s
 	struct tail_source *ts = (struct tail_source *)s;
 	const struct swl_source_conf *c = ts->c;
 	/* (a missing file is waited for: no error) */
-	if (saved && saved->cursor) {
-		swl_errf(err, "%s: the saved position is not a followed file's (a state file of another mode?)",
-			 c->state_path);
-		return -EBADMSG;
-	}
+	int r = swl_source_own_pos(c, saved, SWL_POS_FILES, err);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ts->n; i++) {
 		ts->files[i].t = swl_tail_open(c->paths[i], c->max_line, c->from_head ? SWL_TAIL_HEAD : SWL_TAIL_END,
 					       saved ? swl_state_pos_file(saved, c->paths[i]) : NULL);

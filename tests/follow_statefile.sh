@@ -3,7 +3,8 @@
 # at the state path is refused at the start instead of blocking it; a second swanlog that
 # reaches a running one's state file through a symlinked path is refused (one lock for one
 # file), and a save keeps the operator's symlink, writing the file it points at; a symlink
-# planted at the old predictable temporary name is never written through.
+# planted at the old predictable temporary name is never written through. A state file of
+# another mode (journal follower, omprog, follow --file) is refused by each of the others.
 # usage: follow_statefile.sh SWANLOG_BINARY SOURCE_DIR
 set -uo pipefail
 BIN=$(realpath "$1"); SRC=$(realpath "$2")
@@ -80,4 +81,25 @@ stop_swanlog TERM
 [ "$(cat "$T/victim")" = precious ] || fail "a save wrote through a planted symlink"
 [ -f "$T/real/state" ] && [ ! -L "$T/real/state" ] || fail "the state file is not a regular file"
 echo "safe: a planted link at a temporary name"
+
+# each mode refuses the others' state files: exit 2, naming the file and who saved it
+mkdir -p "$T/om" "$T/jdir"            # (an empty journal directory)
+"$BIN" omprog --rules "$SRC/tests/follow/rules.yaml" --state "$T/om/state" --listen "127.0.0.1:$(free_port)" \
+	< /dev/null > /dev/null 2> "$T/err" || fail "omprog with stdin closed: $(cat "$T/err")"
+grep -qx 'cursor wal:[0-9]*' "$T/om/state" || fail "omprog saved no position"
+other() { # other STATE WHO COMMAND...: COMMAND with --state STATE is refused, STATE saved by WHO
+	local state=$1 who=$2
+	shift 2
+	timeout 10 "$BIN" "$@" --rules "$SRC/tests/follow/rules.yaml" --state "$state" \
+		--listen "127.0.0.1:$(free_port)" < /dev/null > "$T/out" 2> "$T/err"
+	local rc=$?
+	[ $rc = 2 ] || fail "$* with a state saved by $who: exit status $rc, expected 2: $(cat "$T/err")"
+	grep -qF "$state: the state file was saved by $who, not by " "$T/err" ||
+		fail "$* with a state saved by $who: $(cat "$T/err")"
+}
+other "$T/om/state" omprog follow --journal-dir "$T/jdir"
+other "$T/real/state" "follow --file" follow --journal-dir "$T/jdir"
+other "$T/om/state" omprog follow --file "$L"
+other "$T/real/state" "follow --file" omprog
+echo "refused: another mode's state file"
 echo "follow_statefile: ok"

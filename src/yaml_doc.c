@@ -26,13 +26,60 @@ static int second_document(struct swl_yaml_doc *d, yaml_parser_t *p, const char 
 	return r;
 }
 
-int swl_yaml_doc_parse(struct swl_yaml_doc *d, char *text, size_t len, const char *single)
+/* libyaml's time grows with the square of the nesting of flow collections ([ and { inside
+ * each other): 200 KB nested 100,000 deep would keep it busy for a minute. So the text is
+ * first read as events, which stop at the first collection nested deeper than
+ * SWL_YAML_MAX_DEPTH, before the deep part is scanned (libyaml looks ahead at most about
+ * 1024 characters), and only a text within the bound is loaded as a document. all: every
+ * document of the text, not only the first. */
+static int check_depth(struct swl_yaml_doc *d, const char *text, size_t len, bool all)
 {
-	d->text = text;
 	yaml_parser_t p;
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-	int r = 0;
+	int r = 0, depth = 0;
+	for (bool done = false; !done && r == 0;) {
+		yaml_event_t ev;
+		if (!yaml_parser_parse(&p, &ev))
+			break; /* the load stops there too, and says so */
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > SWL_YAML_MAX_DEPTH) {
+				swl_err_set(d->err, d->path, (unsigned)ev.start_mark.line + 1,
+					    (unsigned)ev.start_mark.column + 1, "nested more than %d levels deep",
+					    SWL_YAML_MAX_DEPTH);
+				r = -EINVAL;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			done = !all;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	return r;
+}
+
+int swl_yaml_doc_parse(struct swl_yaml_doc *d, char *text, size_t len, const char *single)
+{
+	d->text = text;
+	int r = check_depth(d, text, len, single != NULL);
+	if (r < 0)
+		return r;
+	yaml_parser_t p;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&p, &d->y)) {
 		swl_err_set(d->err, d->path, (unsigned)p.problem_mark.line + 1, (unsigned)p.problem_mark.column + 1,
 			    "YAML syntax error: %s%s%s", p.problem ? p.problem : "unknown", p.context ? " " : "",

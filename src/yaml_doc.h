@@ -31,6 +31,10 @@ struct swl_yaml_doc {
 #define SWL_YAML_SEQ_FOR(seq, item) \
 	for (yaml_node_item_t *item = (seq)->data.sequence.items.start; item < (seq)->data.sequence.items.top; item++)
 
+/* Collections (mappings and sequences) nested deeper than this are refused before the
+ * document is loaded. */
+#define SWL_YAML_MAX_DEPTH 64
+
 /* Parse text (len bytes; the document owns it from here) as d's document. single (what the
  * file is, for the message) refuses a second document in the text; NULL ignores it.
  * Returns 0 or -EINVAL. */

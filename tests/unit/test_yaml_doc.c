@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,47 @@ Test(yaml_doc, one_document_or_the_first)
 	cr_assert_str_eq(err.msg, "t.yaml:4:1: YAML syntax error: did not find expected node content");
 	fini();
 	cr_assert_eq(parse("a: 1\n...\n", false, "thing"), 0, "the end of the one document: %s", err.msg);
+}
+
+/* depth levels of flow sequences as the value of key a, balanced or not: "a: [[...]]" */
+static char *nested(size_t depth, bool closed)
+{
+	char *t = malloc(2 * depth + 8);
+	cr_assert_not_null(t);
+	char *p = t + sprintf(t, "a: ");
+	memset(p, '[', depth);
+	p += depth;
+	if (closed) {
+		memset(p, ']', depth);
+		p += depth;
+	}
+	strcpy(p, "\n");
+	return t;
+}
+
+/* 100,000 flow levels (200 KB) once kept libyaml busy for a minute: refused at once now, at
+ * the first level too many, in the first document or a later one. */
+Test(yaml_doc, nesting_is_bounded, .timeout = 10)
+{
+	char *t = nested(SWL_YAML_MAX_DEPTH - 1, true); /* with the mapping: the bound itself */
+	cr_assert_eq(parse(t, false, NULL), 0, "%s", err.msg);
+	free(t);
+	fini();
+	for (int closed = 0; closed < 2; closed++) {
+		t = nested(100000, closed);
+		cr_assert_eq(parse(t, false, NULL), -EINVAL);
+		cr_assert_str_eq(err.msg, "t.yaml:1:67: nested more than 64 levels deep");
+		cr_assert_not(doc.loaded);
+		free(t);
+		fini();
+	}
+	t = nested(100000, true);
+	char *two = malloc(strlen(t) + 16);
+	sprintf(two, "b: 1\n---\n%s", t);
+	cr_assert_eq(parse(two, false, "thing"), -EINVAL);
+	cr_assert_str_eq(err.msg, "t.yaml:3:67: nested more than 64 levels deep");
+	free(two);
+	free(t);
 }
 
 Test(yaml_doc, errors_point_at_the_node_or_inside_its_quotes)

@@ -313,6 +313,7 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 	struct swl_source_conf conf = *o->conf;
 	conf.mode = SWL_SOURCE_FOLLOW;
 	conf.state_path = fl.state_path;
+	conf.reset_state = o->reset_state;
 	/* the source's metrics first, then follow's: all declared before the state is loaded */
 	fl.src = swl_source_create(o->source, &conf, p);
 	declare_metrics(&fl);

@@ -34,6 +34,7 @@ struct swl_source_conf {
 	bool from_head;               /* follow, with no saved position: read what is there already */
 	size_t max_line;
 	const char *state_path;       /* follow: the state file (omprog logs ahead next to it) */
+	bool reset_state;             /* follow: --reset-state, nothing saved is carried over */
 };
 
 /* One command-line option of a source (follow's; follow --help lists it from here). */

@@ -81,6 +81,10 @@ void swl_omprog_ready(struct swl_omprog *o)
 /* One message: logged, applied and confirmed, or refused. Returns 1 when it was applied. */
 static size_t message(struct swl_omprog *o, const char *line, size_t len, bool oversized)
 {
+	/* a line end of \r\n (or more \r) is a line end: without them the message is the same
+	 * live, in the log and read back from it after a crash */
+	while (len && line[len - 1] == '\r')
+		len--;
 	/* rsyslog is gone: what it cannot be told it will send again to the next swanlog */
 	if (o->reply_failed)
 		return 0;
@@ -181,7 +185,11 @@ uint64_t swl_omprog_seq(const struct swl_omprog *o)
 
 int swl_omprog_checkpoint(struct swl_omprog *o)
 {
-	return swl_wal_checkpoint(o->wal);
+	/* the input ended after every message in it was answered: rsyslog closes it (at its
+	 * restart) only with every reply in hand, so it will send none of them again; the next
+	 * start must not take a repeat of the last for a resend */
+	bool clean_end = o->in_eof && !o->inlen && !o->reply_failed;
+	return swl_wal_checkpoint(o->wal, !clean_end);
 }
 
 /* ---- the omprog command's source ---- */
@@ -238,7 +246,8 @@ static void omprog_refused(void *arg)
 static int omprog_start(struct swl_source *s, const struct swl_state_pos *saved, struct swl_err *err)
 {
 	struct omprog_source *os = (struct omprog_source *)s;
-	const char *state_path = os->c->state_path;
+	const struct swl_source_conf *c = os->c;
+	const char *state_path = c->state_path;
 	uint64_t after = 0;
 	int r = swl_source_own_pos(os->c, saved, SWL_POS_WAL, err);
 	if (r < 0)
@@ -248,6 +257,13 @@ static int omprog_start(struct swl_source *s, const struct swl_state_pos *saved,
 	size_t pl = strlen(state_path) + 5;
 	char *path = swl_xmalloc(pl);
 	snprintf(path, pl, "%s.wal", state_path);
+	/* starting over: what the log holds belongs to the state given up */
+	if (c->reset_state && truncate(path, 0) < 0 && errno != ENOENT) {
+		r = -errno;
+		swl_errf(err, "write-ahead log %s: %s", path, strerror(-r));
+		free(path);
+		return r;
+	}
 	const struct swl_omprog_ops ops = { omprog_apply, omprog_resent, omprog_refused, os };
 	long applied;
 	r = swl_omprog_open(STDIN_FILENO, STDOUT_FILENO, path, os->c->max_line, after, &ops, &os->o, &applied);

@@ -162,11 +162,12 @@ uint64_t swl_wal_seq(const struct swl_wal *w)
 	return w->seq;
 }
 
-int swl_wal_checkpoint(struct swl_wal *w)
+int swl_wal_checkpoint(struct swl_wal *w, bool keep_last)
 {
 	if (ftruncate(w->fd, 0) < 0)
 		return -errno;
 	w->size = 0;
+	w->has_last &= keep_last;
 	if (!w->has_last)
 		return 0;
 	/* keep the last record (its SEQ is covered by the save, so it is never applied again) */

@@ -35,8 +35,9 @@ int swl_wal_append(struct swl_wal *w, const char *line, size_t len);
 /* The sequence number of the last record appended or replayed (what a save covers). */
 uint64_t swl_wal_seq(const struct swl_wal *w);
 
-/* After a state save covering swl_wal_seq(): cut the log down to its last record. */
-int swl_wal_checkpoint(struct swl_wal *w);
+/* After a state save covering swl_wal_seq(): cut the log down to its last record, or to
+ * nothing when !keep_last (no resend of it can come: the next start takes none for one). */
+int swl_wal_checkpoint(struct swl_wal *w, bool keep_last);
 
 /* Whether line is the newest record's line: rsyslog resends a message whose confirmation a
  * crash cut off, and it is then the first one the restarted swanlog reads. */

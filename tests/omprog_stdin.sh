@@ -80,6 +80,24 @@ if "cursor wal:11" not in st: sys.exit("state position: %s" % [l for l in st.spl
 p = start()
 wait_value(EST, "11")
 p.stdin.close(); p.wait(timeout=10)
+# 5b. after that clean end (stdin closed, as at an rsyslog restart) no reply was lost: the
+#     same message once more is a message of its own, counted
+p = start()
+send(p, line(11), "message 11 again after a clean restart")
+wait_value(EST, "12")
+if value(metrics(), "swanlog_omprog_resent_total") != "1":
+    sys.exit("a repeated message after a clean restart was taken for a resend")
+# 5c. --reset-state starts from zero: the message the log keeps (SIGTERM with the input still
+#     open: its reply may be lost) is not applied again
+send(p, line(12), "message 12")
+p.send_signal(signal.SIGTERM)
+if p.wait(timeout=10) != 0: sys.exit("exit status %d at SIGTERM" % p.returncode)
+if line(12).rstrip(b"\n") not in open(state + ".wal", "rb").read():
+    sys.exit("the write-ahead log lacks the last message after SIGTERM")
+p = start("--reset-state")
+if value(metrics(), EST) != "absent":
+    sys.exit("--reset-state: %s is %s, expected no series" % (EST, value(metrics(), EST)))
+p.stdin.close(); p.wait(timeout=10)
 
 # 6. --host-label (a fresh state): a series per sending host; self-metrics stay unlabelled
 os.unlink(state); os.unlink(state + ".wal")
@@ -98,6 +116,6 @@ for key, want in (('test_ike_established_total{host="gw1",conn="site-a",peer="19
         sys.exit("--host-label: %s is %s, expected %s" % (key, value(text, key), want))
 if "# TYPE test_kernel_replay_total counter" not in text or value(text, 'test_kernel_replay_total') != "absent":
     sys.exit("--host-label: an unlabelled rules metric without events should have no series")
-print("omprog on stdin: protocol, write-ahead log, resend, host label: ok")
+print("omprog on stdin: protocol, write-ahead log, resend, clean restart, reset, host label: ok")
 PY
 echo "omprog_stdin: ok"

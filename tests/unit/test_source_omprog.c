@@ -1,7 +1,8 @@
 /* test_source_omprog.c - rsyslog's omprog protocol over real pipes: one OK per message once
  * it is in the write-ahead log and applied, partial and oversized lines, a last line at the
  * end of input, the batch limit, the log applied again on open, a resent last record
- * recognised, an append that fails answered with an error (and the message taken when it
+ * recognised (and none after a clean end of input), a line end of \r\n the same live and
+ * from the log, an append that fails answered with an error (and the message taken when it
  * comes again), and rsyslog gone. */
 #include <criterion/criterion.h>
 
@@ -198,6 +199,50 @@ Test(omprog, log_applied_again_and_resend_recognised)
 	cr_assert_eq(seen.n, 3);
 	cr_assert_str_eq(replies(), "OK\nOK\n");
 	cr_assert_eq(swl_omprog_seq(o), 4);
+	swl_omprog_close(o);
+}
+
+/* The input closed after every reply (rsyslog's restart): no resend can come, so the same
+ * message again at the next start is counted. */
+Test(omprog, repeat_after_a_clean_end_is_counted)
+{
+	long replayed;
+	struct swl_omprog *o = open_at(100, 0, &replayed);
+	send("one\ntwo\n");
+	close(in[1]);
+	cr_assert_eq(drain(o, 1000, NULL), 2);
+	cr_assert(swl_omprog_done(o));
+	cr_assert_eq(swl_omprog_checkpoint(o), 0);
+	cr_assert_str_eq(file("state.wal"), "");
+	swl_omprog_close(o);
+	cr_assert_eq(pipe2(in, O_CLOEXEC | O_NONBLOCK), 0);
+	o = open_at(100, 2, &replayed);
+	cr_assert_eq(replayed, 0);
+	send("two\n");
+	size_t applied;
+	cr_assert_eq(drain(o, 1000, &applied), 1);
+	cr_assert_eq(applied, 1);
+	cr_assert_eq(seen.resent, 0);
+	cr_assert_eq(seen.n, 3);
+	cr_assert_str_eq(file("state.wal"), "3 two\n");
+	swl_omprog_close(o);
+}
+
+/* A message ending in \r (or \r\r) is the same live and applied again from the log. */
+Test(omprog, carriage_return_normalised_once)
+{
+	long replayed;
+	struct swl_omprog *o = open_at(100, 0, &replayed);
+	send("crlf\r\ntwo\r\r\n");
+	cr_assert_eq(drain(o, 1000, NULL), 2);
+	cr_assert_str_eq(seen.lines[0], "crlf");
+	cr_assert_str_eq(seen.lines[1], "two");
+	cr_assert_str_eq(file("state.wal"), "1 crlf\n2 two\n");
+	swl_omprog_close(o);
+	o = open_at(100, 0, &replayed); /* as after a crash before any save */
+	cr_assert_eq(replayed, 2);
+	cr_assert_str_eq(seen.lines[2], "crlf");
+	cr_assert_str_eq(seen.lines[3], "two");
 	swl_omprog_close(o);
 }
 

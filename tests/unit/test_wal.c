@@ -77,7 +77,7 @@ Test(wal, append_replay_after_checkpoint)
 	cr_assert_eq(swl_wal_append(w, "three", 5), 0);
 	cr_assert_eq(swl_wal_seq(w), 3);
 	/* a save at 3, then the cut: the last record stays, and is never applied again */
-	cr_assert_eq(swl_wal_checkpoint(w), 0);
+	cr_assert_eq(swl_wal_checkpoint(w, true), 0);
 	file_is("3 three\n");
 	swl_wal_close(w);
 	cr_assert_eq(swl_wal_open(path, 100, &w), 0);

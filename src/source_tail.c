@@ -247,7 +247,7 @@ struct swl_tail *swl_tail_open(const char *path, size_t max_line, enum swl_tail_
 		return t;
 	}
 	if (present && resumable(t->fd, saved)) {
-			if (!seek_to(t, saved->offset, saved->skipping))
+		if (!seek_to(t, saved->offset, saved->skipping))
 			close_file(t);
 		return t;
 	}
@@ -258,7 +258,7 @@ struct swl_tail *swl_tail_open(const char *path, size_t max_line, enum swl_tail_
 				  .head_len = saved->head_len, .head_hash = saved->head_hash };
 	struct swl_rotated r;
 	if (swl_rotated_open(path, &id, true, &r) == 0 && r.fd >= 0) {
-			open_rotated(t, &r, saved->offset, saved->skipping, &id);
+		open_rotated(t, &r, saved->offset, saved->skipping, &id);
 		return t;
 	}
 	if (saved->offset || saved->head_len)

@@ -45,7 +45,7 @@ run() {
 
 	# the writer: batches of 1 to 20 numbered lines, each batch under the lock, the file
 	# opened by name each time; it says how many it wrote when told to stop
-	python3 - "$L" "$D/lock" "$D/stop" "$D/written" <<'PY' &
+	"$PYTHON" - "$L" "$D/lock" "$D/stop" "$D/written" <<'PY' &
 import fcntl, os, random, sys, time
 path, lock, stop, out = sys.argv[1:5]
 n = 0
@@ -93,9 +93,9 @@ PY
 	local sum sq want_sum want_sq
 	sum=$(metric test_numbers_total)
 	sq=$(metric test_squares_total)
-	want_sum=$(python3 -c "print($n * ($n + 1) // 2)")
-	want_sq=$(python3 -c "print($n * ($n + 1) * (2 * $n + 1) // 6)")
-	python3 -c "import sys; sys.exit(not (float('$sum') == $want_sum and float('$sq') == $want_sq))" ||
+	want_sum=$("$PYTHON" -c "print($n * ($n + 1) // 2)")
+	want_sq=$("$PYTHON" -c "print($n * ($n + 1) * (2 * $n + 1) // 6)")
+	"$PYTHON" -c "import sys; sys.exit(not (float('$sum') == $want_sum and float('$sq') == $want_sq))" ||
 		fail "$mode: line numbers sum to $sum (squares $sq), expected $want_sum ($want_sq): a line lost or counted twice"
 	local gaps
 	gaps=$(metric "swanlog_source_gaps_total{source=\"$L\"}")

@@ -133,21 +133,25 @@ static void scan(DIR *d, const char *base, uint64_t path_ino, struct list *out)
 		if (same)
 			break;
 	}
-	size_t k = 0;
+	/* which to leave out, decided before any is removed (the check reads the others' names) */
+	bool *drop = swl_xcalloc(a.n ? a.n : 1, sizeof(*drop));
 	for (size_t i = 0; i < a.n; i++) {
 		struct sib *s = &a.s[i];
-		bool drop = s->ino == path_ino;
+		drop[i] = s->ino == path_ino;
 		if (s->gz) {
-			/* the plain NAME.1 sorts right before NAME.1.gz... unless others sort between */
 			size_t stem = strlen(s->name) - 3;
-			for (size_t j = 0; j < a.n && !drop; j++)
-				drop = !a.s[j].gz && strlen(a.s[j].name) == stem && memcmp(a.s[j].name, s->name, stem) == 0;
+			for (size_t j = 0; j < a.n && !drop[i]; j++)
+				drop[i] = !a.s[j].gz && strlen(a.s[j].name) == stem && memcmp(a.s[j].name, s->name, stem) == 0;
 		}
-		if (drop)
-			free(s->name);
-		else
-			a.s[k++] = *s;
 	}
+	size_t k = 0;
+	for (size_t i = 0; i < a.n; i++) {
+		if (drop[i])
+			free(a.s[i].name);
+		else
+			a.s[k++] = a.s[i];
+	}
+	free(drop);
 	a.n = k;
 	if (a.n)
 		qsort(a.s, a.n, sizeof(*a.s), by_age);

@@ -367,12 +367,16 @@ int swl_gate_start(const struct swl_gate_config *cfg, struct swl_gate **out, str
 	g->conns = swl_xcalloc(g->cap, sizeof(*g->conns));
 	pthread_mutex_init(&g->lock, NULL);
 	int r = 0;
+	/* *out is set before the thread starts: libmicrohttpd's callbacks for the first
+	 * connection it hands over read it (they run after pthread_create, so they see it) */
+	*out = g;
 	g->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (g->stop_fd < 0)
 		r = -errno;
 	else if ((r = -pthread_create(&g->thread, NULL, gate_main, g)) != 0)
 		close(g->stop_fd);
 	if (r < 0) {
+		*out = NULL;
 		snprintf(err->msg, sizeof(err->msg), "cannot start accepting connections: %s", strerror(-r));
 		close(cfg->listen_fd);
 		pthread_mutex_destroy(&g->lock);
@@ -380,7 +384,6 @@ int swl_gate_start(const struct swl_gate_config *cfg, struct swl_gate **out, str
 		free(g);
 		return r;
 	}
-	*out = g;
 	return 0;
 }
 

@@ -44,8 +44,9 @@ struct swl_gate_config {
 struct swl_gate;
 struct swl_gate_conn;
 
-/* Start the gate's thread. Returns 0 or a negative errno with err set. On failure the
- * listening socket is closed. */
+/* Start the gate's thread. Returns 0 or a negative errno with err set (and *out NULL). *out
+ * is set before the thread starts: the callbacks of the first connections read it. On failure
+ * the listening socket is closed. */
 int swl_gate_start(const struct swl_gate_config *cfg, struct swl_gate **out, struct swl_err *err);
 /* Stop accepting and close the connections not yet handed over. Those libmicrohttpd holds
  * stay its own: free the gate after libmicrohttpd has stopped. */

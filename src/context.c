@@ -725,7 +725,8 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 		size_t vl = run_u16(run + 2);
 		char *v = run + RUN_HEAD + name.n + 1;
 		if (vl == value.n && memcmp(v, value.p, value.n) == 0)
-			return e; /* the same value again: nothing to copy */
+			return e; /* the same value again: nothing to copy, nothing changed */
+		c->version++;
 		if (value.n > vl && e->used + (value.n - vl) > e->cap) {
 			size_t at = (size_t)(run - e->key);
 			e = mem_grow(c, e, value.n - vl);
@@ -743,6 +744,7 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 	}
 	if (e->nlabels == SWL_CTX_MAX_LABELS)
 		return e; /* bounded: the loader refuses rules that would need more */
+	c->version++;
 	size_t need = RUN_HEAD + name.n + value.n + 2;
 	if ((size_t)e->used + need > e->cap)
 		e = mem_grow(c, e, need);
@@ -783,7 +785,6 @@ static void mem_remove(struct swl_context *c, struct node *n)
 void swl_context_remember_labels(struct swl_context *c, struct swl_str key, const struct swl_str *names,
 				 const struct swl_str *values, size_t n, int64_t now_us)
 {
-	c->version++;
 	if (key.n > SWL_CTX_KEY_MAX)
 		key.n = SWL_CTX_KEY_MAX;
 	/* names and values as they are stored, cut once (rules pass at most SWL_CTX_MAX_LABELS;
@@ -815,6 +816,7 @@ void swl_context_remember_labels(struct swl_context *c, struct swl_str key, cons
 		e->used = (uint16_t)(key.n + 1);
 		lru_insert(&c->mem, nd, key.n, tag);
 		paths_count(&c->paths, e->key, key.n, true);
+		c->version++;
 	} else {
 		lru_touch(&c->mem, nd);
 		e = mem_entry(nd);
@@ -822,6 +824,7 @@ void swl_context_remember_labels(struct swl_context *c, struct swl_str key, cons
 			/* expired, so absent: its stale labels must not come back with the new one */
 			e->nlabels = 0;
 			e->used = (uint16_t)(e->keylen + 1);
+			c->version++;
 		}
 	}
 	e->seen_us = now_us;

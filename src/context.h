@@ -81,8 +81,9 @@ uint64_t swl_context_evictions(const struct swl_context *c);
 /* Changes whenever a memory entry moves or goes (it grew into a new allocation, was forgotten
  * or evicted): entries swl_context_get returned stay valid while it does not. */
 uint64_t swl_context_moves(const struct swl_context *c);
-/* Changes whenever the memory changes at all (a label set, an entry moved or gone): what a
- * lookup found, and every key made of found labels, holds while it does not. */
+/* Changes whenever what the memory holds changes (an entry added, moved or gone, a label set
+ * to a new value; remembering what is there already changes nothing): what a lookup found,
+ * and every key made of found labels, holds while it does not. */
 uint64_t swl_context_version(const struct swl_context *c);
 
 /* Visit every memory entry, oldest first; and every live key with its family and series. */

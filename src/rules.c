@@ -32,15 +32,33 @@ struct key_memo {
 	bool missed;
 };
 
+/* A pattern's match on the current event (valid while gen is the matcher's): the rules that
+ * share the pattern share it. */
+struct match_memo {
+	uint64_t gen;
+	int rc;
+	pcre2_match_data *md;
+};
+
+/* What a name that is no capture resolved to (a builtin, a field or a recalled label), valid
+ * while stamp is the scope's: the same for every template of a rule that reads it while the
+ * recalled entries and the memory stay the same. */
+struct name_memo {
+	uint64_t stamp;
+	struct swl_str value;
+};
+
 struct swl_matcher {
 	const struct swl_ruleset *rs;
-	pcre2_match_data *md;
 	pcre2_match_context *mctx;   /* the match and depth limits, the JIT stack */
 	pcre2_jit_stack *jit_stack;
+	struct match_memo *matches;  /* per distinct pattern (rs->patterns), its match this event */
 	struct memo *fields;         /* per name of rs->names, its field in the current event */
+	struct name_memo *names;     /* per name of rs->names, its value under a scope's stamp */
 	struct memo *literals;       /* per shared literal, whether the current message holds it */
 	struct key_memo *keys;       /* per memoised recall key (rs->keys), what it found this event */
 	uint64_t gen;                /* increased per event: older memo entries are stale */
+	uint64_t stamps;             /* the last stamp given to a scope */
 	uint64_t pid_gen;            /* pid_text holds the event's pid when pid_gen == gen */
 	char pid_text[24];
 	char scratch[SCRATCH_SIZE];
@@ -50,15 +68,19 @@ struct swl_matcher *swl_matcher_create(const struct swl_ruleset *rs)
 {
 	struct swl_matcher *m = swl_xcalloc(1, sizeof(*m));
 	m->rs = rs;
-	m->md = pcre2_match_data_create(rs->max_captures + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
-	if (!m->md || !m->mctx)
+	if (!m->mctx)
 		abort(); /* out of memory, as swl_xmalloc */
 	pcre2_set_match_limit(m->mctx, MATCH_LIMIT);
 	pcre2_set_depth_limit(m->mctx, DEPTH_LIMIT);
 	m->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
 	pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
-	m->fields = swl_xcalloc(rs->nnames, sizeof(*m->fields));
+	m->matches = swl_xcalloc(rs->npatterns ? rs->npatterns : 1, sizeof(*m->matches));
+	for (size_t i = 0; i < rs->npatterns; i++)
+		if (!(m->matches[i].md = pcre2_match_data_create(rs->max_captures + 1, NULL)))
+			abort();
+	m->fields = swl_xcalloc(rs->nnames ? rs->nnames : 1, sizeof(*m->fields));
+	m->names = swl_xcalloc(rs->nnames ? rs->nnames : 1, sizeof(*m->names));
 	m->literals = swl_xcalloc(rs->nshared, sizeof(*m->literals));
 	m->keys = swl_xcalloc(rs->nkeys ? rs->nkeys : 1, sizeof(*m->keys));
 	return m;
@@ -68,10 +90,13 @@ void swl_matcher_destroy(struct swl_matcher *m)
 {
 	if (!m)
 		return;
-	pcre2_match_data_free(m->md);
+	for (size_t i = 0; i < m->rs->npatterns; i++)
+		pcre2_match_data_free(m->matches[i].md);
+	free(m->matches);
 	pcre2_match_context_free(m->mctx);
 	pcre2_jit_stack_free(m->jit_stack);
 	free(m->fields);
+	free(m->names);
 	free(m->literals);
 	free(m->keys);
 	free(m);
@@ -80,15 +105,25 @@ void swl_matcher_destroy(struct swl_matcher *m)
 /* What a template can see while one rule handles one event. */
 struct scope {
 	struct swl_matcher *m;       /* its per-event memo of fields and the pid's text */
+	struct swl_context *ctx;
 	const struct swl_event *ev;
 	PCRE2_SIZE *ov;
 	uint32_t ncaptures;          /* pairs in ov that the match set */
 	const struct swl_ctx_entry *recalled[SWL_MAX_RECALL]; /* NULL where a key found nothing */
 	size_t nrecalled;
 	bool missed;                 /* a recall key named an entry that was not there */
+	/* Names resolve alike while this stamp holds: a new one whenever the recalled entries or
+	 * the memory may have changed. */
+	uint64_t stamp;
 	char *scratch;               /* rendered templates of the current step */
 	size_t used, cap;
 };
+
+/* What names resolved to may have changed (entries recalled, the memory written). */
+static inline void scope_changed(struct scope *sc)
+{
+	sc->stamp = ++sc->m->stamps;
+}
 
 /* The event's field of that name, looked up once per event whatever the number of refs. */
 static struct swl_str field_value(struct scope *sc, const struct swl_ref *ref)
@@ -143,9 +178,16 @@ static struct swl_str ref_value(struct scope *sc, const struct swl_ref *ref)
 	if (ref->builtin != SWL_B_NONE && (v = builtin_value(sc, ref->builtin)).n)
 		return v;
 	v = field_value(sc, ref);
+	if (v.n || !sc->nrecalled)
+		return v;
+	/* a recalled label: looked up once while the scope's stamp holds */
+	struct name_memo *nm = &sc->m->names[ref->name_id];
+	if (nm->stamp == sc->stamp)
+		return nm->value;
 	for (size_t i = 0; !v.n && i < sc->nrecalled; i++)
 		if (sc->recalled[i])
 			v = swl_ctx_entry_label(sc->recalled[i], (struct swl_str){ ref->name, ref->namelen });
+	*nm = (struct name_memo){ .stamp = sc->stamp, .value = v };
 	return v;
 }
 
@@ -157,6 +199,32 @@ static struct swl_str part_value(struct scope *sc, const struct swl_part *p)
 			return v;
 	}
 	return (struct swl_str){ p->lit ? p->lit : "", p->litlen };
+}
+
+/* memcpy for the few bytes of a template's part, without a call: two overlapping loads and
+ * stores read and write only [s, s + n) and [d, d + n). */
+static inline void copy_small(char *d, const char *s, size_t n)
+{
+	if (n >= 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		uint64_t a, b;
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(d, &a, 4);
+		memcpy(d + n - 4, &b, 4);
+	} else if (n) {
+		char a = s[0], b = s[n / 2], c = s[n - 1];
+		d[0] = a;
+		d[n / 2] = b;
+		d[n - 1] = c;
+	}
 }
 
 /* Resolve a template. A one-part template is a slice of its source (no copy); longer ones
@@ -178,7 +246,7 @@ static struct swl_str tpl_render(struct scope *sc, const struct swl_tpl *t, bool
 		}
 		size_t room = sc->cap - sc->used;
 		size_t n = v.n < room ? v.n : room;
-		memcpy(sc->scratch + sc->used, v.p, n);
+		copy_small(sc->scratch + sc->used, v.p, n);
 		sc->used += n;
 	}
 	return (struct swl_str){ start, (size_t)(sc->scratch + sc->used - start) };
@@ -334,6 +402,7 @@ static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct
 static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_context *ctx)
 {
 	sc->nrecalled = 0;
+	scope_changed(sc);
 	sc->missed = false;
 	uint64_t version = swl_context_version(ctx);
 	for (size_t i = 0; i < rule->nrecall; i++) {
@@ -357,6 +426,7 @@ static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_con
 		if (km)
 			sc->missed |= km->missed;
 		sc->nrecalled = i + 1;
+		scope_changed(sc);
 	}
 }
 
@@ -389,17 +459,22 @@ static bool has_literal(struct swl_matcher *m, const struct swl_rule *rule, stru
 static void apply_rule(struct swl_matcher *matcher, const struct swl_rule *rule, struct swl_context *ctx,
 		       const struct swl_event *ev)
 {
-	pcre2_match_data *md = matcher->md;
-	int rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, md, matcher->mctx)
-			   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, md, matcher->mctx);
+	struct match_memo *mm = &matcher->matches[rule->pattern];
+	if (mm->gen != matcher->gen) {
+		mm->gen = matcher->gen;
+		mm->rc = rule->jit ? pcre2_jit_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, mm->md, matcher->mctx)
+				   : pcre2_match(rule->re, (PCRE2_SPTR)ev->msg.p, ev->msg.n, 0, 0, mm->md, matcher->mctx);
+	}
+	int rc = mm->rc;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return;
 	if (rc < 0) { /* match or depth limit: the line costs no more than this */
 		swl_series_add(rule->errors, 1, ev->time_us);
 		return;
 	}
-	struct scope sc = { .m = matcher, .ev = ev, .ov = pcre2_get_ovector_pointer(md), .ncaptures = (uint32_t)rc,
-			    .scratch = matcher->scratch, .cap = sizeof(matcher->scratch) };
+	struct scope sc = { .m = matcher, .ctx = ctx, .ev = ev, .ov = pcre2_get_ovector_pointer(mm->md),
+			    .ncaptures = (uint32_t)rc, .scratch = matcher->scratch, .cap = sizeof(matcher->scratch) };
+	scope_changed(&sc);
 	if (rule->nrecall)
 		recall(&sc, rule, ctx);
 	if ((rule->nif && !conds_hold(&sc, rule->ifs, rule->nif, true)) ||
@@ -433,6 +508,7 @@ static void apply_rule(struct swl_matcher *matcher, const struct swl_rule *rule,
 			values[l] = (struct swl_str){ vals[l], vlen[l] };
 		}
 		swl_context_remember_labels(ctx, (struct swl_str){ key, kn }, names, values, m->nlabels, ev->time_us);
+		scope_changed(&sc);
 		if ((i + 1 < rule->nremember || rule->forget.set) &&
 		    recall_stale(&sc, moves, ctx, (struct swl_str){ key, kn })) {
 			recall(&sc, rule, ctx);

@@ -39,8 +39,8 @@ struct swl_tpl {
 	struct swl_part *parts;
 	bool is_time; /* the literal word `time`: the event's time in seconds */
 	bool set;
-	/* Recall keys that read no capture of their rule: 1 + the index of their text among the
-	 * ruleset's keys (rules of one line that recall the same key look it up once); 0: none. */
+	/* Recall keys: 1 + their index among the ruleset's keys (rules of one line that recall the
+	 * same key look it up once, see swl_tpl_memo); 0 for other templates. */
 	uint32_t memo;
 };
 
@@ -103,6 +103,8 @@ struct swl_rule {
 	char **programs;       /* NULL/0 = every program, and lines without one */
 	pcre2_code *re;
 	bool jit;
+	size_t pattern;        /* its pattern's index among the ruleset's distinct patterns: rules with
+				* the same pattern share one match of it per event */
 	/* recall keys, looked up in order; a later key may use labels an earlier one recalled */
 	size_t nrecall;
 	struct swl_tpl recall[SWL_MAX_RECALL];
@@ -164,14 +166,19 @@ struct swl_ruleset {
 	/* Distinct names of all templates' ${...}: a matcher looks each up once per event. */
 	size_t nnames;
 	char **names;
-	/* Distinct texts of the recall keys that read no capture (see swl_tpl.memo). */
+	/* Distinct recall keys (see swl_tpl.memo). */
 	size_t nkeys;
 	char **keys;
+	/* Distinct patterns (see swl_rule.pattern). */
+	size_t npatterns;
+	char **patterns;
 	size_t nshared;                /* literals that several rules share (see lit_shared) */
 };
 
 void swl_tpl_fini(struct swl_tpl *t);
 /* Free n strings and their array. */
 void swl_rules_free_strings(char **l, size_t n);
+/* The index of s among the n strings of *l, appended (copied) when new. */
+size_t swl_rules_intern(char ***l, size_t *n, const char *s);
 
 #endif

@@ -32,6 +32,16 @@ void swl_rules_free_strings(char **l, size_t n)
 	free(l);
 }
 
+size_t swl_rules_intern(char ***l, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*l)[i], s) == 0)
+			return i;
+	*l = swl_xrealloc(*l, (*n + 1) * sizeof(**l));
+	(*l)[*n] = swl_xstrdup(s);
+	return (*n)++;
+}
+
 /* ---- files ---- */
 
 static int read_file(const char *path, char **data, size_t *len, struct swl_err *err)
@@ -228,6 +238,7 @@ void swl_rules_destroy(struct swl_ruleset *rs)
 	free(rs->dispatch);
 	swl_rules_free_strings(rs->names, rs->nnames);
 	swl_rules_free_strings(rs->keys, rs->nkeys);
+	swl_rules_free_strings(rs->patterns, rs->npatterns);
 	free(rs);
 }
 

@@ -525,7 +525,7 @@ static int load_example(struct swl_schema *sc, struct swl_yaml_doc *d, yaml_node
 	return 0;
 }
 
-static int compile_pattern(struct swl_yaml_doc *d, yaml_node_t *n, struct swl_rule *rule)
+static int compile_pattern(struct swl_ruleset *rs, struct swl_yaml_doc *d, yaml_node_t *n, struct swl_rule *rule)
 {
 	const char *pat;
 	int r = swl_yaml_string(d, n, "match", &pat);
@@ -542,6 +542,7 @@ static int compile_pattern(struct swl_yaml_doc *d, yaml_node_t *n, struct swl_ru
 		return swl_yaml_fail_at(d, n, off, "bad pattern: %s", (char *)msg);
 	}
 	rule->jit = pcre2_jit_compile(rule->re, PCRE2_JIT_COMPLETE) == 0;
+	rule->pattern = swl_rules_intern(&rs->patterns, &rs->npatterns, pat);
 	swl_rule_literal(rule, pat);
 	return 0;
 }
@@ -604,7 +605,7 @@ static int load_rule(struct swl_schema *sc, struct swl_yaml_doc *d, yaml_node_t 
 					     o->line, o->col);
 	if (!match)
 		return swl_yaml_fail(d, n, "rule '%s' has no match pattern", rule->name);
-	int r = compile_pattern(d, match, rule);
+	int r = compile_pattern(sc->rs, d, match, rule);
 	if (r < 0)
 		return r;
 	if (programs) {
@@ -619,7 +620,7 @@ static int load_rule(struct swl_schema *sc, struct swl_yaml_doc *d, yaml_node_t 
 	if (recall && !swl_yaml_is_seq(recall)) {
 		if ((r = swl_tpl_node(sc->rs, d, recall, rule->re, false, "recall", &rule->recall[0])) < 0)
 			return r;
-		swl_tpl_memo(sc->rs, &rule->recall[0], (const char *)recall->data.scalar.value);
+		swl_tpl_memo(sc->rs, &rule->recall[0], (const char *)recall->data.scalar.value, rule->pattern);
 		rule->nrecall = 1;
 	} else if (recall) { /* a list: each key may use what the keys before it recalled */
 		size_t cnt = swl_yaml_seq_len(recall);
@@ -629,7 +630,7 @@ static int load_rule(struct swl_schema *sc, struct swl_yaml_doc *d, yaml_node_t 
 			yaml_node_t *kn = swl_yaml_node(d, recall->data.sequence.items.start[i]);
 			if ((r = swl_tpl_node(sc->rs, d, kn, rule->re, false, "recall", &rule->recall[i])) < 0)
 				return r;
-			swl_tpl_memo(sc->rs, &rule->recall[i], (const char *)kn->data.scalar.value);
+			swl_tpl_memo(sc->rs, &rule->recall[i], (const char *)kn->data.scalar.value, rule->pattern);
 			rule->nrecall = i + 1;
 		}
 	}

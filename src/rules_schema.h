@@ -54,7 +54,9 @@ int swl_tpl_compile(struct swl_ruleset *rs, struct swl_yaml_doc *d, const yaml_n
 /* The same for node n's string ("WHAT must be a string" when it is none). */
 int swl_tpl_node(struct swl_ruleset *rs, struct swl_yaml_doc *d, const yaml_node_t *n, const pcre2_code *re,
 		 bool allow_time, const char *what, struct swl_tpl *t);
-/* A recall key t (compiled from text) that reads no capture of its rule gets its memo id. */
-void swl_tpl_memo(struct swl_ruleset *rs, struct swl_tpl *t, const char *text);
+/* A recall key t (compiled from text, in a rule whose pattern is rs->patterns[pattern]) gets
+ * its memo id: keys of one text share it, and so do keys that read captures where the rules
+ * also share their pattern. */
+void swl_tpl_memo(struct swl_ruleset *rs, struct swl_tpl *t, const char *text, size_t pattern);
 
 #endif

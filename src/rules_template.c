@@ -5,23 +5,11 @@
 
 #include <stdlib.h>
 
-/* The index of name in the ruleset's names, added if new: refs to one name share the
- * per-event memo of its field. */
-static size_t name_intern(struct swl_ruleset *rs, const char *name)
-{
-	for (size_t i = 0; i < rs->nnames; i++)
-		if (strcmp(rs->names[i], name) == 0)
-			return i;
-	rs->names = swl_xrealloc(rs->names, (rs->nnames + 1) * sizeof(*rs->names));
-	rs->names[rs->nnames] = swl_xstrdup(name);
-	return rs->nnames++;
-}
-
 /* Fill a ref's capture group numbers from the pattern's name table (several with (?J)), its
  * builtin and its name's index. */
 static void ref_bind(struct swl_ruleset *rs, struct swl_ref *ref, const pcre2_code *re)
 {
-	ref->name_id = name_intern(rs, ref->name);
+	ref->name_id = swl_rules_intern(&rs->names, &rs->nnames, ref->name); /* refs to one name share its memo */
 	static const char *const builtins[] = { [SWL_B_HOST] = "host", [SWL_B_PROGRAM] = "program",
 						[SWL_B_PID] = "pid", [SWL_B_MESSAGE] = "message" };
 	for (size_t b = SWL_B_HOST; b <= SWL_B_MESSAGE; b++)
@@ -127,18 +115,18 @@ int swl_tpl_node(struct swl_ruleset *rs, struct swl_yaml_doc *d, const yaml_node
 	return r < 0 ? r : swl_tpl_compile(rs, d, n, s, re, allow_time, t);
 }
 
-void swl_tpl_memo(struct swl_ruleset *rs, struct swl_tpl *t, const char *text)
+void swl_tpl_memo(struct swl_ruleset *rs, struct swl_tpl *t, const char *text, size_t pattern)
 {
+	bool captures = false;
 	for (size_t i = 0; i < t->nparts; i++)
 		for (size_t a = 0; a < t->parts[i].nalts; a++)
-			if (t->parts[i].alts[a].ngroups)
-				return; /* its value is this rule's match's, no other rule's */
-	size_t k = 0;
-	while (k < rs->nkeys && strcmp(rs->keys[k], text) != 0)
-		k++;
-	if (k == rs->nkeys) {
-		rs->keys = swl_xrealloc(rs->keys, (rs->nkeys + 1) * sizeof(*rs->keys));
-		rs->keys[rs->nkeys++] = swl_xstrdup(text);
-	}
-	t->memo = (uint32_t)k + 1;
+			captures |= t->parts[i].alts[a].ngroups != 0;
+	/* a key that reads captures is the same only for rules with the same pattern */
+	char *id = swl_xmalloc(strlen(text) + 24);
+	if (captures)
+		sprintf(id, "%zu\x1f%s", pattern, text);
+	else
+		strcpy(id, text);
+	t->memo = (uint32_t)swl_rules_intern(&rs->keys, &rs->nkeys, id) + 1;
+	free(id);
 }

@@ -623,10 +623,20 @@ static inline size_t run_size(const char *run)
 	return RUN_HEAD + run_u16(run) + run_u16(run + 2) + 2;
 }
 
-/* Do the n bytes at a and b match? Label names are a few bytes and mostly differ in the
- * first: a loop costs less than a call to memcmp. */
+/* Do the n bytes at a and b match? Label names are a few bytes: two overlapping words (that
+ * read only the n bytes) cost less than a call to memcmp. */
 static inline bool same_bytes(const char *a, const char *b, size_t n)
 {
+	if (n >= 8 && n <= 16)
+		return swl_load64(a) == swl_load64(b) && swl_load64(a + n - 8) == swl_load64(b + n - 8);
+	if (n >= 4 && n < 8) {
+		uint32_t a0, a1, b0, b1;
+		memcpy(&a0, a, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&a1, a + n - 4, 4);
+		memcpy(&b1, b + n - 4, 4);
+		return a0 == b0 && a1 == b1;
+	}
 	while (n && *a == *b)
 		a++, b++, n--;
 	return n == 0;
@@ -657,8 +667,18 @@ struct swl_str swl_ctx_entry_value(const struct swl_ctx_entry *e, size_t i)
 	return (struct swl_str){ run + RUN_HEAD + run_u16(run) + 1, run_u16(run + 2) };
 }
 
+/* A label name's bit in swl_ctx_entry.names. */
+static inline uint32_t name_bit(struct swl_str name)
+{
+	if (!name.n)
+		return 1;
+	return 1u << (((unsigned char)name.p[0] + (unsigned char)name.p[name.n - 1] * 5u + (unsigned)name.n * 3u) & 31);
+}
+
 struct swl_str swl_ctx_entry_label(const struct swl_ctx_entry *e, struct swl_str name)
 {
+	if (!(e->names & name_bit(name)))
+		return SWL_STR_NULL;
 	const char *run = first_run(e);
 	for (size_t i = 0; i < e->nlabels; i++) {
 		size_t nl = run_u16(run), vl = run_u16(run + 2);
@@ -715,6 +735,11 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 {
 	char *run = e->key + e->keylen + 1;
 	size_t i = 0;
+	uint32_t bit = name_bit(name);
+	if (!(e->names & bit)) { /* no label of that name: it goes after the others */
+		i = e->nlabels;
+		run = e->key + e->used;
+	}
 	for (; i < e->nlabels; i++) {
 		size_t nl = run_u16(run);
 		if (nl == name.n && same_bytes(run + RUN_HEAD, name.p, nl))
@@ -757,6 +782,7 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 	run[RUN_HEAD + name.n + 1 + value.n] = '\0';
 	e->used = (uint16_t)(e->used + need);
 	e->nlabels++;
+	e->names |= bit;
 	return e;
 }
 
@@ -767,6 +793,12 @@ static struct swl_str upto_nul(struct swl_str s, size_t max)
 		return (struct swl_str){ "", 0 };
 	if (s.n > max)
 		s.n = max;
+	if (s.n <= 32) { /* most are: a loop costs less than the call */
+		for (size_t i = 0; i < s.n; i++)
+			if (!s.p[i])
+				return (struct swl_str){ s.p, i };
+		return s;
+	}
 	const char *z = memchr(s.p, '\0', s.n);
 	if (z)
 		s.n = (size_t)(z - s.p);
@@ -813,6 +845,7 @@ void swl_context_remember_labels(struct swl_context *c, struct swl_str key, cons
 		e->key[key.n] = '\0';
 		e->keylen = (uint16_t)key.n;
 		e->nlabels = 0;
+		e->names = 0;
 		e->used = (uint16_t)(key.n + 1);
 		lru_insert(&c->mem, nd, key.n, tag);
 		paths_count(&c->paths, e->key, key.n, true);
@@ -823,6 +856,7 @@ void swl_context_remember_labels(struct swl_context *c, struct swl_str key, cons
 		if (now_us && c->max_age_us && now_us - e->seen_us > c->max_age_us) {
 			/* expired, so absent: its stale labels must not come back with the new one */
 			e->nlabels = 0;
+			e->names = 0;
 			e->used = (uint16_t)(e->keylen + 1);
 			c->version++;
 		}

@@ -28,6 +28,8 @@ struct swl_ctx_entry {
 	int64_t seen_us;                /* log time of the last remember */
 	uint16_t keylen, nlabels;
 	uint16_t used, cap;             /* bytes of key[] in use / allocated */
+	uint32_t names;                 /* a bit per label name (a hash of it): a lookup of a name
+					 * whose bit is not set reads no label */
 	char key[];                     /* NUL-terminated; the labels follow */
 };
 

@@ -14,12 +14,10 @@
 #define MATCH_LIMIT 1000000 /* PCRE2 match limit per rule and line */
 #define DEPTH_LIMIT 10000
 
-/* What is known of the current event, valid while gen is the matcher's: a field's value (by
- * name_id) or whether a shared literal is in the message (by lit_shared). */
+/* A field's value in the current event (by name_id), valid while gen is the matcher's. */
 struct memo {
 	uint64_t gen;
 	struct swl_str value;
-	bool found;
 };
 
 /* What a recall key that reads no capture found: the same for every rule of the event that
@@ -55,7 +53,6 @@ struct swl_matcher {
 	struct match_memo *matches;  /* per distinct pattern (rs->patterns), its match this event */
 	struct memo *fields;         /* per name of rs->names, its field in the current event */
 	struct name_memo *names;     /* per name of rs->names, its value under a scope's stamp */
-	struct memo *literals;       /* per shared literal, whether the current message holds it */
 	struct key_memo *keys;       /* per memoised recall key (rs->keys), what it found this event */
 	uint64_t gen;                /* increased per event: older memo entries are stale */
 	uint64_t stamps;             /* the last stamp given to a scope */
@@ -81,7 +78,6 @@ struct swl_matcher *swl_matcher_create(const struct swl_ruleset *rs)
 			abort();
 	m->fields = swl_xcalloc(rs->nnames ? rs->nnames : 1, sizeof(*m->fields));
 	m->names = swl_xcalloc(rs->nnames ? rs->nnames : 1, sizeof(*m->names));
-	m->literals = swl_xcalloc(rs->nshared, sizeof(*m->literals));
 	m->keys = swl_xcalloc(rs->nkeys ? rs->nkeys : 1, sizeof(*m->keys));
 	return m;
 }
@@ -97,7 +93,6 @@ void swl_matcher_destroy(struct swl_matcher *m)
 	pcre2_jit_stack_free(m->jit_stack);
 	free(m->fields);
 	free(m->names);
-	free(m->literals);
 	free(m->keys);
 	free(m);
 }
@@ -443,19 +438,6 @@ static bool recall_stale(const struct scope *sc, uint64_t moves, struct swl_cont
 	return false;
 }
 
-/* swl_literal_in, once per event for a literal that several rules share */
-static bool has_literal(struct swl_matcher *m, const struct swl_rule *rule, struct swl_str msg)
-{
-	if (rule->lit_shared == SIZE_MAX)
-		return swl_literal_in(rule, msg);
-	struct memo *mo = &m->literals[rule->lit_shared];
-	if (mo->gen != m->gen) {
-		mo->found = swl_literal_in(rule, msg);
-		mo->gen = m->gen;
-	}
-	return mo->found;
-}
-
 static void apply_rule(struct swl_matcher *matcher, const struct swl_rule *rule, struct swl_context *ctx,
 		       const struct swl_event *ev)
 {
@@ -535,10 +517,11 @@ static void apply_rules(struct swl_matcher *m, struct swl_context *ctx, const st
 	size_t n;
 	const struct swl_rule *const *rules = swl_rules_for(m->rs, ev, &n);
 	m->gen++; /* a new event: what the memo knows is of the last one */
+	struct swl_lit_scan ls = swl_lit_scan_start(ev->msg);
 	for (size_t i = 0; i < n; i++) {
 		const struct swl_rule *rule = rules[i];
 		bool may = candidates && i < SWL_CANDIDATE_BITS ? (*candidates >> i & 1)
-								: !rule->litlen || has_literal(m, rule, ev->msg);
+								: !rule->litlen || swl_literal_in(rule, &ls);
 		if (may)
 			apply_rule(m, rule, ctx, ev);
 	}

@@ -35,17 +35,36 @@ static int lit_rarity(char c)
 	return at ? 1 + (int)(at - by_frequency) : 0;
 }
 
+/* Where `^\S+` or `^(?<name>\S+)` ends in s, or NULL when s does not start so: a run that
+ * starts there with a space can only start at the message's first white space. */
+static const char *token_end(const char *s)
+{
+	if (strncmp(s, "^\\S+", 4) == 0)
+		return s + 4;
+	if (strncmp(s, "^(?<", 4) != 0)
+		return NULL;
+	const char *q = s + 4;
+	while (lit_alnum(*q) || *q == '_')
+		q++;
+	return *q == '>' && strncmp(q + 1, "\\S+)", 4) == 0 ? q + 5 : NULL;
+}
+
 void swl_rule_literal(struct swl_rule *rule, const char *s)
 {
 	char run[SWL_LIT_MAX];
 	size_t rn = 0, rtotal = 0, depth = 0;
 	bool anchored = *s == '^', run_at_start = anchored;
-	const char *p = s + anchored;
+	const char *p = s + anchored, *tok = token_end(s);
+	bool run_at_token = false; /* the current run starts right after the first token */
 	rule->litlen = 0;
+	rule->leadlen = 0;
+	rule->lit_at_token = false;
 	for (;;) {
 		char c = *p;
 		/* a literal byte at the top level extends the run */
 		if (depth == 0 && (lit_plain(c) || (c == '\\' && p[1] && (unsigned char)p[1] < 0x80 && !lit_alnum(p[1])))) {
+			if (rtotal == 0)
+				run_at_token = p == tok && c == ' ';
 			char v = c == '\\' ? p[1] : c;
 			p += c == '\\' ? 2 : 1;
 			if (rn < SWL_LIT_MAX)
@@ -59,17 +78,24 @@ void swl_rule_literal(struct swl_rule *rule, const char *s)
 				rn--;
 			rtotal--;
 		}
-		if (rn > rule->litlen) {
+		if (run_at_start) { /* whatever literal is chosen, a message must start with this */
+			rule->leadlen = rn < sizeof(rule->lead) ? rn : sizeof(rule->lead);
+			memcpy(rule->lead, run, rule->leadlen);
+		}
+		/* a run at a known place beats a longer one that must be searched for */
+		bool at_token = run_at_token && rn >= 2;
+		if (!rule->lit_at_token && (at_token || rn > rule->litlen)) {
 			memcpy(rule->lit, run, rn);
 			rule->litlen = rn;
 			rule->lit_at_start = run_at_start;
+			rule->lit_at_token = at_token;
 			rule->litpick = 0;
 			for (size_t i = 1; i < rn; i++)
 				if (lit_rarity(run[i]) < lit_rarity(run[rule->litpick]))
 					rule->litpick = i;
 		}
 		rn = rtotal = 0;
-		run_at_start = false;
+		run_at_start = run_at_token = false;
 		if (!c)
 			return;
 		if (c == '\\') {
@@ -136,6 +162,8 @@ void swl_rule_literal(struct swl_rule *rule, const char *s)
 	}
 none:
 	rule->litlen = 0;
+	rule->leadlen = 0;
+	rule->lit_at_token = false;
 }
 
 /* Which first bytes of a message can a rule's pattern match? Only an anchored pattern tells
@@ -167,28 +195,27 @@ static void rule_first_bytes(struct swl_rule *rule)
 	}
 }
 
-/* The prefilter's precomputed parts: a leading literal's first word, and an index for each
- * literal that several rules share, so that an event is searched for it once. */
+/* The prefilter's precomputed parts: the leading literal as one word, and an index for each
+ * literal searched for that several rules share, so that an event is searched for it once. */
 static void rule_prefilters(struct swl_ruleset *rs)
 {
 	for (size_t i = 0; i < rs->nrules; i++) {
 		struct swl_rule *r = &rs->rules[i];
 		uint8_t word[8] = { 0 }, mask[8] = { 0 };
-		size_t n = r->litlen < 8 ? r->litlen : 8;
-		memcpy(word, r->lit, n);
-		memset(mask, 0xff, n);
-		memcpy(&r->litword, word, 8);
-		memcpy(&r->litmask, mask, 8);
+		memcpy(word, r->lead, r->leadlen);
+		memset(mask, 0xff, r->leadlen);
+		memcpy(&r->leadword, word, 8);
+		memcpy(&r->leadmask, mask, 8);
 		r->lit_shared = SIZE_MAX;
 	}
 	for (size_t i = 0; i < rs->nrules; i++) {
 		struct swl_rule *r = &rs->rules[i];
-		if (!r->litlen || r->lit_shared != SIZE_MAX)
+		if (!r->litlen || r->lit_at_start || r->lit_shared != SIZE_MAX)
 			continue;
 		for (size_t j = i + 1; j < rs->nrules; j++) {
 			struct swl_rule *o = &rs->rules[j];
 			if (o->litlen == r->litlen && o->lit_at_start == r->lit_at_start &&
-			    memcmp(o->lit, r->lit, r->litlen) == 0) {
+			    o->lit_at_token == r->lit_at_token && memcmp(o->lit, r->lit, r->litlen) == 0) {
 				if (r->lit_shared == SIZE_MAX)
 					r->lit_shared = rs->nshared++;
 				o->lit_shared = r->lit_shared;
@@ -264,10 +291,11 @@ static inline __attribute__((always_inline)) uint64_t candidates(const struct sw
 	size_t n;
 	const struct swl_rule *const *rules = swl_rules_for(rs, ev, &n);
 	uint64_t mask = 0;
+	struct swl_lit_scan ls = swl_lit_scan_start(ev->msg);
 	for (size_t i = 0; i < n; i++) {
 		if (i == SWL_CANDIDATE_BITS)
 			return mask | UINT64_C(1) << SWL_CANDIDATE_BITS;
-		if (!rules[i]->litlen || swl_literal_in(rules[i], ev->msg))
+		if (!rules[i]->litlen || swl_literal_in(rules[i], &ls))
 			mask |= UINT64_C(1) << i;
 	}
 	return mask;

@@ -44,23 +44,38 @@ static inline const struct swl_rule *const *swl_rules_for(const struct swl_rules
 	return dp->byfirst + dp->slot[b];
 }
 
-/* Does msg contain the rule's literal? A prefix is compared in place; elsewhere memchr
- * (vectorised) finds candidates by the literal's least common byte. glibc's memmem costs more
- * than the regex on lines this short. */
-static inline bool swl_literal_in(const struct swl_rule *rule, struct swl_str msg)
+/* What checking a message's literals learnt so far: the shared literals (see swl_rule.lit_shared;
+ * the first 64) searched for and found, and where its first white space is. One per message. */
+struct swl_lit_scan {
+	struct swl_str msg;
+	uint64_t searched, found;
+	size_t token; /* SIZE_MAX: not looked for yet */
+};
+
+static inline struct swl_lit_scan swl_lit_scan_start(struct swl_str msg)
 {
+	return (struct swl_lit_scan){ .msg = msg, .token = SIZE_MAX };
+}
+
+/* Is the rule's literal where it must be in the message? One after the first token is
+ * compared there (the token found once per message); elsewhere memchr (vectorised) finds
+ * candidates by the literal's least common byte (glibc's memmem costs more than the regex on
+ * lines this short). */
+static inline __attribute__((always_inline)) bool swl_literal_search(const struct swl_rule *rule,
+								     struct swl_lit_scan *ls)
+{
+	struct swl_str msg = ls->msg;
 	size_t n = rule->litlen, k = rule->litpick;
-	if (msg.n < n)
-		return false;
-	if (rule->lit_at_start) {
-		/* the first eight bytes in one compare: most candidates differ there */
-		if (msg.n >= 8)
-			return (swl_load64(msg.p) & rule->litmask) == rule->litword &&
-			       (n <= 8 || memcmp(msg.p + 8, rule->lit + 8, n - 8) == 0);
-		for (size_t i = 0; i < n; i++)
-			if (msg.p[i] != rule->lit[i])
-				return false;
-		return true;
+	if (rule->lit_at_token) {
+		if (ls->token == SIZE_MAX) {
+			/* PCRE2's \s (without UCP): space and \t \n \v \f \r */
+			size_t i = 0;
+			while (i < msg.n && msg.p[i] != ' ' && (unsigned char)(msg.p[i] - '\t') > '\r' - '\t')
+				i++;
+			ls->token = i;
+		}
+		size_t i = ls->token;
+		return i > 0 && msg.n - i >= n && memcmp(msg.p + i, rule->lit, n) == 0;
 	}
 	const char *p = msg.p + k, *last = msg.p + (msg.n - n) + k; /* lit[k]'s possible places */
 	while (p <= last && (p = memchr(p, rule->lit[k], (size_t)(last - p) + 1)) != NULL) {
@@ -69,6 +84,40 @@ static inline bool swl_literal_in(const struct swl_rule *rule, struct swl_str ms
 		p++;
 	}
 	return false;
+}
+
+/* Does the message hold the rule's literal (litlen > 0)? First its start: the leading
+ * literal's first eight bytes in one compare, which most messages fail; then the rest of a
+ * literal at the start in place, or a search for one elsewhere, once per message for a
+ * literal that several rules share. */
+static inline __attribute__((always_inline)) bool swl_literal_in(const struct swl_rule *rule, struct swl_lit_scan *ls)
+{
+	struct swl_str msg = ls->msg;
+	size_t n = rule->litlen;
+	if (msg.n < n)
+		return false;
+	if (rule->leadlen) {
+		if (msg.n >= 8) {
+			if ((swl_load64(msg.p) & rule->leadmask) != rule->leadword)
+				return false;
+		} else {
+			if (msg.n < rule->leadlen)
+				return false;
+			for (size_t i = 0; i < rule->leadlen; i++)
+				if (msg.p[i] != rule->lead[i])
+					return false;
+		}
+		if (rule->lit_at_start)
+			return n <= 8 || memcmp(msg.p + 8, rule->lit + 8, n - 8) == 0;
+	}
+	if (rule->lit_shared >= 64)
+		return swl_literal_search(rule, ls);
+	uint64_t bit = UINT64_C(1) << rule->lit_shared;
+	if (!(ls->searched & bit)) {
+		ls->searched |= bit;
+		ls->found |= swl_literal_search(rule, ls) ? bit : 0;
+	}
+	return ls->found & bit;
 }
 
 #endif

@@ -124,15 +124,21 @@ struct swl_rule {
 	uint8_t first[32];
 	bool first_known;      /* false: the rule also runs on empty messages */
 	/* Text every match contains (see swl_rule_literal in rules_index.c): at the message's start when
-	 * lit_at_start, anywhere otherwise; litlen 0 = none known. Checked before the regex runs. */
+	 * lit_at_start, at its first white space when lit_at_token (the pattern starts with `^\S+`
+	 * and the literal with a space), anywhere otherwise; litlen 0 = none known. Checked before
+	 * the regex runs. */
 	char lit[SWL_LIT_MAX];
 	size_t litlen;
 	size_t litpick;        /* lit[litpick]: its least common byte, which memchr looks for */
-	bool lit_at_start;
-	/* lit_at_start: the literal's first min(8, litlen) bytes as one word, and the mask of them */
-	uint64_t litword, litmask;
+	bool lit_at_start, lit_at_token;
+	/* The first bytes (at most 8) of the run at the pattern's start, which every match starts
+	 * with (leadlen 0: none; the literal's own first bytes when lit_at_start), as one word and
+	 * the mask of them: a message that does not start so is turned down before any search. */
+	char lead[8];
+	size_t leadlen;
+	uint64_t leadword, leadmask;
 	/* Index of the literal among those that several rules share (each is searched once per
-	 * event, see struct swl_matcher), or SIZE_MAX when no other rule has the same. */
+	 * event, see struct swl_lit_scan), or SIZE_MAX when no other rule has the same. */
 	size_t lit_shared;
 };
 

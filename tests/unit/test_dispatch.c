@@ -56,7 +56,10 @@ static const char rules_yaml[] =
 	"  - {name: shared-inside-1, match: ' with SPIs (?<a>1)', inc: m}\n"
 	"  - {name: shared-inside-2, match: ' with SPIs (?<b>2)', inc: m}\n"
 	"  - {name: eight, match: '^12345678x?$', inc: m}\n"
-	"  - {name: nine, match: '^123456789', inc: m}\n";
+	"  - {name: nine, match: '^123456789', inc: m}\n"
+	/* a literal after the first token; a leading literal before a longer one */
+	"  - {name: token-named, match: '^(?<who>\\S+) received, shutting down', inc: m}\n"
+	"  - {name: lead, match: '^inbound CHILD_SA \\S+ established with SPIs ', inc: m}\n";
 
 static char dir[64];
 static char path[128];
@@ -142,6 +145,10 @@ Test(dispatch, first_byte_index_keeps_every_match, .init = write_rules, .fini = 
 		"sending packet: from x", "sending packet: from y", "sending packet: fro", "sending packet: frox",
 		"a with SPIs 1", " with SPIs 2", "with SPIs 2", " with SPIs", "12345678", "1234567", "12345678x",
 		"123456789", "12345678 9", "123456789 and more",
+		"SIGTERM received, shutting down", "SIGTERM\treceived, shutting down", " received, shutting down",
+		"a\x0b received, shutting down", "a b received, shutting down", "1.2.3.4\vis initiating",
+		"inbound CHILD_SA x{1} established with SPIs ", "Inbound CHILD_SA x{1} established with SPIs ",
+		"inbound CHILD_SA x{1} established with SPI", "inbound ",
 	};
 	static const char *const programs[] = { "charon", "kernel", "sshd", NULL };
 	size_t n = rs->nrules;
@@ -269,19 +276,37 @@ Test(dispatch, required_literals, .init = write_rules, .fini = cleanup)
 	unload_rules(rs);
 }
 
-/* Rules with the same literal (and place) share one per-event answer; others have their own. */
+/* Rules with the same literal searched for share one per-event answer; others have their own,
+ * and a literal at the start is compared in place, never searched for. */
 Test(dispatch, shared_literals, .init = write_rules, .fini = cleanup)
 {
 	struct swl_ruleset *rs = load_rules();
-	size_t start = rule_named(rs, "shared-start-1")->lit_shared, inside = rule_named(rs, "shared-inside-1")->lit_shared;
-	cr_expect_neq(start, SIZE_MAX);
+	size_t inside = rule_named(rs, "shared-inside-1")->lit_shared;
 	cr_expect_neq(inside, SIZE_MAX);
-	cr_expect_neq(start, inside);
-	cr_expect_eq(rule_named(rs, "shared-start-2")->lit_shared, start);
 	cr_expect_eq(rule_named(rs, "shared-inside-2")->lit_shared, inside);
+	cr_expect_eq(rule_named(rs, "shared-start-1")->lit_shared, SIZE_MAX);
+	cr_expect_eq(rule_named(rs, "shared-start-2")->lit_shared, SIZE_MAX);
 	cr_expect_eq(rule_named(rs, "eight")->lit_shared, SIZE_MAX);
 	cr_expect_eq(rule_named(rs, "unanchored")->lit_shared, SIZE_MAX);
-	cr_expect_eq(rs->nshared, 2);
+	cr_expect_eq(rs->nshared, 1);
+	unload_rules(rs);
+}
+
+/* A literal right after `^\S+` is compared at the message's first white space; the literal
+ * at the start of a pattern whose longest literal lies further in is checked first. */
+Test(dispatch, literal_places, .init = write_rules, .fini = cleanup)
+{
+	struct swl_ruleset *rs = load_rules();
+	const struct swl_rule *token = rule_named(rs, "class"), *named = rule_named(rs, "token-named");
+	cr_expect(token->lit_at_token && !token->lit_at_start);
+	cr_expect(named->lit_at_token);
+	expect_lit(rs, "token-named", " received, shutting down", false);
+	const struct swl_rule *lead = rule_named(rs, "lead");
+	expect_lit(rs, "lead", " established with SPIs ", false);
+	cr_expect_eq(lead->leadlen, 8);
+	cr_expect(memcmp(lead->lead, "inbound ", 8) == 0);
+	cr_expect_eq(rule_named(rs, "quant")->leadlen, 2); /* "abc?": the c is optional */
+	cr_expect_eq(rule_named(rs, "unanchored")->leadlen, 0);
 	unload_rules(rs);
 }
 

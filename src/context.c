@@ -102,6 +102,7 @@ struct swl_context {
 	uint64_t evictions;
 	uint64_t moves;   /* memory entries grown into a new place or freed: see swl_context_moves */
 	uint64_t version; /* any change of the memory: see swl_context_version */
+	uint64_t inserts; /* entries added or renewed: see swl_context_inserts */
 };
 
 /* ---- hashing: a word at a time (keys are ten to a few tens of bytes) ---- */
@@ -729,6 +730,12 @@ static struct swl_ctx_entry *mem_grow(struct swl_context *c, struct swl_ctx_entr
 	return mem_entry(to);
 }
 
+/* e's labels changed (or it is new): a new version, which e keeps as its stamp. */
+static inline void entry_changed(struct swl_context *c, struct swl_ctx_entry *e)
+{
+	e->stamp = (uint32_t)++c->version;
+}
+
 /* Set one label of e; returns e or where it moved to. Runs stay in label order, without gaps. */
 static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry *e, struct swl_str name,
 				     struct swl_str value)
@@ -751,7 +758,6 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 		char *v = run + RUN_HEAD + name.n + 1;
 		if (vl == value.n && memcmp(v, value.p, value.n) == 0)
 			return e; /* the same value again: nothing to copy, nothing changed */
-		c->version++;
 		if (value.n > vl && e->used + (value.n - vl) > e->cap) {
 			size_t at = (size_t)(run - e->key);
 			e = mem_grow(c, e, value.n - vl);
@@ -765,11 +771,11 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 		v[value.n] = '\0';
 		run_set_u16(run + 2, value.n);
 		e->used = (uint16_t)(e->used + value.n - vl);
+		entry_changed(c, e);
 		return e;
 	}
 	if (e->nlabels == SWL_CTX_MAX_LABELS)
 		return e; /* bounded: the loader refuses rules that would need more */
-	c->version++;
 	size_t need = RUN_HEAD + name.n + value.n + 2;
 	if ((size_t)e->used + need > e->cap)
 		e = mem_grow(c, e, need);
@@ -783,6 +789,7 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 	e->used = (uint16_t)(e->used + need);
 	e->nlabels++;
 	e->names |= bit;
+	entry_changed(c, e);
 	return e;
 }
 
@@ -849,7 +856,8 @@ void swl_context_remember_labels(struct swl_context *c, struct swl_str key, cons
 		e->used = (uint16_t)(key.n + 1);
 		lru_insert(&c->mem, nd, key.n, tag);
 		paths_count(&c->paths, e->key, key.n, true);
-		c->version++;
+		entry_changed(c, e);
+		c->inserts++;
 	} else {
 		lru_touch(&c->mem, nd);
 		e = mem_entry(nd);
@@ -858,7 +866,8 @@ void swl_context_remember_labels(struct swl_context *c, struct swl_str key, cons
 			e->nlabels = 0;
 			e->names = 0;
 			e->used = (uint16_t)(e->keylen + 1);
-			c->version++;
+			entry_changed(c, e);
+			c->inserts++;
 		}
 	}
 	e->seen_us = now_us;
@@ -1101,6 +1110,11 @@ uint64_t swl_context_moves(const struct swl_context *c)
 uint64_t swl_context_version(const struct swl_context *c)
 {
 	return c->version;
+}
+
+uint64_t swl_context_inserts(const struct swl_context *c)
+{
+	return c->inserts;
 }
 
 void swl_context_foreach(const struct swl_context *c, void (*fn)(const struct swl_ctx_entry *e, void *arg),

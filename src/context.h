@@ -30,6 +30,8 @@ struct swl_ctx_entry {
 	uint16_t used, cap;             /* bytes of key[] in use / allocated */
 	uint32_t names;                 /* a bit per label name (a hash of it): a lookup of a name
 					 * whose bit is not set reads no label */
+	uint32_t stamp;                 /* the memory's version (its low bits) when a label of this
+					 * entry last changed: see swl_context_version */
 	char key[];                     /* NUL-terminated; the labels follow */
 };
 
@@ -85,8 +87,13 @@ uint64_t swl_context_evictions(const struct swl_context *c);
 uint64_t swl_context_moves(const struct swl_context *c);
 /* Changes whenever what the memory holds changes (an entry added, moved or gone, a label set
  * to a new value; remembering what is there already changes nothing): what a lookup found,
- * and every key made of found labels, holds while it does not. */
+ * and every key made of found labels, holds while it does not. The entry changed gets the
+ * new version as its stamp, so finer: what a lookup found holds while moves does not change
+ * (and inserts, when it found nothing), and a key made of an entry's labels while the entry
+ * keeps its stamp. */
 uint64_t swl_context_version(const struct swl_context *c);
+/* Changes whenever an entry is added, or an expired one is remembered again. */
+uint64_t swl_context_inserts(const struct swl_context *c);
 
 /* Visit every memory entry, oldest first; and every live key with its family and series. */
 void swl_context_foreach(const struct swl_context *c, void (*fn)(const struct swl_ctx_entry *e, void *arg),

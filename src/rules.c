@@ -20,12 +20,14 @@ struct memo {
 	struct swl_str value;
 };
 
-/* What a recall key that reads no capture found: the same for every rule of the event that
- * recalls it after the same entries, while the memory does not change. */
+/* What a recall key found: the same for every rule of the event that recalls it after the
+ * same entries (and, for a key that reads captures, has the same pattern; see swl_tpl_memo),
+ * while memo_holds. */
 struct key_memo {
-	uint64_t gen, version;
-	size_t nprev;                /* the keys looked up before it, and what they found */
+	uint64_t gen, moves, inserts;
+	size_t nprev;                /* the keys looked up before it, what they found and its stamp */
 	const struct swl_ctx_entry *prev[SWL_MAX_RECALL];
+	uint32_t stamps[SWL_MAX_RECALL];
 	const struct swl_ctx_entry *entry;
 	bool missed;
 };
@@ -393,33 +395,42 @@ static bool apply_update(struct scope *sc, struct swl_context *ctx, const struct
 	return true;
 }
 
+/* Does what key i found in this event still hold, after the keys before it found what the
+ * scope holds? When no entry moved or went, the entries its text was made of kept their
+ * stamps, and (if it found nothing) no entry came since. */
+static bool memo_holds(const struct key_memo *km, const struct scope *sc, size_t i, uint64_t moves, uint64_t inserts)
+{
+	if (km->gen != sc->m->gen || km->moves != moves || km->nprev != i || (!km->entry && km->inserts != inserts))
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (km->prev[j] != sc->recalled[j] || (km->prev[j] && km->prev[j]->stamp != km->stamps[j]))
+			return false;
+	return true;
+}
+
 /* Look up the rule's recall keys, in order (a later key may use what an earlier one found). */
 static void recall(struct scope *sc, const struct swl_rule *rule, struct swl_context *ctx)
 {
 	sc->nrecalled = 0;
 	scope_changed(sc);
 	sc->missed = false;
-	uint64_t version = swl_context_version(ctx);
+	uint64_t moves = swl_context_moves(ctx), inserts = swl_context_inserts(ctx);
 	for (size_t i = 0; i < rule->nrecall; i++) {
 		const struct swl_tpl *t = &rule->recall[i];
-		struct key_memo *km = t->memo ? &sc->m->keys[t->memo - 1] : NULL;
-		if (km && km->gen == sc->m->gen && km->version == version && km->nprev == i &&
-		    memcmp(km->prev, sc->recalled, i * sizeof(sc->recalled[0])) == 0) {
-			sc->recalled[i] = km->entry;
-		} else {
+		struct key_memo *km = &sc->m->keys[t->memo - 1];
+		if (!memo_holds(km, sc, i, moves, inserts)) {
 			sc->used = 0;
 			struct swl_str key = key_eval(sc, t);
-			sc->recalled[i] = key.n ? swl_context_get(ctx, key, sc->ev->time_us) : NULL;
-			if (km) {
-				*km = (struct key_memo){ .gen = sc->m->gen, .version = version, .nprev = i,
-							 .entry = sc->recalled[i], .missed = key.n && !sc->recalled[i] };
-				memcpy(km->prev, sc->recalled, i * sizeof(sc->recalled[0]));
-			} else {
-				sc->missed |= key.n && !sc->recalled[i];
+			const struct swl_ctx_entry *e = key.n ? swl_context_get(ctx, key, sc->ev->time_us) : NULL;
+			*km = (struct key_memo){ .gen = sc->m->gen, .moves = moves, .inserts = inserts, .nprev = i,
+						 .entry = e, .missed = key.n && !e };
+			for (size_t j = 0; j < i; j++) {
+				km->prev[j] = sc->recalled[j];
+				km->stamps[j] = sc->recalled[j] ? sc->recalled[j]->stamp : 0;
 			}
 		}
-		if (km)
-			sc->missed |= km->missed;
+		sc->recalled[i] = km->entry;
+		sc->missed |= km->missed;
 		sc->nrecalled = i + 1;
 		scope_changed(sc);
 	}

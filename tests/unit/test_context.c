@@ -221,6 +221,43 @@ Test(context, expired_entry_remembered_again_starts_empty)
 	swl_context_destroy(c);
 }
 
+/* What the rules' memo of lookups relies on: the version changes only when something does,
+ * an entry changed carries the new version as its stamp (others keep theirs), and inserts
+ * counts entries that a lookup may now find where it found nothing. */
+Test(context, versions_stamps_and_inserts)
+{
+	struct swl_context *c = swl_context_create(10, 60 * 1000000LL);
+	swl_context_remember(c, S("a"), S("conn"), S("home"), 1000000);
+	swl_context_remember(c, S("b"), S("conn"), S("lab"), 1000000);
+	const struct swl_ctx_entry *a = swl_context_get(c, S("a"), 0), *b = swl_context_get(c, S("b"), 0);
+	uint64_t v = swl_context_version(c), ins = swl_context_inserts(c), moves = swl_context_moves(c);
+	uint32_t astamp = a->stamp, bstamp = b->stamp;
+	cr_assert_eq(bstamp, (uint32_t)v);
+	cr_assert_neq(astamp, bstamp);
+	/* the same value again: nothing changes, not even the stamp */
+	swl_context_remember(c, S("a"), S("conn"), S("home"), 2000000);
+	cr_assert_eq(swl_context_version(c), v);
+	cr_assert_eq(a->stamp, astamp);
+	/* a new value, in place: a's stamp is the new version, b keeps its own, nothing moved */
+	swl_context_remember(c, S("a"), S("conn"), S("work"), 3000000);
+	cr_assert_gt(swl_context_version(c), v);
+	cr_assert_eq(a->stamp, (uint32_t)swl_context_version(c));
+	cr_assert_eq(b->stamp, bstamp);
+	cr_assert_eq(swl_context_moves(c), moves);
+	cr_assert_eq(swl_context_inserts(c), ins);
+	/* a new label changes the stamp too */
+	v = swl_context_version(c);
+	swl_context_remember(c, S("a"), S("peer"), S("192.0.2.1"), 3000000);
+	cr_assert_gt(swl_context_version(c), v);
+	cr_assert_eq(swl_context_inserts(c), ins);
+	/* a new entry, and an expired one remembered again, are inserts */
+	swl_context_remember(c, S("c"), S("conn"), S("x"), 3000000);
+	cr_assert_eq(swl_context_inserts(c), ins + 1);
+	swl_context_remember(c, S("b"), S("conn"), S("lab"), 100 * 1000000LL);
+	cr_assert_eq(swl_context_inserts(c), ins + 2);
+	swl_context_destroy(c);
+}
+
 struct taken {
 	size_t n;
 	struct swl_series *s[8];

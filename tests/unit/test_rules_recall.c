@@ -94,6 +94,54 @@ Test(rules_recall, wrong_expectation_fails)
 	swl_registry_destroy(reg);
 }
 
+/* Rules of one line share what their keys found, and must still see what the rules before
+ * them wrote: the second key of read-after is made of a label that write changed (the memo of
+ * read-before's lookup no longer holds), and where read-before found nothing, write created
+ * the entry read-after finds. */
+Test(rules_recall, one_line_sees_what_earlier_rules_wrote)
+{
+	put("metrics:\n"
+	    "  before_total: {type: counter, labels: [name]}\n"
+	    "  after_total: {type: counter, labels: [name]}\n"
+	    "rules:\n"
+	    "  - name: lineage\n"
+	    "    match: '^lineage (?<root>\\w+) name (?<kname>\\w+)$'\n"
+	    "    remember: {key: 'h|k|${root}', labels: [kname]}\n"
+	    "  - name: read-before\n"
+	    "    match: '^go (?<uid>\\d+) (?<r>\\w+)$'\n"
+	    "    recall: ['h|${uid}', 'h|k|${root}']\n"
+	    "    inc: before_total\n"
+	    "    labels: {name: '${kname}'}\n"
+	    "  - name: write\n"
+	    "    match: '^go (?<uid>\\d+) (?<r>\\w+)$'\n"
+	    "    remember: {key: 'h|${uid}', labels: {root: '${r}'}}\n"
+	    "  - name: read-after\n"
+	    "    match: '^go (?<uid>\\d+) (?<r>\\w+)$'\n"
+	    "    recall: ['h|${uid}', 'h|k|${root}']\n"
+	    "    inc: after_total\n"
+	    "    labels: {name: '${kname}'}\n"
+	    "    examples:\n"
+	    "      - line: 'go 1 r2'\n"
+	    "        after: ['lineage r1 name one', 'lineage r2 name two', 'go 1 r1']\n"
+	    "        expect: {before_total: {name: one}, after_total: {name: two}}\n"
+	    "      - line: 'go 5 r2'\n"
+	    "        after: ['lineage r2 name two']\n"
+	    "        expect: {before_total: {}, after_total: {name: two}}\n");
+	struct swl_registry *reg = swl_registry_create(0);
+	struct swl_ruleset *rs = NULL;
+	struct swl_err err = { 0 };
+	cr_assert_eq(swl_rules_load(path, reg, &rs, &err), 0, "%s", err.msg);
+	/* the three rules of one pattern share its match and their keys' memo */
+	cr_assert_eq(rs->rules[1].pattern, rs->rules[3].pattern);
+	cr_assert_eq(rs->rules[1].recall[1].memo, rs->rules[3].recall[1].memo);
+	cr_assert_neq(rs->rules[1].recall[0].memo, rs->rules[1].recall[1].memo);
+	size_t n = 0;
+	cr_assert_eq(swl_rules_run_examples(rs, stderr, &n), 0);
+	cr_assert_eq(n, 2);
+	swl_rules_destroy(rs);
+	swl_registry_destroy(reg);
+}
+
 Test(rules_recall, too_many_keys)
 {
 	put(METRICS "  - name: third\n"

@@ -793,6 +793,34 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 	return e;
 }
 
+/* Whether a 64-bit word holds a zero byte (exact: borrows only start at a zero byte). */
+static inline bool word_has_nul(uint64_t w)
+{
+	return ((w - UINT64_C(0x0101010101010101)) & ~w & UINT64_C(0x8080808080808080)) != 0;
+}
+
+/* Whether p[0, n) holds a NUL byte, n <= 32: words that overlap at the end, reading only
+ * those n bytes. */
+static inline bool has_nul_short(const char *p, size_t n)
+{
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8)
+			if (word_has_nul(swl_load64(p + i)))
+				return true;
+		return word_has_nul(swl_load64(p + n - 8));
+	}
+	if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		return word_has_nul((uint64_t)a << 32 | b);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!p[i])
+			return true;
+	return false;
+}
+
 /* A string up to its first NUL byte (what a C-string copy would keep), at most max bytes. */
 static struct swl_str upto_nul(struct swl_str s, size_t max)
 {
@@ -800,12 +828,8 @@ static struct swl_str upto_nul(struct swl_str s, size_t max)
 		return (struct swl_str){ "", 0 };
 	if (s.n > max)
 		s.n = max;
-	if (s.n <= 32) { /* most are: a loop costs less than the call */
-		for (size_t i = 0; i < s.n; i++)
-			if (!s.p[i])
-				return (struct swl_str){ s.p, i };
-		return s;
-	}
+	if (s.n <= 32 && !has_nul_short(s.p, s.n))
+		return s; /* most are: a few word tests cost less than the call */
 	const char *z = memchr(s.p, '\0', s.n);
 	if (z)
 		s.n = (size_t)(z - s.p);

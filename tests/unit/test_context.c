@@ -64,6 +64,27 @@ Test(context, labels_per_entry_keys_and_values_are_bounded)
 	swl_context_destroy(c);
 }
 
+/* Values are cut at their first NUL byte whatever its place: the short ones are tested a word
+ * at a time, so try every length up to past the word tests and every place of the NUL. */
+Test(context, values_are_cut_at_a_nul_byte_anywhere)
+{
+	struct swl_context *c = swl_context_create(10, 0);
+	char v[40];
+	for (size_t n = 1; n <= sizeof(v); n++) {
+		memset(v, 'x', sizeof(v));
+		swl_context_remember(c, S("k"), S("peer"), (struct swl_str){ v, n }, 1);
+		cr_assert_eq(swl_ctx_entry_label(swl_context_get(c, S("k"), 0), S("peer")).n, n);
+		for (size_t z = 0; z < n; z++) {
+			v[z] = '\0';
+			swl_context_remember(c, S("k"), S("peer"), (struct swl_str){ v, n }, 1);
+			cr_assert_eq(swl_ctx_entry_label(swl_context_get(c, S("k"), 0), S("peer")).n, z,
+				     "length %zu, NUL at %zu", n, z);
+			v[z] = (char)(0x80 + z); /* bytes with the top bit set are no NUL */
+		}
+	}
+	swl_context_destroy(c);
+}
+
 Test(context, memory_ages_in_log_time)
 {
 	struct swl_context *c = swl_context_create(10, 60 * 1000000LL);

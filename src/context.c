@@ -624,25 +624,6 @@ static inline size_t run_size(const char *run)
 	return RUN_HEAD + run_u16(run) + run_u16(run + 2) + 2;
 }
 
-/* Do the n bytes at a and b match? Label names are a few bytes: two overlapping words (that
- * read only the n bytes) cost less than a call to memcmp. */
-static inline bool same_bytes(const char *a, const char *b, size_t n)
-{
-	if (n >= 8 && n <= 16)
-		return swl_load64(a) == swl_load64(b) && swl_load64(a + n - 8) == swl_load64(b + n - 8);
-	if (n >= 4 && n < 8) {
-		uint32_t a0, a1, b0, b1;
-		memcpy(&a0, a, 4);
-		memcpy(&b0, b, 4);
-		memcpy(&a1, a + n - 4, 4);
-		memcpy(&b1, b + n - 4, 4);
-		return a0 == b0 && a1 == b1;
-	}
-	while (n && *a == *b)
-		a++, b++, n--;
-	return n == 0;
-}
-
 static inline const char *first_run(const struct swl_ctx_entry *e)
 {
 	return e->key + e->keylen + 1;
@@ -683,7 +664,7 @@ struct swl_str swl_ctx_entry_label(const struct swl_ctx_entry *e, struct swl_str
 	const char *run = first_run(e);
 	for (size_t i = 0; i < e->nlabels; i++) {
 		size_t nl = run_u16(run), vl = run_u16(run + 2);
-		if (nl == name.n && same_bytes(run + RUN_HEAD, name.p, nl))
+		if (nl == name.n && swl_same_bytes(run + RUN_HEAD, name.p, nl))
 			return (struct swl_str){ run + RUN_HEAD + nl + 1, vl };
 		run += RUN_HEAD + nl + vl + 2;
 	}
@@ -749,7 +730,7 @@ static struct swl_ctx_entry *mem_set(struct swl_context *c, struct swl_ctx_entry
 	}
 	for (; i < e->nlabels; i++) {
 		size_t nl = run_u16(run);
-		if (nl == name.n && same_bytes(run + RUN_HEAD, name.p, nl))
+		if (nl == name.n && swl_same_bytes(run + RUN_HEAD, name.p, nl))
 			break;
 		run += run_size(run);
 	}

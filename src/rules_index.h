@@ -21,13 +21,13 @@ void swl_rule_literal(struct swl_rule *rule, const char *pattern);
 /* At bind: each rule's first bytes and literal word, the shared literals, and the dispatch. */
 void swl_rules_index_build(struct swl_ruleset *rs);
 
-/* The rules for a program: a few names, compared by length first (no strlen per line). */
+/* The rules for a program: a few names, compared by length first (no strlen per line), then
+ * inline. */
 static inline const struct swl_dispatch *swl_dispatch_for(const struct swl_ruleset *rs, struct swl_str program)
 {
 	for (size_t k = 0; k + 1 < rs->ndispatch; k++) {
 		const struct swl_dispatch *dp = &rs->dispatch[k];
-		if (program.n == dp->programlen &&
-		    (!program.n || (program.p[0] == dp->program[0] && memcmp(program.p, dp->program, program.n) == 0)))
+		if (program.n == dp->programlen && swl_same_bytes(program.p, dp->program, program.n))
 			return dp;
 	}
 	return &rs->dispatch[rs->ndispatch - 1];

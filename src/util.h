@@ -75,6 +75,25 @@ static inline uint64_t swl_load64(const void *p)
 	return w;
 }
 
+/* Whether a[0, n) equals b[0, n), for the short names of labels and programs: up to 16 bytes
+ * in two overlapping compares of words, without a call. */
+static inline bool swl_same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n >= 8 && n <= 16)
+		return swl_load64(a) == swl_load64(b) && swl_load64(a + n - 8) == swl_load64(b + n - 8);
+	if (n >= 4 && n < 8) {
+		uint32_t a0, a1, b0, b1;
+		memcpy(&a0, a, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&a1, a + n - 4, 4);
+		memcpy(&b1, b + n - 4, 4);
+		return a0 == b0 && a1 == b1;
+	}
+	while (n && *a == *b)
+		a++, b++, n--;
+	return n == 0;
+}
+
 /* One step of the word-at-a-time hashes of context keys and label sets: multiply, fold. */
 static inline uint64_t swl_hash_mix(uint64_t h, uint64_t w)
 {

@@ -528,14 +528,19 @@ static void apply_rules(struct swl_matcher *m, struct swl_context *ctx, const st
 	size_t n;
 	const struct swl_rule *const *rules = swl_rules_for(m->rs, ev, &n);
 	m->gen++; /* a new event: what the memo knows is of the last one */
-	struct swl_lit_scan ls = swl_lit_scan_start(ev->msg);
-	for (size_t i = 0; i < n; i++) {
-		const struct swl_rule *rule = rules[i];
-		bool may = candidates && i < SWL_CANDIDATE_BITS ? (*candidates >> i & 1)
-								: !rule->litlen || swl_literal_in(rule, &ls);
-		if (may)
-			apply_rule(m, rule, ctx, ev);
+	size_t i = 0;
+	if (candidates) { /* only the rules it names, in order: a few of the many of a first byte */
+		for (uint64_t mask = *candidates & ((UINT64_C(1) << SWL_CANDIDATE_BITS) - 1); mask; mask &= mask - 1) {
+			size_t k = (size_t)__builtin_ctzll(mask);
+			if (k < n)
+				apply_rule(m, rules[k], ctx, ev);
+		}
+		i = SWL_CANDIDATE_BITS;
 	}
+	struct swl_lit_scan ls = swl_lit_scan_start(ev->msg);
+	for (; i < n; i++)
+		if (!rules[i]->litlen || swl_literal_in(rules[i], &ls))
+			apply_rule(m, rules[i], ctx, ev);
 }
 
 void swl_rules_apply(struct swl_matcher *m, struct swl_context *ctx, const struct swl_event *ev)

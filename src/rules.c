@@ -163,7 +163,9 @@ static struct swl_str builtin_value(struct scope *sc, enum swl_builtin b)
 	return SWL_STR_NULL;
 }
 
-static struct swl_str ref_value(struct scope *sc, const struct swl_ref *ref)
+/* A name's value: a capture, a builtin, a field or a recalled label. Inlined into part_value,
+ * which calls it for every name of every template. */
+static inline __attribute__((always_inline)) struct swl_str ref_value(struct scope *sc, const struct swl_ref *ref)
 {
 	for (size_t g = 0; g < ref->ngroups; g++) {
 		uint32_t n = ref->groups[g];

@@ -802,8 +802,9 @@ static inline bool has_nul_short(const char *p, size_t n)
 	return false;
 }
 
-/* A string up to its first NUL byte (what a C-string copy would keep), at most max bytes. */
-static struct swl_str upto_nul(struct swl_str s, size_t max)
+/* A string up to its first NUL byte (what a C-string copy would keep), at most max bytes.
+ * Inline: it runs twice for every label remembered. */
+static inline __attribute__((always_inline)) struct swl_str upto_nul(struct swl_str s, size_t max)
 {
 	if (!s.p)
 		return (struct swl_str){ "", 0 };

@@ -38,20 +38,51 @@ static int channel_of(const struct swl_event *ev)
 	return field(ev, "THREAD").p || field(ev, "GROUP").p ? CHANNEL_TEXT_PREFIX : CHANNEL_TEXT;
 }
 
-static bool is_verbose(const struct swl_twins *t, uint64_t proc)
+static bool has_two_loggers(const struct swl_twins *t, uint64_t proc)
 {
 	for (unsigned i = 0; i < SWL_TWINS_PROCS; i++)
-		if (t->verbose[i] == proc)
+		if (t->two_loggers[i] == proc)
 			return true;
 	return false;
 }
 
-static void note_verbose(struct swl_twins *t, uint64_t proc)
+static void note_two_loggers(struct swl_twins *t, uint64_t proc)
 {
-	if (is_verbose(t, proc))
+	if (has_two_loggers(t, proc))
 		return;
-	t->verbose[t->verbose_next] = proc;
-	t->verbose_next = (t->verbose_next + 1) % SWL_TWINS_PROCS;
+	t->two_loggers[t->two_loggers_next] = proc;
+	t->two_loggers_next = (t->two_loggers_next + 1) % SWL_TWINS_PROCS;
+}
+
+/* "IKE_SA NAME[N]" or "CHILD_SA NAME{N}" somewhere in msg: a line charon writes once per SA
+ * (initiating, established, deleting, closing, ...), so twice in a row is two loggers. */
+static bool names_an_sa(struct swl_str msg)
+{
+	static const struct {
+		const char *word;
+		char open, close;
+	} forms[] = { { "IKE_SA ", '[', ']' }, { "CHILD_SA ", '{', '}' } };
+	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+		size_t wn = strlen(forms[f].word);
+		for (const char *p = msg.p, *end = msg.p + msg.n; (size_t)(end - p) > wn; p++) {
+			p = memchr(p, forms[f].word[0], (size_t)(end - p));
+			if (!p || (size_t)(end - p) <= wn)
+				break;
+			if (memcmp(p, forms[f].word, wn) != 0)
+				continue;
+			const char *q = p + wn;
+			while (q < end && *q != forms[f].open && *q != ' ')
+				q++;
+			if (q == p + wn || q >= end || *q != forms[f].open)
+				continue;
+			const char *d = ++q;
+			while (q < end && *q >= '0' && *q <= '9')
+				q++;
+			if (q > d && q < end && *q == forms[f].close)
+				return true;
+		}
+	}
+	return false;
 }
 
 /* |a - b| <= SWL_TWINS_WINDOW_US, without overflow on forged times */
@@ -73,26 +104,32 @@ bool swl_twins_check(struct swl_twins *t, const struct swl_event *ev)
 		return false;
 	/* 0 is "no process": a real hash that comes out 0 is taken as 1 */
 	uint64_t proc = swl_hash(swl_hash(t->seed, ev->host.p, ev->host.n), &ev->pid, sizeof(ev->pid)) | 1;
-	struct swl_str thread = field(ev, "THREAD"), group = field(ev, "GROUP");
+	struct swl_str thread = field(ev, "THREAD");
 	uint64_t th = thread.n ? swl_hash(t->seed, thread.p, thread.n) | 1 : 0;
 	uint64_t hash = swl_hash(t->seed, ev->msg.p, ev->msg.n);
 	int ch = channel_of(ev);
-	if (group.n && !swl_str_eqc(group, "IKE"))
-		note_verbose(t, proc);
 
 	bool thread_seen = false; /* a newer line of this thread and channel came between */
 	for (unsigned k = 0; k < t->used; k++) {
 		struct swl_twins_entry *e = &t->ring[(t->next + SWL_TWINS_RING - 1 - k) % SWL_TWINS_RING];
 		if (e->proc != proc || !within_window(ev->time_us, e->time_us))
 			continue;
-		bool adjacent = false;
 		if (e->channel == ch) {
 			if (e->thread != th || thread_seen)
 				continue;
 			thread_seen = true;
-			adjacent = ch >= CHANNEL_TEXT && is_verbose(t, proc);
+			/* the same form twice in a row on one thread: two loggers, or one job's
+			 * repeat? Twins once this process wrote a line naming an SA twice. */
+			if (ch < CHANNEL_TEXT || e->twinned || !same_text(e, hash, ev->msg))
+				continue;
+			if (names_an_sa(ev->msg))
+				note_two_loggers(t, proc);
+			else if (!has_two_loggers(t, proc))
+				continue;
+			e->twinned = true;
+			return true;
 		}
-		if ((e->channel != ch || adjacent) && !e->twinned && same_text(e, hash, ev->msg)) {
+		if (!e->twinned && same_text(e, hash, ev->msg)) {
 			e->twinned = true;
 			return true;
 		}

@@ -15,9 +15,11 @@
  *   - in text, a line with the "NN[GRP] " prefix against one without.
  * Where the text tells no channel (both copies as "NN[GRP] msg" lines, as `journalctl -o
  * short` prints such a journal), a copy is a twin when it directly follows the earlier one
- * of its thread and this process is known to log at levels the auth logger never writes
- * (a line of a group other than IKE): an auth-only gateway has no twins, and a real repeat
- * (two IKE_SAs, same text) comes from a second job with other lines of the thread between.
+ * of its thread and this process is known to have two loggers: it wrote a line that names
+ * an SA instance ("IKE_SA con1[3] established ...", "CHILD_SA con1{4} ..."), which charon
+ * logs once per SA, twice in a row (that pair is a twin too). An auth-only gateway has no
+ * twins, and a real repeat (two IKE_SAs, same text) with one logger is never taken for one,
+ * however its lines fall.
  *
  * Pure and bounded: fixed arrays, no allocation; messages are compared whole up to
  * SWL_TWINS_TEXT_MAX bytes and by a keyed hash beyond.
@@ -47,9 +49,9 @@ struct swl_twins {
 	struct swl_twins_entry ring[SWL_TWINS_RING];
 	unsigned next, used;
 	uint64_t seed;
-	/* processes seen logging a group other than IKE: they have a logger above level 0 */
-	uint64_t verbose[SWL_TWINS_PROCS];
-	unsigned verbose_next;
+	/* processes seen writing a line that names an SA twice in a row: two loggers */
+	uint64_t two_loggers[SWL_TWINS_PROCS];
+	unsigned two_loggers_next;
 };
 
 void swl_twins_init(struct swl_twins *t);

@@ -158,9 +158,30 @@ Test(twins, bounded_ring)
 Test(twins, text_pairs_in_a_row)
 {
 	/* one thread deletes two IKE_SAs in a row, both loggers write each: two events */
+	cr_assert(!line_twin("Nov 29 17:52:20 moon charon: " EST));
+	cr_assert(line_twin("Nov 29 17:52:20 moon charon: " EST), "a line naming an SA, twice: two loggers");
 	cr_assert(!line_twin("Nov 29 17:52:21 moon charon: 14[NET] received packet: from 198.18.1.2[4500] to 198.18.1.1[4500] (80 bytes)"));
 	cr_assert(!line_twin("Nov 29 17:52:21 moon charon: " DELETED));
 	cr_assert(line_twin("Nov 29 17:52:21 moon charon: " DELETED));
 	cr_assert(!line_twin("Nov 29 17:52:21 moon charon: " DELETED), "a copy is the twin of one line only");
 	cr_assert(line_twin("Nov 29 17:52:21 moon charon: " DELETED));
+}
+
+Test(twins, text_repeats_of_one_logger)
+{
+	/* a verbose logger alone: one thread gives up on two IKE_SAs, nothing between its lines */
+	cr_assert(!line_twin("Nov 29 17:52:21 moon charon: 14[NET] received packet: from 198.18.1.2[4500] to 198.18.1.1[4500] (80 bytes)"));
+	cr_assert(!line_twin("Nov 29 17:52:22 moon charon: 14[IKE] giving up after 5 retransmits"));
+	cr_assert(!line_twin("Nov 29 17:52:22 moon charon: 14[IKE] giving up after 5 retransmits"),
+		  "no line naming an SA came twice: one logger");
+	/* a line naming an SA is never repeated by one logger in a row: after it, repeats pair */
+	cr_assert(!line_twin("Nov 29 17:52:23 moon charon: 14[IKE] CHILD_SA con1{4} established with SPIs 62284ac3_i e9973fd9_o and TS 198.19.1.0/24 === 198.19.2.0/24"));
+	cr_assert(!line_twin("Nov 29 17:52:23 moon charon: 16[IKE] giving up after 5 retransmits"));
+	cr_assert(line_twin("Nov 29 17:52:23 moon charon: 14[IKE] CHILD_SA con1{4} established with SPIs 62284ac3_i e9973fd9_o and TS 198.19.1.0/24 === 198.19.2.0/24"));
+	cr_assert(line_twin("Nov 29 17:52:23 moon charon: 16[IKE] giving up after 5 retransmits"));
+	/* ports and addresses in brackets name no SA */
+	cr_assert(!line_twin("Nov 29 17:52:24 other charon[9]: 10[IKE] received INVALID_KE_PAYLOAD from 198.18.1.2[500]"));
+	cr_assert(!line_twin("Nov 29 17:52:24 other charon[9]: 10[IKE] received INVALID_KE_PAYLOAD from 198.18.1.2[500]"));
+	cr_assert(!line_twin("Nov 29 17:52:24 other charon[9]: 10[IKE] IKE_SA deleted"));
+	cr_assert(!line_twin("Nov 29 17:52:24 other charon[9]: 10[IKE] IKE_SA deleted"));
 }

@@ -14,7 +14,10 @@ void swl_err_set(struct swl_err *err, const char *path, unsigned line, unsigned 
 {
 	if (!err)
 		return;
-	int n = snprintf(err->msg, sizeof(err->msg), "%s:%u:%u: ", path ? path : "-", line, col);
+	/* no line (the file as a whole): "path: message"; no column: "path:line: message" */
+	int n = line == 0  ? snprintf(err->msg, sizeof(err->msg), "%s: ", path ? path : "-")
+		: col == 0 ? snprintf(err->msg, sizeof(err->msg), "%s:%u: ", path ? path : "-", line)
+			   : snprintf(err->msg, sizeof(err->msg), "%s:%u:%u: ", path ? path : "-", line, col);
 	if (n < 0 || (size_t)n >= sizeof(err->msg))
 		return;
 	va_list ap;

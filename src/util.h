@@ -26,7 +26,8 @@ static inline bool swl_str_eq(struct swl_str a, struct swl_str b)
 }
 static inline bool swl_str_eqc(struct swl_str a, const char *c) { return swl_str_eq(a, swl_str_c(c)); }
 
-/* A load or validation error, already formatted as "path:line:col: message". */
+/* A load or validation error, already formatted as "path:line:col: message" ("path: message"
+ * when it is about the file as a whole: line 0; "path:line: message" when col is 0). */
 struct swl_err {
 	char msg[1024];
 };

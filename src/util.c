@@ -36,6 +36,14 @@ void swl_errf(struct swl_err *err, const char *fmt, ...)
 	va_end(ap);
 }
 
+void swl_strf(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, cap, fmt, ap);
+	va_end(ap);
+}
+
 void swl_buf_init(struct swl_buf *b, size_t max)
 {
 	*b = (struct swl_buf){ .max = max };

@@ -36,6 +36,10 @@ void swl_err_set(struct swl_err *err, const char *path, unsigned line, unsigned 
 /* An error that is not about a line of a file: the message as given. */
 void swl_errf(struct swl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* snprintf for text meant for a person, which may be cut at cap bytes (out is always
+ * terminated when cap > 0). */
+void swl_strf(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A growable byte buffer with a hard maximum (max 0 = no limit). Owns its bytes. */
 struct swl_buf {
 	char *p;

@@ -493,8 +493,12 @@ static int journal_start(struct swl_source *s, const struct swl_state_pos *saved
 	r = swl_journal_open(kind, c->paths, c->npaths, defaults ? default_identifiers : c->identifiers,
 				 defaults ? 2 : c->nidentifiers, !c->no_kernel, &js->j);
 	if (r < 0) {
-		swl_errf(err, "cannot open the journal%s%s: %s", c->npaths ? " at " : "", c->npaths ? c->paths[0] : "",
-			 strerror(-r));
+		journal_access(js); /* which file, and what would let swanlog read it */
+		if (js->access == -EACCES || js->access == -EPERM)
+			swl_errf(err, "cannot open the journal: %s", js->access_why);
+		else
+			swl_errf(err, "cannot open the journal%s%s: %s", c->npaths ? " at " : "",
+				 c->npaths ? c->paths[0] : "", strerror(-r));
 		/* a journal file that is corrupt is a source that cannot be used, not a state file
 		 * that is refused (-EBADMSG, see source.h) */
 		return r == -EBADMSG ? -EIO : r;

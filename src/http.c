@@ -80,26 +80,15 @@ struct swl_http {
 /* s with &, <, >, " and ' as HTML character references. */
 static void html_escaped(struct swl_buf *b, const char *s)
 {
+	static const char *const entity[256] = {
+		['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+	};
 	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			swl_buf_printf(b, "&amp;");
-			break;
-		case '<':
-			swl_buf_printf(b, "&lt;");
-			break;
-		case '>':
-			swl_buf_printf(b, "&gt;");
-			break;
-		case '"':
-			swl_buf_printf(b, "&quot;");
-			break;
-		case '\'':
-			swl_buf_printf(b, "&#39;");
-			break;
-		default:
+		const char *e = entity[(unsigned char)*s];
+		if (e)
+			swl_buf_printf(b, "%s", e);
+		else
 			swl_buf_addc(b, *s);
-		}
 	}
 }
 

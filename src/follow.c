@@ -405,8 +405,9 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 	struct swl_buf source;
 	swl_buf_init(&source, 0);
 	describe_source(o, &source);
+	swl_source_readable(fl.src, fl.problem, sizeof(fl.problem)); /* /healthz is true from the start */
 	struct swl_http_config hc = { .listen = o->listen, .web = o->web, .lifecycle = o->lifecycle,
-				      .version = o->version, .source = source.p };
+				      .version = o->version, .source = source.p, .problem = fl.problem };
 	r = swl_http_start(&hc, &fl.http, err);
 	if (r == 0)
 		swl_log(LOG_INFO, "swanlog %s serving %s://%s/metrics; source: %s; rules: %s (%zu rules); state: %s",

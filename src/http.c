@@ -924,6 +924,7 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	h->web = cfg->web;
 	h->lifecycle = cfg->lifecycle;
 	h->landing = landing_page(cfg);
+	h->problem = cfg->problem && *cfg->problem ? swl_xstrdup(cfg->problem) : NULL; /* from the first request on */
 	h->timeout_s = cfg->timeout_s ? cfg->timeout_s : SWL_HTTP_TIMEOUT_S;
 	pthread_mutex_init(&h->checks.lock, NULL);
 	pthread_cond_init(&h->checks.cv, NULL);

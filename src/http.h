@@ -49,6 +49,7 @@ struct swl_http_config {
 	bool lifecycle;                /* serve POST /-/reload */
 	const char *version;           /* the landing page's version line (NULL: SWL_VERSION) */
 	const char *source;            /* the landing page's source line (what is read) */
+	const char *problem;           /* why nothing can be read at the start, or NULL (as swl_http_set_problem) */
 };
 
 struct swl_http;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "log.h"
 #include "rotated.h"
 #include "source.h"
 
@@ -199,7 +200,7 @@ static void gap(struct swl_tail *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "swanlog: %s: %s\n", t->path, msg);
+	swl_log(LOG_WARNING, "%s: %s", t->path, msg);
 	t->gaps++;
 }
 

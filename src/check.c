@@ -16,6 +16,10 @@ static int check_one(const char *path, bool quiet, FILE *out)
 	} else {
 		size_t n;
 		failures = swl_rules_run_examples(rs, out, &n);
+		if (swl_rules_count(rs) == 0) { /* an empty file is a mistake, not a success */
+			fprintf(out, "%s: no rules: a rules file needs at least one rule under 'rules:'\n", path);
+			failures++;
+		}
 		if (!quiet)
 			fprintf(out, "%s: %zu rules, %zu examples, %d failed\n", path, swl_rules_count(rs), n, failures);
 		swl_rules_destroy(rs);

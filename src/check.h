@@ -8,7 +8,7 @@
 
 /* Check each rules file or directory; errors and failures go to out as path:line:col: message,
  * and unless quiet one summary line per path. Returns the number of failures (a path that
- * does not load counts one). */
+ * does not load, or holds no rule, counts one). */
 int swl_check_run(const char *const *paths, size_t npaths, bool quiet, FILE *out);
 
 #endif

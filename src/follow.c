@@ -24,7 +24,10 @@
 #include "expo.h"
 #include "fileio.h"
 #include "http.h"
+#include "log.h"
+#include "process.h"
 #include "state.h"
+#include "webconfig.h"
 
 #define EXPO_MAX (256u << 20)         /* a rendering larger than this is cut (and reported) */
 
@@ -36,6 +39,8 @@ struct follower {
 	struct swl_series *saves, *save_errors;
 	struct swl_series *reload_ok, *reload_ts, *load_errors;
 	struct swl_http *http;
+	struct swl_process_metrics *process;
+	char problem[1024];           /* why nothing can be read, as /healthz was last told ("" none) */
 	/* --textfile */
 	bool dirty_textfile;
 	int64_t last_textfile_us;
@@ -86,21 +91,51 @@ static char *render(const struct swl_registry *reg, enum swl_format fmt, size_t 
 	struct swl_buf b;
 	swl_buf_init(&b, EXPO_MAX);
 	if (swl_expo_render(reg, fmt, 0, &b) < 0)
-		fprintf(stderr, "swanlog: the exposition exceeds %u bytes and was cut\n", EXPO_MAX);
+		swl_log(LOG_ERR, "the exposition exceeds %u bytes and was cut", EXPO_MAX);
 	if (!b.p)
 		swl_buf_add(&b, "", 0);
 	return swl_buf_steal(&b, len);
 }
 
-static void publish(struct follower *fl)
+/* /metrics: the registry, then the process metrics read now. The OpenMetrics "# EOF" of the
+ * first rendering gives way to the second's. */
+static char *render_http(struct follower *fl, enum swl_format fmt, size_t *len)
+{
+	struct swl_buf b;
+	swl_buf_init(&b, EXPO_MAX);
+	int r = swl_expo_render(fl->p->reg, fmt, 0, &b);
+	static const char eof[] = "# EOF\n";
+	if (fmt == SWL_FORMAT_OPENMETRICS && b.len >= sizeof(eof) - 1 &&
+	    memcmp(b.p + b.len - (sizeof(eof) - 1), eof, sizeof(eof) - 1) == 0)
+		b.len -= sizeof(eof) - 1;
+	if (r < 0 || swl_process_metrics_render(fl->process, fmt, &b) < 0)
+		swl_log(LOG_ERR, "the exposition exceeds %u bytes and was cut", EXPO_MAX);
+	if (!b.p)
+		swl_buf_add(&b, "", 0);
+	return swl_buf_steal(&b, len);
+}
+
+/* changed: the registry changed (not only the process metrics): --textfile is due too. */
+static void publish(struct follower *fl, bool changed)
 {
 	size_t plen, olen;
-	char *prom = render(fl->p->reg, SWL_FORMAT_PROMETHEUS, &plen);
-	char *om = render(fl->p->reg, SWL_FORMAT_OPENMETRICS, &olen);
+	char *prom = render_http(fl, SWL_FORMAT_PROMETHEUS, &plen);
+	char *om = render_http(fl, SWL_FORMAT_OPENMETRICS, &olen);
 	swl_http_publish(fl->http, prom, plen, om, olen);
 	fl->dirty_render = false;
-	fl->dirty_textfile = true;
+	fl->dirty_textfile |= changed;
 	fl->last_render_us = mono_us();
+}
+
+/* /healthz fails while no part of the source can be read; told when that changes. */
+static void health(struct follower *fl)
+{
+	char why[sizeof(fl->problem)];
+	swl_source_readable(fl->src, why, sizeof(why));
+	if (strcmp(why, fl->problem) == 0)
+		return;
+	snprintf(fl->problem, sizeof(fl->problem), "%s", why);
+	swl_http_set_problem(fl->http, why);
 }
 
 /* --textfile: write path atomically (a temporary file in the same directory, then rename), so
@@ -153,7 +188,7 @@ static bool reload(struct follower *fl, char *msg, size_t cap)
 	fl->dirty_render = true;
 	if (swl_rules_load(fl->o->rules_path, fl->p->reg, &rs, &e) < 0) {
 		snprintf(msg, cap, "reload failed, keeping the old rules: %s", e.msg);
-		fprintf(stderr, "swanlog: %s\n", msg);
+		swl_log(LOG_ERR, "%s", msg);
 		swl_series_set(fl->reload_ok, 0, fl->p->last_time_us);
 		swl_series_add(fl->load_errors, 1, fl->p->last_time_us);
 		return false;
@@ -162,7 +197,7 @@ static bool reload(struct follower *fl, char *msg, size_t cap)
 	swl_series_set(fl->reload_ok, 1, fl->p->last_time_us);
 	swl_series_set(fl->reload_ts, wall_s(), fl->p->last_time_us);
 	snprintf(msg, cap, "rules reloaded from %s (%zu rules)", fl->o->rules_path, swl_rules_count(rs));
-	fprintf(stderr, "swanlog: %s\n", msg);
+	swl_log(LOG_INFO, "%s", msg);
 	return true;
 }
 
@@ -199,20 +234,27 @@ static int loop(struct follower *fl, struct swl_err *err)
 		if (fl->dirty_save && now - fl->last_save_us >= (int64_t)save_ms * 1000) {
 			struct swl_err e;
 			if (save(fl, &e) < 0)
-				fprintf(stderr, "swanlog: %s\n", e.msg);
+				swl_log(LOG_ERR, "%s", e.msg);
 		}
-		/* render when changed, at most every SWL_FOLLOW_RENDER_MS, and always before blocking */
+		health(fl);
+		/* render when changed, at most every SWL_FOLLOW_RENDER_MS, and always before blocking;
+		 * unchanged, every SWL_FOLLOW_REFRESH_MS for the process metrics */
 		if (fl->dirty_render && (!rd.more || now - fl->last_render_us >= SWL_FOLLOW_RENDER_MS * 1000))
-			publish(fl);
+			publish(fl, true);
+		else if (now - fl->last_render_us >= (int64_t)SWL_FOLLOW_REFRESH_MS * 1000)
+			publish(fl, false);
 		if (fl->o->textfile && fl->dirty_textfile &&
 		    now - fl->last_textfile_us >= (int64_t)SWL_FOLLOW_TEXTFILE_MS * 1000) {
 			struct swl_err e;
 			if (write_textfile(fl, &e) < 0)
-				fprintf(stderr, "swanlog: %s\n", e.msg);
+				swl_log(LOG_ERR, "%s", e.msg);
 		}
 		int timeout = 0;
 		if (!rd.more) {
 			timeout = fl->src->poll_ms;
+			int64_t refresh = (fl->last_render_us + (int64_t)SWL_FOLLOW_REFRESH_MS * 1000 - mono_us()) / 1000 + 1;
+			if (refresh < timeout)
+				timeout = refresh < 0 ? 0 : (int)refresh;
 			if (fl->o->textfile && fl->dirty_textfile) {
 				int64_t due = (fl->last_textfile_us + (int64_t)SWL_FOLLOW_TEXTFILE_MS * 1000 - mono_us()) / 1000 + 1;
 				if (due < timeout)
@@ -279,6 +321,16 @@ static int resolve_state(const char *path, char **real, struct swl_err *err)
 	return 0;
 }
 
+/* What the source reads, in words: the start-up line and the landing page say it. */
+static void describe_source(const struct swl_follow_opts *o, struct swl_buf *b)
+{
+	const struct swl_source_conf *c = o->conf;
+	if (o->source->describe)
+		o->source->describe(c, b);
+	else
+		swl_buf_printf(b, "%s", o->source->name);
+}
+
 /* One process per state file: a second one (a second rsyslog worker running omprog, or a
  * restart while the old process still saves) would overwrite the other's saves and cut its
  * write-ahead log. The lock is on PATH.lock and goes away with the process. */
@@ -327,7 +379,7 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 		if (r < 0 && r != -ENOENT)
 			goto out;
 		if (dropped)
-			fprintf(stderr, "swanlog: %s: %zu saved series of metrics no longer in the rules were dropped\n",
+			swl_log(LOG_WARNING, "%s: %zu saved series of metrics no longer in the rules were dropped",
 				fl.state_path, dropped);
 	}
 	/* the rules were loaded by the caller just now (after any saved value of these) */
@@ -350,11 +402,24 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 	if (r < 0)
 		goto out;
 
-	struct swl_http_config hc = { .listen = o->listen, .web = o->web, .lifecycle = o->lifecycle };
+	struct swl_buf source;
+	swl_buf_init(&source, 0);
+	describe_source(o, &source);
+	swl_source_readable(fl.src, fl.problem, sizeof(fl.problem)); /* /healthz is true from the start */
+	struct swl_http_config hc = { .listen = o->listen, .web = o->web, .lifecycle = o->lifecycle,
+				      .version = o->version, .source = source.p, .problem = fl.problem };
 	r = swl_http_start(&hc, &fl.http, err);
+	if (r == 0)
+		swl_log(LOG_INFO, "swanlog %s serving %s://%s/metrics; source: %s; rules: %s (%zu rules); state: %s",
+			o->version ? o->version : SWL_VERSION, o->web && o->web->tls ? "https" : "http",
+			swl_http_address(fl.http), source.p, o->rules_path ? o->rules_path : "-",
+			swl_rules_count(p->rules), o->state_path);
+	swl_buf_fini(&source);
 	if (r < 0)
 		goto out;
-	publish(&fl);
+	fl.process = swl_process_metrics_create();
+	health(&fl);
+	publish(&fl, true);
 	if (o->textfile && (r = write_textfile(&fl, err)) < 0)
 		goto out;
 	r = loop(&fl, err);
@@ -370,6 +435,7 @@ int swl_follow_run(const struct swl_follow_opts *o, struct swl_pipeline *p, stru
 	}
 out:
 	swl_http_stop(fl.http);
+	swl_process_metrics_destroy(fl.process);
 	fl.src->type->close(fl.src);
 	if (fl.sigfd >= 0)
 		close(fl.sigfd);

@@ -5,7 +5,12 @@
  * source per wakeup, renders and publishes the exposition (when something changed and at
  * least SWL_FOLLOW_RENDER_MS passed, and always before blocking), and saves the state (the
  * source's position with every value) between entries every save interval of activity and at
- * exit. It waits for the source's fd, a signalfd and the HTTP server's reload eventfd at once:
+ * exit. /metrics also holds the process metrics (process.h), read at each rendering: with
+ * nothing changed, the exposition is rendered again every SWL_FOLLOW_REFRESH_MS for them.
+ * /healthz fails while no part of the source can be read (source.h).
+ * Once serving, one line says what it is: its version, the address as bound, the source, the
+ * rules and their count, and the state file.
+ * It waits for the source's fd, a signalfd and the HTTP server's reload eventfd at once:
  * SIGTERM and SIGINT end the loop, and so does a source with nothing more to come (omprog at
  * the end of stdin); SIGHUP, or POST /-/reload, reloads the rules (on this thread, between
  * entries).
@@ -23,6 +28,7 @@
 #define SWL_FOLLOW_RENDER_MS 250
 #define SWL_FOLLOW_SAVE_MS 2000
 #define SWL_FOLLOW_TEXTFILE_MS 5000
+#define SWL_FOLLOW_REFRESH_MS 5000 /* nothing changed: rendered again this often for the process metrics */
 #define SWL_DEFAULT_STATE_PATH "/var/lib/swanlog/state"
 
 struct swl_webconfig;
@@ -38,6 +44,7 @@ struct swl_follow_opts {
 	const struct swl_webconfig *web; /* TLS and basic auth for HTTP, or NULL (borrowed) */
 	bool lifecycle;                  /* POST /-/reload */
 	const char *textfile;            /* also write the exposition here, or NULL */
+	const char *version;             /* for the start-up line and the landing page (NULL: SWL_VERSION) */
 };
 
 /* Run until SIGTERM or SIGINT, or the source's end. p is fully wired (registry, rules,

@@ -19,6 +19,7 @@
 
 #include "expo.h"
 #include "http_gate.h"
+#include "log.h"
 #include "webconfig.h"
 #include "weblib.h"
 
@@ -71,12 +72,41 @@ struct swl_http {
 	uint64_t reload_asked, reload_done;
 	bool reload_ok;
 	char reload_msg[1024];
+	char *landing;         /* the page at /, made at the start */
+	char address[INET6_ADDRSTRLEN + 8]; /* where it listens, the port as bound */
+	char *problem;         /* why nothing can be read (/healthz fails), or NULL; under lock */
 };
 
-static const char landing[] =
-	"<!DOCTYPE html>\n<html><head><title>swanlog</title></head><body>\n"
-	"<h1>swanlog</h1>\n<p>strongSwan and kernel IPsec log metrics.</p>\n"
-	"<p><a href=\"/metrics\">Metrics</a></p>\n</body></html>\n";
+/* s with &, <, >, " and ' as HTML character references. */
+static void html_escaped(struct swl_buf *b, const char *s)
+{
+	static const char *const entity[256] = {
+		['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+	};
+	for (; s && *s; s++) {
+		const char *e = entity[(unsigned char)*s];
+		if (e)
+			swl_buf_printf(b, "%s", e);
+		else
+			swl_buf_addc(b, *s);
+	}
+}
+
+/* The landing page: what this is, its version and source, and where to go. Self-contained:
+ * no script, style sheet or image from elsewhere. */
+static char *landing_page(const struct swl_http_config *cfg)
+{
+	struct swl_buf b;
+	swl_buf_init(&b, 0);
+	swl_buf_printf(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>swanlog</title></head><body>\n"
+			   "<h1>swanlog</h1>\n<p>strongSwan and kernel IPsec log metrics.</p>\n<p>Version: ");
+	html_escaped(&b, cfg->version ? cfg->version : SWL_VERSION);
+	swl_buf_printf(&b, "<br>\nSource: ");
+	html_escaped(&b, cfg->source ? cfg->source : "-");
+	swl_buf_printf(&b, "</p>\n<ul>\n<li><a href=\"/metrics\">Metrics</a></li>\n"
+			   "<li><a href=\"/healthz\">Health</a></li>\n</ul>\n</body></html>\n");
+	return swl_buf_steal(&b, NULL);
+}
 
 static struct snapshot *snapshot_new(char *prom, size_t prom_len, char *om, size_t om_len)
 {
@@ -423,6 +453,37 @@ void swl_http_reload_done(struct swl_http *h, uint64_t ticket, bool ok, const ch
 	pthread_mutex_unlock(&h->reload_lock);
 }
 
+void swl_http_set_problem(struct swl_http *h, const char *problem)
+{
+	char *p = problem && *problem ? swl_xstrdup(problem) : NULL, *old;
+	pthread_mutex_lock(&h->lock);
+	old = h->problem;
+	h->problem = p;
+	pthread_mutex_unlock(&h->lock);
+	free(old);
+}
+
+/* "ok", or 503 with why nothing can be read */
+static enum MHD_Result queue_health(struct swl_http *h, struct MHD_Connection *c)
+{
+	const struct swl_weblib *lib = h->lib;
+	char body[1200];
+	pthread_mutex_lock(&h->lock);
+	bool ok = !h->problem;
+	if (!ok)
+		snprintf(body, sizeof(body), "nothing can be read: %s\n", h->problem);
+	pthread_mutex_unlock(&h->lock);
+	if (ok)
+		return queue_text(lib, c, MHD_HTTP_OK, "ok\n");
+	struct MHD_Response *r = lib->MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	lib->MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	enum MHD_Result ret = lib->MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+	lib->MHD_destroy_response(r);
+	return ret;
+}
+
 static bool is_get(const char *method)
 {
 	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
@@ -454,9 +515,9 @@ static enum MHD_Result answer(struct swl_http *h, struct MHD_Connection *c, enum
 	case ROUTE_METRICS: /* HEAD: libmicrohttpd sends the headers of the GET response without its body */
 		return queue_metrics(h, c);
 	case ROUTE_HEALTHZ:
-		return queue_text(lib, c, MHD_HTTP_OK, "ok\n");
+		return queue_health(h, c);
 	case ROUTE_ROOT:
-		return queue_static(lib, c, MHD_HTTP_OK, landing, "text/html; charset=utf-8", NULL);
+		return queue_static(lib, c, MHD_HTTP_OK, h->landing, "text/html; charset=utf-8", NULL);
 	case ROUTE_RELOAD:
 		return queue_reload(h, c);
 	case ROUTE_NO_LIFECYCLE:
@@ -679,8 +740,7 @@ static bool admit(void *cls, int fd, const struct sockaddr *addr, socklen_t addr
 }
 
 /* libmicrohttpd's own messages (failed TLS handshakes from scanners, plain HTTP on the TLS
- * port...): to stderr with our prefix, at most LOG_BURST a minute so a client cannot flood
- * the log. */
+ * port...): to the log, at most LOG_BURST a minute so a client cannot flood it. */
 #define LOG_BURST 10
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -692,7 +752,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pthread_mutex_lock(&lock);
 	if (now - window >= 60) {
 		if (dropped)
-			fprintf(stderr, "swanlog: http: %u more messages in the last minute were not logged\n", dropped);
+			swl_log(LOG_WARNING, "http: %u more messages in the last minute were not logged", dropped);
 		window = now;
 		n = dropped = 0;
 	}
@@ -706,18 +766,39 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 		size_t l = strlen(msg);
 		while (l && msg[l - 1] == '\n')
 			msg[--l] = '\0';
-		fprintf(stderr, "swanlog: http: %s\n", msg);
+		swl_log(LOG_WARNING, "http: %s", msg);
 	}
+}
+
+/* The port of "ADDR:PORT" (at colon + 1): decimal, 0 to 65535 (getaddrinfo would take
+ * 99999 for 34463). */
+static int check_port(const char *listen, const char *colon, struct swl_err *err)
+{
+	const char *p = colon ? colon + 1 : "";
+	size_t n = strlen(p);
+	if (!colon || n == 0) {
+		swl_errf(err, "--web.listen-address: " "'%s' is not ADDR:PORT", listen);
+		return -EINVAL;
+	}
+	if (n > 5 || strspn(p, "0123456789") != n || atol(p) > 65535) {
+		swl_errf(err, "--web.listen-address: " "the port in '%s' is not a number from 0 to 65535", listen);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int swl_http_check_listen(const char *listen, struct swl_err *err)
+{
+	return check_port(listen, strrchr(listen, ':'), err);
 }
 
 /* "ADDR:PORT", "[V6]:PORT", ":PORT" -> a socket address. */
 static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_err *err)
 {
 	const char *colon = strrchr(listen, ':');
-	if (!colon || !colon[1]) {
-		swl_errf(err, "--listen: " "'%s' is not ADDR:PORT", listen);
-		return -EINVAL;
-	}
+	int r = check_port(listen, colon, err);
+	if (r < 0)
+		return r;
 	char host[256];
 	size_t hl = (size_t)(colon - listen);
 	const char *hp = listen;
@@ -726,7 +807,7 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 		hl -= 2;
 	}
 	if (hl >= sizeof(host)) {
-		swl_errf(err, "--listen: " "address too long in '%s'", listen);
+		swl_errf(err, "--web.listen-address: " "address too long in '%s'", listen);
 		return -EINVAL;
 	}
 	memcpy(host, hp, hl);
@@ -735,9 +816,9 @@ static int resolve(const char *listen, struct sockaddr_storage *ss, struct swl_e
 	struct addrinfo hints = { .ai_family = hl ? AF_UNSPEC : AF_INET, .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
 	struct addrinfo *res;
-	int r = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
+	r = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
 	if (r != 0) {
-		swl_errf(err, "--listen: " "cannot resolve '%s': %s", listen, gai_strerror(r));
+		swl_errf(err, "--web.listen-address: " "cannot resolve '%s': %s", listen, gai_strerror(r));
 		return -EINVAL;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -762,7 +843,7 @@ static int listen_on(const char *where, const struct sockaddr_storage *ss, struc
 	if (!r && (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, SOMAXCONN) < 0))
 		r = -errno;
 	if (r < 0) {
-		swl_errf(err, "--listen: " "cannot listen on %s: %s", where, strerror(-r));
+		swl_errf(err, "--web.listen-address: " "cannot listen on %s: %s", where, strerror(-r));
 		if (fd >= 0)
 			close(fd);
 		return r;
@@ -802,7 +883,28 @@ static void http_free(struct swl_http *h)
 	pthread_cond_destroy(&h->reload_cv);
 	if (h->reload_fd >= 0)
 		close(h->reload_fd);
+	free(h->landing);
+	free(h->problem);
 	free(h);
+}
+
+/* fd's address, as "ADDR:PORT" or "[V6ADDR]:PORT": the port the kernel chose for port 0. */
+static void bound_address(int fd, char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN], port[8];
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(out, cap, "?");
+		return;
+	}
+	snprintf(out, cap, ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+}
+
+const char *swl_http_address(const struct swl_http *h)
+{
+	return h->address;
 }
 
 int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, struct swl_err *err)
@@ -821,6 +923,8 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	h->cur = snapshot_new(swl_xstrdup(""), 0, swl_xstrdup("# EOF\n"), 6);
 	h->web = cfg->web;
 	h->lifecycle = cfg->lifecycle;
+	h->landing = landing_page(cfg);
+	h->problem = cfg->problem && *cfg->problem ? swl_xstrdup(cfg->problem) : NULL; /* from the first request on */
 	h->timeout_s = cfg->timeout_s ? cfg->timeout_s : SWL_HTTP_TIMEOUT_S;
 	pthread_mutex_init(&h->checks.lock, NULL);
 	pthread_cond_init(&h->checks.cv, NULL);
@@ -846,6 +950,7 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 		http_free(h);
 		return fd;
 	}
+	bound_address(fd, h->address, sizeof(h->address));
 	if (swl_webconfig_wants_auth(h->web)) {
 		if ((r = pthread_create(&h->checks.thread, NULL, checker_main, h)) != 0) {
 			swl_errf(err, "cannot start the password checker: %s", strerror(r));
@@ -858,7 +963,7 @@ int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, str
 	h->daemon = lib->MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (!h->daemon) {
 		r = errno ? -errno : -EINVAL;
-		swl_errf(err, "--listen: " "cannot serve on %s: %s", cfg->listen, strerror(-r));
+		swl_errf(err, "--web.listen-address: " "cannot serve on %s: %s", cfg->listen, strerror(-r));
 		close(fd);
 		checker_stop(h);
 		http_free(h);

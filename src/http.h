@@ -8,9 +8,10 @@
  * gzip, under that snapshot's own lock (never the publishing lock).
  * Paths: /metrics (GET, HEAD; Prometheus text 0.0.4, or OpenMetrics when the Accept header
  * prefers application/openmetrics-text, see swl_http_wants_openmetrics; gzip when
- * Accept-Encoding allows it; always "Vary: Accept-Encoding"), /healthz ("ok"; never asks for
- * basic auth, so probes need no password; client certificates are still checked), / (a small
- * HTML page), and with lifecycle on, POST or PUT /-/reload (404 without it). Other paths are
+ * Accept-Encoding allows it; always "Vary: Accept-Encoding"), /healthz ("ok", or 503 with the
+ * reason while nothing can be read (swl_http_set_problem); never asks for basic auth, so probes
+ * need no password; client certificates are still checked), / (a small HTML page: version,
+ * source, links), and with lifecycle on, POST or PUT /-/reload (404 without it). Other paths are
  * 404, other methods 405, a request with a body 413 (bodies are never read), HTTP/1.1
  * without Host 400. Connections are kept alive between requests (a scraper saves a TCP and
  * TLS handshake per scrape); an answer is queued once its request is complete.
@@ -46,6 +47,9 @@ struct swl_http_config {
 	unsigned timeout_s;            /* idle timeout while answering; 0 = SWL_HTTP_TIMEOUT_S */
 	const struct swl_webconfig *web; /* TLS and basic auth, or NULL; borrowed: must outlive the server */
 	bool lifecycle;                /* serve POST /-/reload */
+	const char *version;           /* the landing page's version line (NULL: SWL_VERSION) */
+	const char *source;            /* the landing page's source line (what is read) */
+	const char *problem;           /* why nothing can be read at the start, or NULL (as swl_http_set_problem) */
 };
 
 struct swl_http;
@@ -54,6 +58,14 @@ struct swl_http;
  * the call only. Loads libmicrohttpd first (weblib.h): -ELIBACC when it cannot. Returns 0 or a
  * negative errno with err set. */
 int swl_http_start(const struct swl_http_config *cfg, struct swl_http **out, struct swl_err *err);
+/* The address it listens on, as bound ("127.0.0.1:9814", "[::]:9814"): with port 0, the port
+ * the kernel chose. */
+const char *swl_http_address(const struct swl_http *h);
+/* Whether listen is "ADDR:PORT" with a port from 0 to 65535 (the address is resolved at the
+ * start). Returns 0 or -EINVAL with err set. */
+int swl_http_check_listen(const char *listen, struct swl_err *err);
+/* Why nothing can be read (copied), or NULL when something can: /healthz answers 503 with it. */
+void swl_http_set_problem(struct swl_http *h, const char *problem);
 /* Publish a new exposition: prom (text 0.0.4) and om (OpenMetrics) are taken (malloc'd). */
 void swl_http_publish(struct swl_http *h, char *prom, size_t prom_len, char *om, size_t om_len);
 /* Reloads asked for over HTTP (POST /-/reload). The pipeline thread polls the fd; when it is

@@ -16,14 +16,19 @@
 #include "follow.h"
 #include "http.h"
 #include "lines.h"
+#include "log.h"
 #include "pipeline.h"
+#include "process.h"
 #include "registry.h"
 #include "replay.h"
 #include "rules.h"
+#include "swl_build.h" /* generated at build time: SWL_REVISION, SWL_BUILD_DATE */
 #include "webconfig.h"
 #include "weblib.h"
 
 #define EXIT_USAGE 2
+
+static const struct swl_build build = { .version = SWL_VERSION, .revision = SWL_REVISION, .date = SWL_BUILD_DATE };
 #define DEFAULT_CONTEXT_ENTRIES 100000
 #define DEFAULT_CONTEXT_AGE_S (7 * 86400)
 
@@ -69,18 +74,22 @@ static const char usage_replay[] =
 #define SERVE_OPTIONS \
 	"      --host-label          add a host label (the host an entry names) to every metric of\n" \
 	"                            the rules, for a central collector of many gateways\n" \
-	"      --web-config FILE     TLS and basic auth for HTTP, in the Prometheus exporter-toolkit\n" \
-	"                            web-config.yml format (tls_server_config, basic_auth_users)\n" \
+	"      --web.config.file FILE  TLS and basic auth for HTTP, in the Prometheus exporter-toolkit\n" \
+	"                            web-config.yml format (tls_server_config, basic_auth_users);\n" \
+	"                            --web-config is the same\n" \
 	"      --web.enable-lifecycle  serve POST /-/reload (reload the rules, answer the result)\n" \
 	"      --textfile PATH       also write the metrics to PATH (atomically: temporary file and\n" \
 	"                            rename) when they changed, at most every 5 s, and at exit, for\n" \
 	"                            node_exporter's textfile collector\n"
 #define SERVE_NOTES \
 	"HTTP: /metrics (Prometheus text 0.0.4; OpenMetrics when Accept asks for\n" \
-	"application/openmetrics-text; gzip when Accept-Encoding allows), /healthz (never asks for a\n" \
-	"password), / (a page linking /metrics), and POST /-/reload with --web.enable-lifecycle.\n" \
+	"application/openmetrics-text; gzip when Accept-Encoding allows), /healthz (503 with the\n" \
+	"reason while no source can be read; never asks for a password), / (version, source and\n" \
+	"links), and POST /-/reload with --web.enable-lifecycle.\n" \
 	"SIGHUP or POST /-/reload: reload the rules; on an error the old ones stay and\n" \
-	"swanlog_config_last_reload_successful is 0.\n"
+	"swanlog_config_last_reload_successful is 0.\n" \
+	"Log: stderr, one line a message: <3>..<7> level prefixes when stderr is the journal,\n" \
+	"otherwise ts=... level=... msg=\"...\".\n"
 
 /* follow --help, around the sources' options (source_usage) */
 static const char usage_follow_head[] =
@@ -97,8 +106,9 @@ static const char usage_follow_options[] =
 	"      --state PATH          state file (default " SWL_DEFAULT_STATE_PATH "); keep it out of\n"
 	"                            a followed journal directory\n"
 	"      --reset-state         ignore the state file and start over (it is overwritten)\n"
-	"      --listen ADDR:PORT    HTTP address (default " SWL_HTTP_DEFAULT_LISTEN "; [::1]:PORT for IPv6,\n"
-	"                            :PORT for every IPv4 address, [::]:PORT for every address)\n"
+	"      --web.listen-address ADDR:PORT  HTTP address (default " SWL_HTTP_DEFAULT_LISTEN ";\n"
+	"                            [::1]:PORT for IPv6, :PORT for every IPv4 address, [::]:PORT for\n"
+	"                            every address; port 0: one the kernel picks); --listen is the same\n"
 	"  -r, --rules PATH          rules file or directory (default " SWL_RULES_DIR ")\n"
 	"      --max-series N        series per metric before the overflow series (default 10000)\n"
 	"      --max-line BYTES      cut longer lines (default 65536)\n"
@@ -126,7 +136,8 @@ static const char usage_omprog[] =
 	"      --state PATH          state file (default " SWL_DEFAULT_STATE_PATH "); the\n"
 	"                            write-ahead log is PATH.wal\n"
 	"      --reset-state         ignore the state file and start over (it is overwritten)\n"
-	"      --listen ADDR:PORT    HTTP address (default " SWL_HTTP_DEFAULT_LISTEN ")\n"
+	"      --web.listen-address ADDR:PORT  HTTP address (default " SWL_HTTP_DEFAULT_LISTEN ");\n"
+	"                            --listen is the same\n"
 	"  -r, --rules PATH          rules file or directory (default " SWL_RULES_DIR ")\n"
 	"      --max-series N        series per metric before the overflow series (default 10000)\n"
 	"      --max-line BYTES      cut longer lines (default 65536)\n"
@@ -148,14 +159,43 @@ static const char usage_check[] =
 	"  -q, --quiet             print failures only\n"
 	"  -h, --help              this help\n"
 	"\n"
-	"Exit status: 0 when every file loads and every example holds, 1 otherwise, 2 bad usage.\n";
+	"Exit status: 0 when every file loads, holds a rule and every example holds, 1 otherwise,\n2 bad usage.\n";
 
+/* The command whose help is usage, as typed before --help. */
+static const char *help_command(const char *usage)
+{
+	return usage == usage_replay ? "swanlog replay"
+	       : usage == usage_check ? "swanlog check"
+	       : usage == usage_omprog ? "swanlog omprog"
+	       : usage == usage_main ? "swanlog"
+				    : "swanlog follow";
+}
+
+/* A usage error: what is wrong, and where the options are; not the whole help. */
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "swanlog: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage);
+	char msg[1024];
+	snprintf(msg, sizeof(msg), fmt, arg);
+	swl_log(LOG_ERR, "%s", msg);
+	if (swl_log_form() == SWL_LOG_PLAIN)
+		fprintf(stderr, "Try '%s --help' for more information.\n", help_command(usage));
+	else
+		swl_log(LOG_INFO, "try '%s --help' for more information", help_command(usage));
 	return EXIT_USAGE;
+}
+
+/* getopt_long returned '?' (opterr is 0: the message is ours): an option it does not know,
+ * or one without its argument. */
+static int bad_option(const char *usage, const char *shorts, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	/* a missing argument sets optopt to the option's value; an unknown long option to 0 */
+	bool known = optopt && (optopt >= 256 || (optopt != ':' && strchr(shorts, optopt)));
+	if (!known && optopt && strncmp(arg, "--", 2) != 0) {
+		char opt[3] = { '-', (char)optopt, '\0' };
+		return usage_error(usage, "unknown option '%s'", opt);
+	}
+	return usage_error(usage, known ? "option '%s' needs an argument" : "unknown option '%s'", arg);
 }
 
 #define USAGE_COLUMN 28 /* where follow --help's option texts start */
@@ -326,8 +366,7 @@ static int cmd_replay(int argc, char **argv)
 			fputs(usage_replay, stdout);
 			return 0;
 		default:
-			fputs(usage_replay, stderr);
-			return EXIT_USAGE;
+			return bad_option(usage_replay, "r:f:h", argv);
 		}
 	}
 	if (optind >= argc)
@@ -411,11 +450,13 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 		{ "from", required_argument, NULL, O_FROM },
 		{ "state", required_argument, NULL, O_STATE },
 		{ "reset-state", no_argument, NULL, O_RESET },
+		{ "web.listen-address", required_argument, NULL, O_LISTEN },
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "max-series", required_argument, NULL, O_MAXSERIES },
 		{ "max-line", required_argument, NULL, O_MAXLINE },
 		{ "timezone", required_argument, NULL, O_TZ },
+		{ "web.config.file", required_argument, NULL, O_WEBCONFIG },
 		{ "web-config", required_argument, NULL, O_WEBCONFIG },
 		{ "web.enable-lifecycle", no_argument, NULL, O_LIFECYCLE },
 		{ "textfile", required_argument, NULL, O_TEXTFILE },
@@ -469,9 +510,13 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 		case O_RESET:
 			fo.reset_state = true;
 			break;
-		case O_LISTEN:
+		case O_LISTEN: {
+			struct swl_err e;
+			if (swl_http_check_listen(optarg, &e) < 0)
+				return usage_error(usage, "%s", e.msg);
 			fo.listen = optarg;
 			break;
+		}
 		case 'r':
 			rules_path = optarg;
 			break;
@@ -491,10 +536,8 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 			fputs(usage, stdout);
 			return 0;
 		default: {
-			if (c < O_SOURCE) {
-				fputs(usage, stderr);
-				return EXIT_USAGE;
-			}
+			if (c < O_SOURCE)
+				return bad_option(usage, "r:h", argv);
 			/* a source's option: its own to take; one that chooses a source, only one kind */
 			size_t i = (size_t)(c - O_SOURCE);
 			const struct swl_source_option *o = so.option[i];
@@ -517,15 +560,19 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 	conf.max_line = (size_t)max_line;
 	fo.conf = &conf;
 	fo.rules_path = rules_path;
+	char version[128];
+	snprintf(version, sizeof(version), "%s (revision %s)", build.version, build.revision);
+	fo.version = version;
 
+	swl_log_init(true); /* a daemon from here on */
 	struct swl_err err;
 	if (!swl_weblib_get(&err)) { /* serving needs them: fail before any state is touched */
-		fprintf(stderr, "swanlog: %s\n", err.msg);
+		swl_log(LOG_ERR, "%s", err.msg);
 		return 1;
 	}
 	struct swl_webconfig *wc = NULL;
 	if (web_config && swl_webconfig_load(web_config, &wc, &err) < 0) {
-		fprintf(stderr, "swanlog: %s\n", err.msg);
+		swl_log(LOG_ERR, "%s", err.msg);
 		return EXIT_USAGE;
 	}
 	fo.web = wc;
@@ -533,17 +580,18 @@ static int cmd_follow(int argc, char **argv, bool omprog)
 	reg->host_label = host_label; /* before the rules declare their families */
 	struct swl_ruleset *rs;
 	if (swl_rules_load(rules_path, reg, &rs, &err) < 0) {
-		fprintf(stderr, "swanlog: %s\n", err.msg);
+		swl_log(LOG_ERR, "%s", err.msg);
 		swl_registry_destroy(reg);
 		swl_webconfig_destroy(wc);
 		return EXIT_USAGE;
 	}
+	swl_build_info_declare(reg, &build);
 	struct swl_context *ctx = context_for(rs);
 	struct swl_pipeline pipe;
 	swl_pipeline_init(&pipe, reg, rs, ctx);
 	int r = swl_follow_run(&fo, &pipe, &err);
 	if (r < 0)
-		fprintf(stderr, "swanlog: %s\n", err.msg);
+		swl_log(LOG_ERR, "%s", err.msg);
 	swl_pipeline_fini(&pipe);
 	swl_context_destroy(ctx);
 	swl_rules_destroy(pipe.rules); /* a reload may have replaced rs */
@@ -580,8 +628,7 @@ static int cmd_check(int argc, char **argv)
 			fputs(usage_check, stdout);
 			return 0;
 		default:
-			fputs(usage_check, stderr);
-			return EXIT_USAGE;
+			return bad_option(usage_check, "r:qh", argv);
 		}
 	}
 	for (int i = optind; i < argc; i++) {
@@ -596,6 +643,8 @@ static int cmd_check(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	opterr = 0; /* getopt's complaints are said by bad_option */
+	swl_log_init(false);
 	/* follow is the default: no command, or options only */
 	if (argc < 2)
 		return cmd_follow(argc, argv, false);
@@ -605,7 +654,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "--version") == 0) {
-		printf("swanlog %s\n", SWL_VERSION);
+		swl_build_print(&build, stdout);
 		return 0;
 	}
 	if (strcmp(cmd, "replay") == 0)
@@ -618,6 +667,5 @@ int main(int argc, char **argv)
 		return cmd_follow(argc - 1, argv + 1, true);
 	if (cmd[0] == '-')
 		return cmd_follow(argc, argv, false);
-	fprintf(stderr, "swanlog: unknown command '%s'\n%s", cmd, usage_main);
-	return EXIT_USAGE;
+	return usage_error(usage_main, "unknown command '%s'", cmd);
 }

@@ -77,6 +77,7 @@ struct swl_family {
 	double *bounds;           /* upper bounds, ascending, +Inf implied */
 	size_t max_series;        /* 0 = the registry default */
 	bool retired;             /* redeclared incompatibly: kept alive, no longer rendered */
+	bool transient;           /* about this process, not the logs: the state file leaves it out */
 	size_t nseries;
 	struct swl_series **series;   /* in creation order, nseries entries */
 	size_t tabsize;               /* a power of two, at most 3/4 full */

@@ -55,17 +55,23 @@ struct swl_source_read {
 	bool ended;                   /* nothing more will come */
 };
 
+struct swl_source_stats;
+
 /* An open source: each source's own struct starts with this. */
 struct swl_source {
 	const struct swl_source_type *type; /* set by swl_source_create */
 	int fd;                       /* follow waits for it to be readable, or -1 */
 	int poll_ms;                  /* follow reads again after this long without a wakeup */
+	struct swl_source_stats *parts; /* what it reads (a file, the journal), each with its status */
 };
 
 struct swl_source_type {
 	const char *name;
 	const struct swl_source_option *options; /* ends with a NULL name; NULL: none */
 	const char *options_heading;  /* follow --help's heading of the options that choose nothing */
+	/* follow: what c reads, in words, appended to b (the start-up line, the landing page);
+	 * NULL: the source's name */
+	void (*describe)(const struct swl_source_conf *c, struct swl_buf *b);
 	/* replay: whether path is an input of this source (NULL: not a replay source) */
 	bool (*claims)(const char *path);
 	/* A source for c and p, both borrowed until close; in follow mode its self-metrics are
@@ -102,14 +108,22 @@ const struct swl_source_type *swl_source_for_path(const char *path);
 /* For options' set: one more path; NULL or "at most 64 paths". */
 const char *swl_source_add_path(struct swl_source_conf *c, const char *path);
 
-/* The self-metrics of what a source reads, labelled source="label" (a journal, a file,
- * omprog's stdin): entries read, and the log time of the last one. */
+/* The self-metrics of each thing a source reads, labelled source="label" (a journal, a file,
+ * omprog's stdin): entries read, the log time of the last one, whether it can be read now
+ * (swanlog_source_up) and read errors. Whether it can be read is told to the log when it
+ * changes (with what would fix it), and follow's /healthz fails while no part can be read. */
 struct swl_source_stats {
 	const char *label;            /* borrowed */
-	struct swl_series *read, *last;
-	bool error_reported;
+	struct swl_series *read, *last, *up, *errors;
+	int status;                   /* 0: can be read; else the negative errno of why not */
+	char why[512];                /* why not, and what would fix it */
+	bool told;                    /* the status was logged (or, up at the start, need not be) */
+	struct swl_source_stats *next; /* the source's next part */
 };
-void swl_source_stats_init(struct swl_source_stats *st, struct swl_registry *reg, const char *label);
+/* Declares the series in reg (swanlog_source_up is not saved in the state) and adds st to
+ * src's parts; up until swl_source_status says otherwise. */
+void swl_source_stats_init(struct swl_source_stats *st, struct swl_source *src, struct swl_registry *reg,
+			   const char *label);
 /* One more series of a source's own, labelled source="label" (NULL: unlabelled). */
 struct swl_series *swl_source_series(struct swl_registry *reg, const char *name, enum swl_metric_type type,
 				     const char *help, const char *label);
@@ -119,7 +133,20 @@ void swl_source_count(struct swl_source_stats *st, size_t n, int64_t t_us);
  * message naming c->state_path: a state file of another mode is not carried over. */
 int swl_source_own_pos(const struct swl_source_conf *c, const struct swl_state_pos *saved, enum swl_pos_kind mine,
 		       struct swl_err *err);
-/* A reading error (negative errno), reported on stderr the first time. */
+/* Whether the part can be read: status 0, or a negative errno and why not (NULL: the errno's
+ * text), with what would fix it. Logged when it changes: going down as an error (a missing
+ * file as a warning), coming back as information. Nothing when st was not initialised.
+ * Returns whether it changed (a metric with it). */
+bool swl_source_status(struct swl_source_stats *st, int status, const char *why);
+/* A reading error (negative errno): counted in swanlog_source_read_errors_total, and the part
+ * is down until a read succeeds (swl_source_status(st, 0, NULL)). */
 void swl_source_error(struct swl_source_stats *st, int err);
+/* true when some part of s can be read (or s has none); otherwise why (cap bytes) says what
+ * is wrong with each. */
+bool swl_source_readable(const struct swl_source *s, char *why, size_t cap);
+/* Why path cannot be opened for reading (err: the negative errno of the attempt), said to an
+ * operator: for a permission, the user swanlog runs as and the groups that may read path (its
+ * group, and those of its access ACL), or that a directory on the way is closed. */
+void swl_source_explain(char *out, size_t cap, const char *path, int err);
 
 #endif

@@ -9,12 +9,19 @@
  */
 #include "source_journal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <systemd/sd-id128.h>
 #include <systemd/sd-journal.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "parse_fields.h"
 #include "source.h"
 
@@ -279,6 +286,8 @@ bool swl_is_journal_path(const char *path)
 /* ---- the journal as a source ---- */
 
 #define JOURNAL_POLL_MS 1000 /* a safety net: journal changes normally wake follow via inotify */
+#define JOURNAL_ACCESS_MS 5000 /* how often follow looks again whether every journal file can be read */
+#define JOURNAL_SCAN_MAX 10000 /* directory entries looked at per look */
 
 /* The options that choose the journal, as conf->variant (0, no option: the local journal). */
 enum { JOURNAL_LOCAL = 1, JOURNAL_DIR, JOURNAL_FILES };
@@ -291,6 +300,9 @@ struct journal_source {
 	char *cursor;                 /* last known cursor (owned) */
 	struct swl_source_stats stats;
 	struct swl_series *gaps;
+	int64_t access_checked_us;    /* when journal_access last looked (monotonic) */
+	int access;                   /* what it found: 0, or why not every file can be read */
+	char access_why[sizeof(((struct swl_source_stats *)0)->why)];
 };
 
 static const char *take_dir(struct swl_source_conf *c, const char *dir)
@@ -323,13 +335,136 @@ static struct swl_source *journal_create(const struct swl_source_conf *c, struct
 	js->c = c;
 	js->p = p;
 	if (c->mode == SWL_SOURCE_FOLLOW) {
-		swl_source_stats_init(&js->stats, p->reg, "journal");
+		swl_source_stats_init(&js->stats, &js->s, p->reg, "journal");
 		js->gaps = swl_source_series(p->reg, "swanlog_source_gaps_total", SWL_COUNTER,
 					     "Saved journal positions gone on restart (vacuumed or rotated away): "
 					     "reading went on from the oldest entry.",
 					     "journal");
 	}
 	return &js->s;
+}
+
+/* ---- can every journal file be read? ----
+ * sd-journal skips the files it cannot open without a word, so a follower without the right
+ * group would read nothing and say nothing (journalctl tells its user). So the files it would
+ * read are opened here too, at the start and every JOURNAL_ACCESS_MS. */
+
+struct access_count {
+	size_t files, denied;
+	int denied_err;
+	bool denied_dir;
+	char denied_path[PATH_MAX]; /* the first file (or directory) that could not be read */
+};
+
+static void access_deny(struct access_count *ac, const char *path, int e, bool dir)
+{
+	if (!ac->denied++) {
+		ac->denied_err = e;
+		ac->denied_dir = dir;
+		swl_strf(ac->denied_path, sizeof(ac->denied_path), "%s", path);
+	}
+}
+
+static void access_file(struct access_count *ac, const char *path)
+{
+	ac->files++;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		access_deny(ac, path, -errno, false);
+	else
+		close(fd);
+}
+
+static bool is_machine_id(const char *name)
+{
+	return strlen(name) == 32 && strspn(name, "0123456789abcdef") == 32;
+}
+
+/* The journal files in dir and (subdirs) in its subdirectories named by a machine ID, as
+ * sd_journal_open_directory reads them. A directory that is missing holds none. */
+static void access_dir(struct access_count *ac, const char *dir, bool subdirs)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT)
+			access_deny(ac, dir, -errno, true);
+		return;
+	}
+	struct dirent *de;
+	char path[PATH_MAX];
+	for (size_t n = 0; n < JOURNAL_SCAN_MAX && (de = readdir(d)); n++) {
+		swl_strf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (swl_is_journal_path(de->d_name))
+			access_file(ac, path);
+		else if (subdirs && is_machine_id(de->d_name))
+			access_dir(ac, path, false);
+	}
+	closedir(d);
+}
+
+/* Look at what the journal source reads; js->access says whether all of it can be read. */
+static void journal_access(struct journal_source *js)
+{
+	const struct swl_source_conf *c = js->c;
+	struct access_count ac = { 0 };
+	char where[2 * PATH_MAX];
+	if (c->variant == JOURNAL_DIR) {
+		access_dir(&ac, c->paths[0], true);
+		swl_strf(where, sizeof(where), "%s", c->paths[0]);
+	} else if (c->variant == JOURNAL_FILES) {
+		for (size_t i = 0; i < c->npaths; i++)
+			access_file(&ac, c->paths[i]);
+		swl_strf(where, sizeof(where), "the files given");
+	} else {
+		sd_id128_t id;
+		char run[PATH_MAX], var[PATH_MAX];
+		if (sd_id128_get_machine(&id) < 0) {
+			access_dir(&ac, "/var/log/journal", true);
+			access_dir(&ac, "/run/log/journal", true);
+			swl_strf(where, sizeof(where), "/var/log/journal or /run/log/journal");
+		} else {
+			swl_strf(var, sizeof(var), "/var/log/journal/" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+			swl_strf(run, sizeof(run), "/run/log/journal/" SD_ID128_FORMAT_STR, SD_ID128_FORMAT_VAL(id));
+			access_dir(&ac, var, false);
+			access_dir(&ac, run, false);
+			swl_strf(where, sizeof(where), "%s or %s", var, run);
+		}
+	}
+	if (ac.denied) {
+		char why[sizeof(js->access_why)];
+		swl_source_explain(why, sizeof(why), ac.denied_path, ac.denied_err);
+		js->access = ac.denied_err;
+		if (ac.denied_dir)
+			swl_strf(js->access_why, sizeof(js->access_why), "cannot read the directory %s: %s",
+				 ac.denied_path, why);
+		else
+			swl_strf(js->access_why, sizeof(js->access_why), "cannot read %zu of %zu journal files, such as %s: %s",
+				 ac.denied, ac.files, ac.denied_path, why);
+	} else if (!ac.files) {
+		js->access = -ENOENT;
+		swl_strf(js->access_why, sizeof(js->access_why), "no journal files in %s (yet)", where);
+	} else {
+		js->access = 0;
+		js->access_why[0] = '\0';
+	}
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Whether the journal can be read, looked at again every JOURNAL_ACCESS_MS; true when that changed. */
+static bool journal_status(struct journal_source *js, bool look)
+{
+	int64_t now = mono_us();
+	if (look || now - js->access_checked_us >= (int64_t)JOURNAL_ACCESS_MS * 1000) {
+		journal_access(js);
+		js->access_checked_us = now;
+	}
+	return swl_source_status(&js->stats, js->access, js->access ? js->access_why : NULL);
 }
 
 /* replay: one journal file, every entry in it */
@@ -358,9 +493,15 @@ static int journal_start(struct swl_source *s, const struct swl_state_pos *saved
 	r = swl_journal_open(kind, c->paths, c->npaths, defaults ? default_identifiers : c->identifiers,
 				 defaults ? 2 : c->nidentifiers, !c->no_kernel, &js->j);
 	if (r < 0) {
-		swl_errf(err, "cannot open the journal%s%s: %s", c->npaths ? " at " : "", c->npaths ? c->paths[0] : "",
-			 strerror(-r));
-		return r;
+		journal_access(js); /* which file, and what would let swanlog read it */
+		if (js->access == -EACCES || js->access == -EPERM)
+			swl_errf(err, "cannot open the journal: %s", js->access_why);
+		else
+			swl_errf(err, "cannot open the journal%s%s: %s", c->npaths ? " at " : "",
+				 c->npaths ? c->paths[0] : "", strerror(-r));
+		/* a journal file that is corrupt is a source that cannot be used, not a state file
+		 * that is refused (-EBADMSG, see source.h) */
+		return r == -EBADMSG ? -EIO : r;
 	}
 	/* the inotify watches first, so nothing appended from here on is missed */
 	s->fd = swl_journal_fd(js->j);
@@ -372,7 +513,7 @@ static int journal_start(struct swl_source *s, const struct swl_state_pos *saved
 		js->cursor = swl_xstrdup(saved->cursor);
 		r = swl_journal_seek_cursor(js->j, saved->cursor);
 		if (r == 0) {
-			fprintf(stderr, "swanlog: the saved journal position is gone: reading from the oldest entry\n");
+			swl_log(LOG_WARNING, "the saved journal position is gone: reading from the oldest entry");
 			swl_series_add(js->gaps, 1, js->p->last_time_us);
 		}
 	} else {
@@ -382,6 +523,7 @@ static int journal_start(struct swl_source *s, const struct swl_state_pos *saved
 		swl_errf(err, "cannot position in the journal: %s", strerror(-r));
 		return r;
 	}
+	journal_status(js, true); /* said at the start, and later when it changes */
 	return 0;
 }
 
@@ -403,6 +545,7 @@ static int journal_read(struct swl_source *s, size_t max, struct swl_source_read
 	}
 	if (r < 0)
 		swl_source_error(&js->stats, r);
+	rd->changed |= r < 0 || journal_status(js, false);
 	swl_source_count(&js->stats, n, js->p->last_time_us);
 	return 0;
 }
@@ -436,6 +579,25 @@ static void journal_close(struct swl_source *s)
 	free(js);
 }
 
+static void journal_describe(const struct swl_source_conf *c, struct swl_buf *b)
+{
+	if (c->variant == JOURNAL_DIR) {
+		swl_buf_printf(b, "journal directory %s", c->paths[0]);
+	} else if (c->variant == JOURNAL_FILES) {
+		swl_buf_printf(b, "journal file%s", c->npaths > 1 ? "s" : "");
+		for (size_t i = 0; i < c->npaths; i++)
+			swl_buf_printf(b, "%s %s", i ? "," : "", c->paths[i]);
+	} else {
+		swl_buf_printf(b, "the local journal");
+	}
+	swl_buf_printf(b, " (SYSLOG_IDENTIFIER ");
+	if (!c->nidentifiers)
+		swl_buf_printf(b, "charon, charon-systemd");
+	for (size_t i = 0; i < c->nidentifiers; i++)
+		swl_buf_printf(b, "%s%s", i ? ", " : "", c->identifiers[i]);
+	swl_buf_printf(b, "%s)", c->no_kernel ? "" : "; kernel");
+}
+
 static const struct swl_source_option journal_options[] = {
 	{ "journal", NULL, "the local journal (default)", JOURNAL_LOCAL, NULL },
 	{ "journal-dir", "DIR", "the journal files in DIR", JOURNAL_DIR, take_dir },
@@ -450,6 +612,7 @@ const struct swl_source_type swl_source_journal = {
 	.name = "journal",
 	.options = journal_options,
 	.options_heading = "journal matches",
+	.describe = journal_describe,
 	.claims = swl_is_journal_path,
 	.create = journal_create,
 	.start = journal_start,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "source.h"
 #include "wal.h"
 
@@ -213,7 +214,7 @@ static struct swl_source *omprog_create(const struct swl_source_conf *c, struct 
 	os->s = (struct swl_source){ .fd = STDIN_FILENO, .poll_ms = OMPROG_POLL_MS };
 	os->c = c;
 	os->p = p;
-	swl_source_stats_init(&os->stats, p->reg, "omprog");
+	swl_source_stats_init(&os->stats, &os->s, p->reg, "omprog");
 	os->errors = swl_source_series(p->reg, "swanlog_omprog_errors_total", SWL_COUNTER,
 				       "Messages answered with an error (not applied; rsyslog sends them again), "
 				       "because the write-ahead log could not be written.",
@@ -273,7 +274,7 @@ static int omprog_start(struct swl_source *s, const struct swl_state_pos *saved,
 		return r;
 	}
 	if (applied) {
-		fprintf(stderr, "swanlog: %s: %ld messages after the last save applied again\n", path, applied);
+		swl_log(LOG_INFO, "%s: %ld messages after the last save applied again", path, applied);
 		swl_source_count(&os->stats, (size_t)applied, os->p->last_time_us);
 	}
 	free(path);
@@ -299,6 +300,7 @@ static int omprog_read(struct swl_source *s, size_t max, struct swl_source_read 
 	int r = swl_omprog_read(os->o, max, &rd->entries, &applied, &rd->more);
 	if (r < 0)
 		swl_source_error(&os->stats, r);
+	rd->changed |= r < 0 || swl_source_status(&os->stats, 0, NULL);
 	swl_source_count(&os->stats, applied, os->p->last_time_us);
 	rd->ended = swl_omprog_done(os->o);
 	return 0;
@@ -317,7 +319,7 @@ static void omprog_saved(struct swl_source *s)
 	struct omprog_source *os = (struct omprog_source *)s;
 	int r = swl_omprog_checkpoint(os->o);
 	if (r < 0)
-		fprintf(stderr, "swanlog: cutting the write-ahead log: %s\n", strerror(-r));
+		swl_log(LOG_ERR, "cutting the write-ahead log: %s", strerror(-r));
 }
 
 static void omprog_close(struct swl_source *s)
@@ -327,8 +329,15 @@ static void omprog_close(struct swl_source *s)
 	free(os);
 }
 
+static void omprog_describe(const struct swl_source_conf *c, struct swl_buf *b)
+{
+	(void)c;
+	swl_buf_printf(b, "rsyslog omprog on stdin");
+}
+
 const struct swl_source_type swl_source_omprog = {
 	.name = "omprog",
+	.describe = omprog_describe,
 	.create = omprog_create,
 	.start = omprog_start,
 	.read = omprog_read,

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "log.h"
 #include "rotated.h"
 #include "source.h"
 
@@ -53,6 +54,7 @@ struct swl_tail {
 	bool has_prev;
 	bool check_next;    /* the path's file comes after prev: make sure once it is open */
 	uint64_t rotations, truncations, gaps;
+	int open_error;     /* why the path could not be opened the last time (0: it was) */
 };
 
 static void reset_file(struct swl_tail *t)
@@ -85,13 +87,17 @@ static void close_file(struct swl_tail *t)
 static bool open_path(struct swl_tail *t)
 {
 	int fd = open(t->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		t->open_error = -errno;
 		return false;
+	}
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		t->open_error = fstat(fd, &st) < 0 ? -errno : S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 		close(fd);
 		return false;
 	}
+	t->open_error = 0;
 	close_file(t);
 	t->fd = fd;
 	t->ino = (uint64_t)st.st_ino;
@@ -194,7 +200,7 @@ static void gap(struct swl_tail *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "swanlog: %s: %s\n", t->path, msg);
+	swl_log(LOG_WARNING, "%s: %s", t->path, msg);
 	t->gaps++;
 }
 
@@ -297,6 +303,11 @@ uint64_t swl_tail_truncations(const struct swl_tail *t)
 uint64_t swl_tail_gaps(const struct swl_tail *t)
 {
 	return t->gaps;
+}
+
+int swl_tail_open_error(const struct swl_tail *t)
+{
+	return t->fd >= 0 ? 0 : t->open_error;
 }
 
 static void consume(struct swl_tail *t, size_t n)
@@ -549,7 +560,7 @@ static struct swl_source *tail_create(const struct swl_source_conf *c, struct sw
 	ts->pos = swl_xcalloc(ts->n, sizeof(*ts->pos));
 	for (size_t i = 0; i < ts->n; i++) {
 		struct followed *f = &ts->files[i];
-		swl_source_stats_init(&f->stats, p->reg, c->paths[i]);
+		swl_source_stats_init(&f->stats, &ts->s, p->reg, c->paths[i]);
 		f->rotations = swl_source_series(p->reg, "swanlog_source_rotations_total", SWL_COUNTER,
 						 "Followed files replaced at their path (rename rotation, delete and recreate).",
 						 c->paths[i]);
@@ -565,6 +576,20 @@ static struct swl_source *tail_create(const struct swl_source_conf *c, struct sw
 	return &ts->s;
 }
 
+/* Whether f's file can be read now, said so when that changes; true when it did. */
+static bool file_status(struct followed *f)
+{
+	int e = swl_tail_open_error(f->t);
+	char why[sizeof(f->stats.why)];
+	if (e == -ENOENT)
+		snprintf(why, sizeof(why), "missing: waiting for it to appear");
+	else if (e == -EINVAL)
+		snprintf(why, sizeof(why), "not a regular file");
+	else if (e)
+		swl_source_explain(why, sizeof(why), swl_tail_path(f->t), e);
+	return swl_source_status(&f->stats, e, e ? why : NULL);
+}
+
 static int tail_start(struct swl_source *s, const struct swl_state_pos *saved, struct swl_err *err)
 {
 	struct tail_source *ts = (struct tail_source *)s;
@@ -577,6 +602,7 @@ static int tail_start(struct swl_source *s, const struct swl_state_pos *saved, s
 		ts->files[i].t = swl_tail_open(c->paths[i], c->max_line, c->from_head ? SWL_TAIL_HEAD : SWL_TAIL_END,
 					       saved ? swl_state_pos_file(saved, c->paths[i]) : NULL);
 		swl_parser_init(&ts->files[i].parser, 0, 0);
+		file_status(&ts->files[i]); /* said at the start, and later when it changes */
 	}
 	/* Wake on any change in the files' directories (writes, renames, creations); the poll
 	 * interval stays as the safety net, and the only way when inotify is not available. */
@@ -618,6 +644,7 @@ static int tail_read(struct swl_source *s, size_t max, struct swl_source_read *r
 		f->parser = p->parser;
 		if (r < 0)
 			swl_source_error(&f->stats, r);
+		rd->changed |= r < 0 || file_status(f);
 		swl_source_count(&f->stats, n, p->last_time_us);
 		rd->changed |= count_new(f->rotations, swl_tail_rotations(f->t), &f->rotations_seen, p->last_time_us);
 		rd->changed |= count_new(f->truncations, swl_tail_truncations(f->t), &f->truncations_seen, p->last_time_us);
@@ -657,6 +684,13 @@ static void tail_close(struct swl_source *s)
 	free(ts);
 }
 
+static void tail_describe(const struct swl_source_conf *c, struct swl_buf *b)
+{
+	swl_buf_printf(b, "file%s", c->npaths > 1 ? "s" : "");
+	for (size_t i = 0; i < c->npaths; i++)
+		swl_buf_printf(b, "%s %s", i ? "," : "", c->paths[i]);
+}
+
 static const struct swl_source_option tail_options[] = {
 	{ "file", "PATH", "a log file, followed by name across rotation, truncation and\nre-creation like tail -F (may be repeated)",
 	  1, swl_source_add_path },
@@ -666,6 +700,7 @@ static const struct swl_source_option tail_options[] = {
 const struct swl_source_type swl_source_tail = {
 	.name = "file",
 	.options = tail_options,
+	.describe = tail_describe,
 	.create = tail_create,
 	.start = tail_start,
 	.read = tail_read,

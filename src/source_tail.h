@@ -45,5 +45,8 @@ const char *swl_tail_path(const struct swl_tail *t);
 uint64_t swl_tail_rotations(const struct swl_tail *t);
 uint64_t swl_tail_truncations(const struct swl_tail *t);
 uint64_t swl_tail_gaps(const struct swl_tail *t);
+/* 0 while a file is open; otherwise why the path could not be opened the last time it was
+ * tried (a negative errno: -ENOENT missing, -EACCES, -EISDIR or -EINVAL not a regular file). */
+int swl_tail_open_error(const struct swl_tail *t);
 
 #endif

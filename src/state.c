@@ -117,7 +117,7 @@ int swl_state_save(const char *path, const struct swl_state_pos *pos, const stru
 	}
 	for (size_t i = 0; i < reg->nfamilies; i++) {
 		const struct swl_family *f = reg->families[i];
-		if (f->retired)
+		if (f->retired || f->transient)
 			continue;
 		swl_buf_add(&b, "family", 6);
 		put_str(&b, f->name);

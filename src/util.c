@@ -14,7 +14,10 @@ void swl_err_set(struct swl_err *err, const char *path, unsigned line, unsigned 
 {
 	if (!err)
 		return;
-	int n = snprintf(err->msg, sizeof(err->msg), "%s:%u:%u: ", path ? path : "-", line, col);
+	/* no line (the file as a whole): "path: message"; no column: "path:line: message" */
+	int n = line == 0  ? snprintf(err->msg, sizeof(err->msg), "%s: ", path ? path : "-")
+		: col == 0 ? snprintf(err->msg, sizeof(err->msg), "%s:%u: ", path ? path : "-", line)
+			   : snprintf(err->msg, sizeof(err->msg), "%s:%u:%u: ", path ? path : "-", line, col);
 	if (n < 0 || (size_t)n >= sizeof(err->msg))
 		return;
 	va_list ap;
@@ -30,6 +33,14 @@ void swl_errf(struct swl_err *err, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+void swl_strf(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, cap, fmt, ap);
 	va_end(ap);
 }
 

@@ -26,7 +26,8 @@ static inline bool swl_str_eq(struct swl_str a, struct swl_str b)
 }
 static inline bool swl_str_eqc(struct swl_str a, const char *c) { return swl_str_eq(a, swl_str_c(c)); }
 
-/* A load or validation error, already formatted as "path:line:col: message". */
+/* A load or validation error, already formatted as "path:line:col: message" ("path: message"
+ * when it is about the file as a whole: line 0; "path:line: message" when col is 0). */
 struct swl_err {
 	char msg[1024];
 };
@@ -34,6 +35,10 @@ void swl_err_set(struct swl_err *err, const char *path, unsigned line, unsigned 
 	__attribute__((format(printf, 5, 6)));
 /* An error that is not about a line of a file: the message as given. */
 void swl_errf(struct swl_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* snprintf for text meant for a person, which may be cut at cap bytes (out is always
+ * terminated when cap > 0). */
+void swl_strf(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* A growable byte buffer with a hard maximum (max 0 = no limit). Owns its bytes. */
 struct swl_buf {

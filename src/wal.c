@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "lines.h"
+#include "log.h"
 
 #define SEQ_MAX_DIGITS 20
 
@@ -153,7 +154,7 @@ int swl_wal_append(struct swl_wal *w, const char *line, size_t len)
 	int e = wr < 0 ? errno : ENOSPC; /* a short write: the file system is full */
 	/* cut the partial record off, or the next record would be glued to it */
 	if (wr > 0 && ftruncate(w->fd, w->size) < 0)
-		fprintf(stderr, "swanlog: %s: cannot cut off a partial record: %s\n", w->path, strerror(errno));
+		swl_log(LOG_ERR, "%s: cannot cut off a partial record: %s", w->path, strerror(errno));
 	return -e;
 }
 

@@ -353,10 +353,12 @@ for args in "--bogus a.log" "" "--format xml a.log" "--step 30 a.log" "--year 99
 	"--timezone Mars/Olympus a.log" "--timezone ../../etc/passwd a.log"; do
 	# shellcheck disable=SC2086
 	run "$bin" replay --rules rules.yaml $args
-	if [ "$rc" -eq 2 ] && [ ! -s out ] && grep -q '^usage: swanlog replay' err; then
+	# the error and a pointer to --help: two lines, not the whole help
+	if [ "$rc" -eq 2 ] && [ ! -s out ] && [ "$(wc -l < err)" = 2 ] && grep -q '^swanlog: ' err \
+		&& [ "$(tail -1 err)" = "Try 'swanlog replay --help' for more information." ]; then
 		pass=$((pass + 1))
 	else
-		bad "replay $args: exit $rc (want 2, usage on stderr, nothing on stdout)"
+		bad "replay $args: exit $rc (want 2, the error and a pointer to --help on stderr, nothing on stdout): $(cat err)"
 	fi
 done
 printf 'metrics:\n  m: {type: counter}\nrules:\n  - name: r\n    match: x(\n    inc: m\n' >broken.yaml

@@ -34,14 +34,14 @@ broken() {
 }
 
 # expect_refused DIR SONAME WHAT CMD...: CMD (follow or omprog) exits 1 before serving and
-# says "swanlog: serving needs SONAME: " and WHAT
+# logs level=error msg="serving needs SONAME: ..." and WHAT
 expect_refused() {
 	local dir=$1 soname=$2 what=$3; shift 3
 	LD_LIBRARY_PATH=$dir timeout 20 "$bin" "$@" --listen 127.0.0.1:0 --rules "$src/rules" \
 		--state "$tmp/state" < /dev/null > "$tmp/out" 2> "$tmp/err"
 	local rc=$?
 	[ $rc -eq 1 ] || bad "$* with a broken $soname: exit $rc, expected 1 ($(cat "$tmp/err"))"
-	grep -q "^swanlog: serving needs $soname: .*$what" "$tmp/err" \
+	grep -q "level=error msg=\"serving needs $soname: .*$what" "$tmp/err" \
 		|| bad "$* with a broken $soname: stderr '$(cat "$tmp/err")' lacks 'serving needs $soname: ...$what'"
 	[ -e "$tmp/state" ] && bad "$* with a broken $soname wrote its state before failing"
 	rm -f "$tmp/state"

@@ -268,5 +268,5 @@ printf 'tls_server_config:\n  cert_file: srv.crt\n  key_file: srv.key\n  client_
 rc=$?
 [ "$rc" = 2 ] || fail "bad web config: exit $rc"
 grep -q "bad.yml:4:21: client_auth_type RequestClientCert needs client_ca_file" "$T/err" || fail "bad web config: $(cat "$T/err")"
-grep -q "^swanlog: http: " "$T/swanlog.err" && ! grep -q "^Error:" "$T/swanlog.err" || fail "libmicrohttpd messages are not prefixed"
+grep -q 'level=warn msg="http: ' "$T/swanlog.err" && ! grep -q "^Error:" "$T/swanlog.err" || fail "libmicrohttpd messages are not prefixed"
 echo "serve_web: ok"

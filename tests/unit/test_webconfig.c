@@ -239,7 +239,7 @@ Test(errors, missing_file)
 	struct swl_err err;
 	cr_assert_eq(swl_webconfig_load(spath("nope.yml"), &wc, &err), -ENOENT);
 	char want[512];
-	snprintf(want, sizeof(want), "%s:0:0: cannot read web config: No such file or directory", spath("nope.yml"));
+	snprintf(want, sizeof(want), "%s: cannot read web config: No such file or directory", spath("nope.yml"));
 	cr_assert_str_eq(err.msg, want);
 }
 

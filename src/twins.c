@@ -85,6 +85,18 @@ static bool names_an_sa(struct swl_str msg)
 	return false;
 }
 
+/* Keyed, eight bytes a step: every charon line is hashed, so this is on the reader's path. */
+static uint64_t text_hash(uint64_t seed, struct swl_str s)
+{
+	uint64_t h = seed ^ s.n;
+	size_t i = 0;
+	for (; i + 8 <= s.n; i += 8)
+		h = swl_hash_mix(h, swl_load64(s.p + i));
+	uint64_t tail = 0;
+	memcpy(&tail, s.p + i, s.n - i);
+	return swl_hash_mix(h, tail);
+}
+
 /* |a - b| <= SWL_TWINS_WINDOW_US, without overflow on forged times */
 static bool within_window(int64_t a, int64_t b)
 {
@@ -103,10 +115,10 @@ bool swl_twins_check(struct swl_twins *t, const struct swl_event *ev)
 	if (!swl_is_charon(ev->program))
 		return false;
 	/* 0 is "no process": a real hash that comes out 0 is taken as 1 */
-	uint64_t proc = swl_hash(swl_hash(t->seed, ev->host.p, ev->host.n), &ev->pid, sizeof(ev->pid)) | 1;
+	uint64_t proc = swl_hash_mix(text_hash(t->seed, ev->host), (uint64_t)ev->pid) | 1;
 	struct swl_str thread = field(ev, "THREAD");
-	uint64_t th = thread.n ? swl_hash(t->seed, thread.p, thread.n) | 1 : 0;
-	uint64_t hash = swl_hash(t->seed, ev->msg.p, ev->msg.n);
+	uint64_t th = thread.n ? text_hash(t->seed, thread) | 1 : 0;
+	uint64_t hash = text_hash(t->seed, ev->msg);
 	int ch = channel_of(ev);
 
 	bool thread_seen = false; /* a newer line of this thread and channel came between */

@@ -38,7 +38,7 @@ PY
 # the README's prometheus.yml, with the rules where this checkout has them
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 awk '/^\*\*Prometheus side\.\*\*/ { on = 1 } on && /^```$/ { exit } on && go { print } on && /^```yaml$/ { go = 1 }' \
-	"$src/README.md" | sed "s|/usr/share/doc/swanlog/prometheus/swanlog-alerts.yml|$src/dist/prometheus/swanlog-alerts.yml|" \
+	"$src/README.md" | sed "s|/usr/share/swanlog/prometheus/swanlog-alerts.yml|$src/dist/prometheus/swanlog-alerts.yml|" \
 	> "$tmp/prometheus.yml"
 grep -q "rule_files" "$tmp/prometheus.yml" || { echo "FAIL: no prometheus.yml in the README's Prometheus side"; exit 1; }
 promtool check config "$tmp/prometheus.yml" || { echo "FAIL: the README's prometheus.yml"; cat "$tmp/prometheus.yml"; exit 1; }

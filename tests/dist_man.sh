@@ -1,5 +1,5 @@
 #!/bin/bash
-# dist/swanlog.1: groff renders it without a single warning, and it agrees with the binary:
+# The man page (generated from dist/swanlog.1.in next to the binary): groff renders it without a single warning, and it agrees with the binary:
 # every command of `swanlog --help` has a section, every long option of `swanlog COMMAND
 # --help` appears in that command's section, and the section names no option the command
 # lacks. A command the binary does not have yet (omprog while it is being written) is
@@ -7,7 +7,8 @@
 # usage: dist_man.sh SWANLOG_BINARY SOURCE_DIR
 set -uo pipefail
 bin=$(realpath "$1"); src=$(realpath "$2")
-page="$src/dist/swanlog.1"
+page="$(dirname "$bin")/swanlog.1"
+[ -f "$page" ] || { echo "FAIL: no generated man page $page"; exit 1; }
 command -v groff >/dev/null || { echo "skip: groff is not installed (apt-get install groff-base)"; exit 77; }
 
 scratch=$(mktemp -d)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# `swanlog follow` inside the sandbox of dist/swanlog.service, rebuilt by hand because systemd
+# `swanlog follow` inside the sandbox of the unit (dist/swanlog.service.in), rebuilt by hand because systemd
 # is not PID 1 here: the unit's SystemCallFilter= (expanded by systemd-analyze, installed with
 # libseccomp; a refused call kills with SIGSYS instead of the unit's EPERM, so none can hide),
 # /proc mounted with subset=pid,hidepid=invisible (ProcSubset=pid, ProtectProc=invisible),
@@ -10,7 +10,8 @@
 # usage: dist_sandbox.sh SWANLOG_BINARY SOURCE_DIR
 set -uo pipefail
 bin=$(realpath "$1"); src=$(realpath "$2")
-unit="$src/dist/swanlog.service"
+unit="$(dirname "$bin")/swanlog.service" # generated from dist/swanlog.service.in
+[ -f "$unit" ] || { echo "FAIL: no generated unit $unit"; exit 1; }
 JREMOTE=/lib/systemd/systemd-journal-remote
 # The system's python: the unprivileged user cannot reach a per-user installation.
 PYTHON=/usr/bin/python3

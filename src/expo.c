@@ -121,6 +121,7 @@ static void fmt_ts(char *out, size_t cap, int64_t t_us)
 struct fam_ctx {
 	struct sink *o;
 	const struct swl_family *f;
+	const char *extra;    /* labels every series of this family starts with, or NULL */
 	bool om;
 	const char *sample;   /* counter/gauge sample name */
 	char (*le)[32];       /* formatted bucket bounds */
@@ -191,9 +192,14 @@ static void series_labels(struct fam_ctx *c, const struct swl_series *s)
 {
 	struct swl_buf *b = &c->labels;
 	b->len = 0;
+	if (c->extra) {
+		int rc = swl_buf_add(b, c->extra, strlen(c->extra));
+		if (rc < 0 && !c->o->err)
+			c->o->err = rc;
+	}
 	for (size_t i = 0; i < c->f->nlabels; i++) {
 		int rc = 0;
-		if (i)
+		if (i || b->len)
 			rc = swl_buf_addc(b, ',');
 		if (!rc)
 			rc = swl_buf_add(b, c->f->labels[i], strlen(c->f->labels[i]));
@@ -245,7 +251,8 @@ static const char *type_name(enum swl_metric_type t)
 	return "untyped";
 }
 
-static void render_family(struct sink *o, const struct swl_family *f, enum swl_format fmt, unsigned flags)
+static void render_family(struct sink *o, const struct swl_family *f, enum swl_format fmt, unsigned flags,
+			  const char *extra)
 {
 	bool om = fmt == SWL_FORMAT_OPENMETRICS;
 	/* OpenMetrics names a counter family without _total and its sample with it */
@@ -272,7 +279,7 @@ static void render_family(struct sink *o, const struct swl_family *f, enum swl_f
 	put_str(o, type_name(f->type));
 	put(o, "\n", 1);
 
-	struct fam_ctx c = { .o = o, .f = f, .om = om, .sample = sample_name ? sample_name : f->name };
+	struct fam_ctx c = { .o = o, .f = f, .extra = extra, .om = om, .sample = sample_name ? sample_name : f->name };
 	swl_buf_init(&c.labels, 0);
 	if (f->type == SWL_HISTOGRAM) {
 		c.le = swl_xcalloc(f->nbuckets, sizeof(*c.le));
@@ -293,12 +300,18 @@ static void render_family(struct sink *o, const struct swl_family *f, enum swl_f
 	free(sample_name);
 }
 
-static void render_all(struct sink *o, const struct swl_registry *r, enum swl_format fmt, unsigned flags)
+static const struct swl_expo_opts all = { .self = true };
+
+static void render_all(struct sink *o, const struct swl_registry *r, enum swl_format fmt, const struct swl_expo_opts *eo)
 {
 	size_t n;
 	struct swl_family **fams = swl_registry_sorted_families(r, &n);
-	for (size_t i = 0; i < n && !o->err; i++)
-		render_family(o, fams[i], fmt, flags);
+	for (size_t i = 0; i < n && !o->err; i++) {
+		bool self = swl_family_self(fams[i]);
+		if (self && !eo->self)
+			continue;
+		render_family(o, fams[i], fmt, eo->flags, self || !eo->labels || !*eo->labels ? NULL : eo->labels);
+	}
 	free(fams);
 	if (fmt == SWL_FORMAT_OPENMETRICS)
 		put_str(o, "# EOF\n");
@@ -308,7 +321,9 @@ int swl_expo_render(const struct swl_registry *r, enum swl_format fmt, unsigned 
 {
 	struct sink o = { .b = out };
 	size_t start = out->len;
-	render_all(&o, r, fmt, flags);
+	struct swl_expo_opts eo = all;
+	eo.flags = flags;
+	render_all(&o, r, fmt, &eo);
 	if (o.err) {
 		/* half an exposition is worse than none: leave out as it was */
 		out->len = start;
@@ -320,11 +335,18 @@ int swl_expo_render(const struct swl_registry *r, enum swl_format fmt, unsigned 
 
 int swl_expo_write(const struct swl_registry *r, enum swl_format fmt, unsigned flags, FILE *out)
 {
+	struct swl_expo_opts eo = all;
+	eo.flags = flags;
+	return swl_expo_write_opts(r, fmt, &eo, out);
+}
+
+int swl_expo_write_opts(const struct swl_registry *r, enum swl_format fmt, const struct swl_expo_opts *eo, FILE *out)
+{
 	struct swl_buf b;
 	swl_buf_init(&b, 0);
 	struct sink o = { .b = &b, .stream = out };
 	errno = 0;
-	render_all(&o, r, fmt, flags);
+	render_all(&o, r, fmt, eo);
 	drain(&o);
 	swl_buf_fini(&b);
 	if (!o.err && fflush(out) != 0)

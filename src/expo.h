@@ -26,6 +26,18 @@ int swl_expo_render(const struct swl_registry *r, enum swl_format fmt, unsigned 
  * (what was written before stays written). */
 int swl_expo_write(const struct swl_registry *r, enum swl_format fmt, unsigned flags, FILE *out);
 
+/* What replay writes: the flags above; whether swanlog's own families (named swanlog_*) are
+ * included; and labels put first on every series of the other families (borrowed, NULL or
+ * name="value" pairs joined by commas, the values escaped as swl_expo_escape_label does). */
+struct swl_expo_opts {
+	unsigned flags;
+	bool self;
+	const char *labels;
+};
+/* swl_expo_write with those options (swl_expo_write: every family, no extra labels). */
+int swl_expo_write_opts(const struct swl_registry *r, enum swl_format fmt, const struct swl_expo_opts *eo,
+			FILE *out);
+
 /* Escaping helpers (exported for tests): label values escape \ " and newline; Prometheus HELP
  * escapes \ and newline; OpenMetrics HELP also escapes ". */
 int swl_expo_escape_label(struct swl_buf *out, const char *s);

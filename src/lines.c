@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,8 @@ struct swl_lines {
 	bool skipping;      /* the carried line is over max_line: drop bytes up to its newline */
 	bool eof;
 	int err;            /* a deferred read error, reported after the lines read before it */
+	uint64_t size;      /* the file's size, 0 when unknown (stdin, a pipe) */
+	_Atomic uint64_t consumed; /* bytes of the file read so far: replay's progress reads it */
 };
 
 int swl_lines_open(const char *path, size_t max_line, struct swl_lines **out)
@@ -43,6 +46,7 @@ int swl_lines_open(const char *path, size_t max_line, struct swl_lines **out)
 
 	bool is_stdin = strcmp(path, "-") == 0;
 	time_t mtime;
+	uint64_t size = 0;
 	int fd;
 	if (is_stdin) {
 		/* a duplicate, so closing the reader leaves fd 0 in place for the process */
@@ -65,6 +69,7 @@ int swl_lines_open(const char *path, size_t max_line, struct swl_lines **out)
 			return -EISDIR;
 		}
 		mtime = st.st_mtime;
+		size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	}
 
 	gzFile gz = gzdopen(fd, "rb");
@@ -79,6 +84,7 @@ int swl_lines_open(const char *path, size_t max_line, struct swl_lines **out)
 	struct swl_lines *l = swl_xcalloc(1, sizeof(*l));
 	l->gz = gz;
 	l->mtime = mtime;
+	l->size = size;
 	l->max_line = max_line;
 	/* zeroed: PCRE2's JIT may read a few bytes past the end of a subject (harmless, never
 	 * across a page), and past the last line of a block those would be uninitialised */
@@ -108,6 +114,10 @@ static int refill(struct swl_lines *l)
 		return gz_errno(l->gz);
 	l->pos = 0;
 	l->len = (size_t)n;
+	/* gzoffset: the file's bytes read, compressed ones for gzip; once a block */
+	z_off_t off = gzoffset(l->gz);
+	if (off >= 0)
+		atomic_store_explicit(&l->consumed, (uint64_t)off, memory_order_relaxed);
 	if (n > 0)
 		return 1;
 	int zerr;
@@ -232,6 +242,16 @@ ssize_t swl_lines_read(struct swl_lines *l, void *buf, size_t n)
 time_t swl_lines_mtime(const struct swl_lines *l)
 {
 	return l->mtime;
+}
+
+uint64_t swl_lines_size(const struct swl_lines *l)
+{
+	return l->size;
+}
+
+uint64_t swl_lines_consumed(struct swl_lines *l)
+{
+	return atomic_load_explicit(&l->consumed, memory_order_relaxed);
 }
 
 void swl_lines_close(struct swl_lines *l)

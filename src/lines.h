@@ -26,6 +26,11 @@ int swl_lines_next(struct swl_lines *l, const char **line, size_t *len, bool *ov
 ssize_t swl_lines_read(struct swl_lines *l, void *buf, size_t n);
 /* The file's mtime (now for stdin): the reference for classic syslog's missing year. */
 time_t swl_lines_mtime(const struct swl_lines *l);
+/* The file's size in bytes, 0 when unknown (stdin, a pipe); and how many of them were read so
+ * far (compressed bytes for gzip: the part of the file done). swl_lines_consumed may be called
+ * from another thread than the reader's. */
+uint64_t swl_lines_size(const struct swl_lines *l);
+uint64_t swl_lines_consumed(struct swl_lines *l);
 void swl_lines_close(struct swl_lines *l);
 
 #endif

@@ -66,9 +66,15 @@ static const char usage_replay[] =
 	"      --timezone TZ       zone of classic syslog times, e.g. UTC or Europe/Zurich (default: local)\n"
 	"      --max-line BYTES    cut longer lines (default 65536)\n"
 	"      --max-series N      series per metric before the overflow series (default 10000)\n"
+	"      --label NAME=VALUE  add this label to every series of the rules' metrics, e.g.\n"
+	"                          instance=gw1 for a backfill (repeatable; refused when a rule's\n"
+	"                          metric has a label NAME already)\n"
 	"  -h, --help              this help\n"
 	"\n"
-	"Diagnostics go to stderr. Exit status: 0 done, 1 an input could not be read, 2 bad usage or rules.\n";
+	"Diagnostics go to stderr; so does the progress (files, bytes, lines/s, ETA) when stderr is a\n"
+	"terminal. Exit status: 0 done, 1 an input could not be read, 2 bad usage or rules, 3 an\n"
+	"input held lines but none in a form swanlog reads, e.g. journalctl -o json (the metrics\n"
+	"are printed all the same).\n";
 
 /* The serving options and notes follow and omprog share. */
 #define SERVE_OPTIONS \
@@ -323,8 +329,11 @@ static int cmd_replay(int argc, char **argv)
 		{ "step", required_argument, NULL, 's' },    { "year", required_argument, NULL, 'y' },
 		{ "timezone", required_argument, NULL, 'z' }, { "max-line", required_argument, NULL, 'L' },
 		{ "max-series", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
+		{ "label", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct swl_replay_opts ro = { .progress = isatty(STDERR_FILENO), .self_metrics = true };
+	const char *why;
 	const char *rules_path = SWL_RULES_DIR;
 	enum swl_format fmt = SWL_FORMAT_PROMETHEUS;
 	long step = 0, year = 0, max_line = SWL_DEFAULT_MAX_LINE, max_series = SWL_DEFAULT_MAX_SERIES;
@@ -362,6 +371,10 @@ static int cmd_replay(int argc, char **argv)
 			if (max_series_option(usage_replay, optarg, &max_series))
 				return EXIT_USAGE;
 			break;
+		case 'l':
+			if ((why = swl_replay_label(&ro, optarg)))
+				return usage_error(usage_replay, "%s", why);
+			break;
 		case 'h':
 			fputs(usage_replay, stdout);
 			return 0;
@@ -386,9 +399,12 @@ static int cmd_replay(int argc, char **argv)
 	struct swl_context *ctx = context_for(rs);
 	struct swl_pipeline pipe;
 	swl_pipeline_init(&pipe, reg, rs, ctx);
-	struct swl_replay_opts ro = { .paths = (const char *const *)argv + optind, .npaths = (size_t)(argc - optind),
-				      .year = (int)year, .max_line = (size_t)max_line, .format = fmt,
-				      .step_us = (int64_t)step * 1000000 };
+	ro.paths = (const char *const *)argv + optind;
+	ro.npaths = (size_t)(argc - optind);
+	ro.year = (int)year;
+	ro.max_line = (size_t)max_line;
+	ro.format = fmt;
+	ro.step_us = (int64_t)step * 1000000;
 	int status = swl_replay_run(&ro, &pipe, stdout);
 	swl_pipeline_fini(&pipe);
 	/* the process ends here: see replay_heap */

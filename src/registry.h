@@ -104,6 +104,12 @@ struct swl_registry {
 	bool host_label;
 };
 
+/* swanlog's own metrics (names swanlog_*, which rules cannot declare), not the logs'. */
+static inline bool swl_family_self(const struct swl_family *f)
+{
+	return strncmp(f->name, "swanlog_", 8) == 0;
+}
+
 struct swl_registry *swl_registry_create(size_t default_max_series);
 void swl_registry_destroy(struct swl_registry *r);
 

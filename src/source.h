@@ -90,6 +90,9 @@ struct swl_source_type {
 	void (*position)(struct swl_source *s, struct swl_state_pos *pos);
 	/* follow: a state file holding that position was written. NULL: nothing to do. */
 	void (*saved)(struct swl_source *s);
+	/* replay: bytes of the input read so far and its size (0: unknown), for the progress
+	 * shown on a terminal. NULL: not known until the input ends. */
+	void (*progress)(struct swl_source *s, uint64_t *done, uint64_t *size);
 	void (*close)(struct swl_source *s);
 };
 

@@ -355,6 +355,13 @@ static int ahead_read(struct swl_source *s, size_t max, struct swl_source_read *
 	return r < 0 ? r : 0;
 }
 
+static void ahead_progress(struct swl_source *s, uint64_t *done, uint64_t *size)
+{
+	struct ahead_source *as = (struct ahead_source *)s;
+	*done = swl_lines_consumed(as->l);
+	*size = swl_lines_size(as->l);
+}
+
 static void ahead_close(struct swl_source *s)
 {
 	struct ahead_source *as = (struct ahead_source *)s;
@@ -369,5 +376,6 @@ const struct swl_source_type swl_source_ahead = {
 	.create = ahead_create,
 	.start = ahead_start,
 	.read = ahead_read,
+	.progress = ahead_progress,
 	.close = ahead_close,
 };

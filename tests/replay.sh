@@ -367,6 +367,86 @@ run "$bin" replay --rules broken.yaml a.log
 check "replay with broken rules" 2 want.empty \
 	"swanlog: broken.yaml:5:14: bad pattern: missing closing parenthesis"
 
+# ---- --label: first on every series of the rules' metrics, escaped; checked ----
+prom 3 3 1795974750 1795974713 2 1 | sed -E 's/^(t_[a-z_]+)\{/\1{instance="gw1",job="a\\"b\\\\c",/' >want.label
+run "$bin" "${R[@]}" --label instance=gw1 --label 'job=a"b\c' a.log
+check "--label" 0 want.label
+grep -q '^t_lines_total{instance="gw1",job="a\\"b\\\\c",host="moon",word="hello"} 2$' out \
+	|| bad "--label: not first and escaped: $(grep '^t_lines_total' out)"
+run "$bin" "${R[@]}" --label host=gw1 a.log
+check "--label a rule's label" 2 want.empty \
+	"swanlog: --label host: the rules' metric t_last_seconds has a label host already"
+for l in 1x=a __name__=a le=1 x= x x-y=1 x=a --label=x=b; do
+	run "$bin" "${R[@]}" --label "$l" --label x=a a.log
+	if [ "$rc" -eq 2 ] && [ ! -s out ] && head -n 1 err | grep -q '^swanlog: --label'; then
+		pass=$((pass + 1))
+	else
+		bad "--label '$l': exit $rc (want 2, a --label message first on stderr, nothing on stdout): $(head -n 1 err)"
+	fi
+done
+run "$bin" "${R[@]}" --label $'x=\xff' a.log
+[ "$rc" -eq 2 ] && head -n 1 err | grep -q 'UTF-8' && pass=$((pass + 1)) || bad "--label with invalid UTF-8: exit $rc: $(head -n 1 err)"
+
+# ---- nothing in a form swanlog reads: said, exit 3, the rest counted; empty: a note ----
+printf '%s\n' '{"MESSAGE":"hello","_HOSTNAME":"moon"}' '{"MESSAGE":"bye","_HOSTNAME":"sun"}' >json.log
+prom 2 0 "" "" "" "" | sed 's/^swanlog_lines_unparsed_total 0$/swanlog_lines_unparsed_total 2/' >want.json
+run "$bin" "${R[@]}" json.log
+check "journalctl -o json text" 3 want.json \
+	"swanlog: json.log: none of its 2 lines is a syslog (RFC 3164, RFC 5424, RFC 3339 time) or charon file log line"
+prom 5 3 1795974750 1795974713 2 1 | sed 's/^swanlog_lines_unparsed_total 0$/swanlog_lines_unparsed_total 2/' >want.ajson
+run "$bin" "${R[@]}" a.log json.log
+check "a good file and a wrong one" 3 want.ajson \
+	"swanlog: json.log: none of its 2 lines is a syslog (RFC 3164, RFC 5424, RFC 3339 time) or charon file log line"
+: >empty.log
+prom 0 0 "" "" "" "" >want.none
+run "$bin" "${R[@]}" empty.log
+check "an empty file" 0 want.none "swanlog: replay: the input held no log line or journal entry"
+
+# ---- progress: on stderr when it is a terminal (a pseudo-terminal here), never otherwise ----
+# big.log: more than one batch of lines (a progress line after the first batch of each input).
+awk '{ for (i = 0; i < 100000; i++) print }' a.log >big.log
+tty_run() { # tty_run ARGS...: stdout in out, the terminal's bytes in tty, status in rc
+	python3 - "$@" <<'PY'
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+with open("out", "wb") as out:
+    p = subprocess.Popen(sys.argv[1:], stdout=out, stderr=s, stdin=subprocess.DEVNULL)
+os.close(s)
+data = b""
+while True:
+    try:
+        d = os.read(m, 65536)
+    except OSError:  # EIO: the other side closed
+        break
+    if not d:
+        break
+    data += d
+open("tty", "wb").write(data)
+sys.exit(p.wait())
+PY
+	rc=$?
+}
+run "$bin" "${R[@]}" big.log b.log
+cp out want.big
+[ "$rc" -eq 0 ] && [ ! -s err ] && pass=$((pass + 1)) || bad "progress: stderr not a terminal: exit $rc, stderr '$(head -c 300 err)'"
+tty_run "$bin" "${R[@]}" big.log b.log
+diff -q want.big out >/dev/null && [ "$rc" -eq 0 ] && pass=$((pass + 1)) || bad "progress: on a terminal, exit $rc or stdout differs"
+tr '\r' '\n' <tty | sed 's/\x1b\[K//' | grep -v '^$' >tty.lines
+size=$(($(stat -c %s big.log) + $(stat -c %s b.log)))
+human() { awk -v b="$1" 'BEGIN { split("B KiB MiB GiB", u); i = 1; while (b >= 1024 && i < 4) { b /= 1024; i++ }
+	printf(i == 1 ? "%.0f %s" : "%.1f %s", b, u[i]) }'; }
+total=$(human $size)
+# each file's first line; in big.log, at least one line with part of it done; the summary
+grep -qxF "swanlog: replay: file 1 of 2, 0 B of $total, 0 lines/s, ETA ?" tty.lines || bad "progress: no first line: $(head -n 3 tty.lines)"
+grep -qE "^swanlog: replay: file 1 of 2, [0-9.]+ [KM]iB of $total, [0-9]+ lines/s, ETA [0-9]+:[0-5][0-9]:[0-5][0-9]\$" tty.lines \
+	|| bad "progress: no line with bytes done, lines/s and ETA inside big.log: $(cat tty.lines)"
+grep -qE "^swanlog: replay: file 2 of 2, $(human "$(stat -c %s big.log)") of $total, [0-9]+ lines/s, ETA [0-9]+:[0-5][0-9]:[0-5][0-9]\$" tty.lines \
+	|| bad "progress: no line at the start of the second file: $(cat tty.lines)"
+tail -n 1 tty.lines | grep -qE "^swanlog: replay: 2 files, $total, 300001 lines in [0-9.]+ s, [0-9]+ lines/s\$" \
+	|| bad "progress: summary: $(tail -n 1 tty.lines)"
+[ "$(grep -cv '^swanlog: replay: ' tty.lines)" -eq 0 ] || bad "progress: other text on the terminal: $(grep -v '^swanlog: replay: ' tty.lines)"
+[ $fail -eq 0 ] && pass=$((pass + 1))
+
 # ---- check ----
 echo "rules.yaml: 1 rules, 1 examples, 0 failed" >want.check
 run "$bin" check rules.yaml

@@ -73,8 +73,8 @@ static const char usage_replay[] =
 	"\n"
 	"Diagnostics go to stderr; so does the progress (files, bytes, lines/s, ETA) when stderr is a\n"
 	"terminal. Exit status: 0 done, 1 an input could not be read, 2 bad usage or rules, 3 an\n"
-	"input held lines but none in a form swanlog reads, e.g. journalctl -o json (the metrics\n"
-	"are printed all the same).\n";
+	"input held lines but none in a form swanlog reads, e.g. a CSV export (the metrics are\n"
+	"printed all the same).\n";
 
 /* The serving options and notes follow and omprog share. */
 #define SERVE_OPTIONS \

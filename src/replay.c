@@ -209,10 +209,8 @@ int swl_replay_run(const struct swl_replay_opts *o, struct swl_pipeline *p, FILE
 			fprintf(stderr, "%sswanlog: %s: %s\n", pr.on ? "\r\033[K" : "", o->paths[i], strerror(-r));
 			status = 1;
 		} else if (read > 0 && unparsed == read) {
-			/* a wrong format (journalctl -o json, a binary file): say so, not a quiet zero */
-			fprintf(stderr,
-				"%sswanlog: %s: none of its %.0f lines is a syslog (RFC 3164, RFC 5424, RFC 3339 time) "
-				"or charon file log line\n",
+			/* the wrong file (a CSV export, a binary file): say so, not a quiet zero */
+			fprintf(stderr, "%sswanlog: %s: none of its %.0f lines is in a log form swanlog reads\n",
 				pr.on ? "\r\033[K" : "", o->paths[i], read);
 			nothing_parsed = true;
 		}

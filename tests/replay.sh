@@ -388,15 +388,15 @@ run "$bin" "${R[@]}" --label $'x=\xff' a.log
 [ "$rc" -eq 2 ] && head -n 1 err | grep -q 'UTF-8' && pass=$((pass + 1)) || bad "--label with invalid UTF-8: exit $rc: $(head -n 1 err)"
 
 # ---- nothing in a form swanlog reads: said, exit 3, the rest counted; empty: a note ----
-printf '%s\n' '{"MESSAGE":"hello","_HOSTNAME":"moon"}' '{"MESSAGE":"bye","_HOSTNAME":"sun"}' >json.log
-prom 2 0 "" "" "" "" | sed 's/^swanlog_lines_unparsed_total 0$/swanlog_lines_unparsed_total 2/' >want.json
-run "$bin" "${R[@]}" json.log
-check "journalctl -o json text" 3 want.json \
-	"swanlog: json.log: none of its 2 lines is a syslog (RFC 3164, RFC 5424, RFC 3339 time) or charon file log line"
-prom 5 3 1795974750 1795974713 2 1 | sed 's/^swanlog_lines_unparsed_total 0$/swanlog_lines_unparsed_total 2/' >want.ajson
-run "$bin" "${R[@]}" a.log json.log
-check "a good file and a wrong one" 3 want.ajson \
-	"swanlog: json.log: none of its 2 lines is a syslog (RFC 3164, RFC 5424, RFC 3339 time) or charon file log line"
+printf '%s\n' '"time","host","message"' '"2026-11-29 17:51:52","moon","hello"' >csv.log
+prom 2 0 "" "" "" "" | sed 's/^swanlog_lines_unparsed_total 0$/swanlog_lines_unparsed_total 2/' >want.csv
+run "$bin" "${R[@]}" csv.log
+check "a CSV export" 3 want.csv \
+	"swanlog: csv.log: none of its 2 lines is in a log form swanlog reads"
+prom 5 3 1795974750 1795974713 2 1 | sed 's/^swanlog_lines_unparsed_total 0$/swanlog_lines_unparsed_total 2/' >want.acsv
+run "$bin" "${R[@]}" a.log csv.log
+check "a good file and a wrong one" 3 want.acsv \
+	"swanlog: csv.log: none of its 2 lines is in a log form swanlog reads"
 : >empty.log
 prom 0 0 "" "" "" "" >want.none
 run "$bin" "${R[@]}" empty.log

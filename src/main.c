@@ -69,6 +69,8 @@ static const char usage_replay[] =
 	"      --label NAME=VALUE  add this label to every series of the rules' metrics, e.g.\n"
 	"                          instance=gw1 for a backfill (repeatable; refused when a rule's\n"
 	"                          metric has a label NAME already)\n"
+	"      --self-metrics      also print swanlog's own metrics (swanlog_*: lines read, rule\n"
+	"                          matches and errors)\n"
 	"  -h, --help              this help\n"
 	"\n"
 	"Diagnostics go to stderr; so does the progress (files, bytes, lines/s, ETA) when stderr is a\n"
@@ -329,10 +331,10 @@ static int cmd_replay(int argc, char **argv)
 		{ "step", required_argument, NULL, 's' },    { "year", required_argument, NULL, 'y' },
 		{ "timezone", required_argument, NULL, 'z' }, { "max-line", required_argument, NULL, 'L' },
 		{ "max-series", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
-		{ "label", required_argument, NULL, 'l' },
+		{ "label", required_argument, NULL, 'l' },   { "self-metrics", no_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct swl_replay_opts ro = { .progress = isatty(STDERR_FILENO), .self_metrics = true };
+	struct swl_replay_opts ro = { .progress = isatty(STDERR_FILENO) };
 	const char *why;
 	const char *rules_path = SWL_RULES_DIR;
 	enum swl_format fmt = SWL_FORMAT_PROMETHEUS;
@@ -374,6 +376,9 @@ static int cmd_replay(int argc, char **argv)
 		case 'l':
 			if ((why = swl_replay_label(&ro, optarg)))
 				return usage_error(usage_replay, "%s", why);
+			break;
+		case 'm':
+			ro.self_metrics = true;
 			break;
 		case 'h':
 			fputs(usage_replay, stdout);

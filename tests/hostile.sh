@@ -38,7 +38,7 @@ st() { awk -v k="$2" '$1 == k { v = $2 } END { print (v == "" ? "0" : v) }' "$1.
 replay() {
 	local name=$1 r=$2; shift 2
 	local out=$tmp/$name.prom rc=0
-	/usr/bin/time -f %M -o "$tmp/$name.rss" "$bin" replay --rules "$r" --year 2026 "$@" > "$out" 2> "$tmp/$name.err" || rc=$?
+	/usr/bin/time -f %M -o "$tmp/$name.rss" "$bin" replay --rules "$r" --year 2026 --self-metrics "$@" > "$out" 2> "$tmp/$name.err" || rc=$?
 	if [ $rc -ne "${want_rc:-0}" ]; then
 		bad "$name: exit $rc (want ${want_rc:-0}): $(head -c 2000 "$tmp/$name.err")"
 		: > "$out.stats"
@@ -184,7 +184,7 @@ N=500
 $gen nearmiss $N > "$tmp/nearmiss.log"
 start=$(date +%s%N)
 # (exit 3: no line has a syslog header)
-timeout 60 "$bin" replay --rules "$src/tests/hostile/catastrophic.yaml" "$tmp/nearmiss.log" \
+timeout 60 "$bin" replay --rules "$src/tests/hostile/catastrophic.yaml" --self-metrics "$tmp/nearmiss.log" \
 	> "$tmp/nearmiss.prom" 2> "$tmp/nearmiss.err"
 if [ $? -eq 3 ]; then
 	ok

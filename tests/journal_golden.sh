@@ -77,7 +77,9 @@ if make_journal S11_moon_journal_twins syslog "$tmp/daemon.log" "$tmp/auth.log" 
 	grep '^ipsec_' "$tmp/S11_moon_journal_twins.out" > "$tmp/twins.ipsec"
 	diff -u "$tmp/syslog.ipsec" "$tmp/twins.ipsec" || { echo "FAIL S11_moon_journal_twins: an event counted twice or not at all"; fail=1; }
 	nauth=$(wc -l < "$tmp/auth.log")
-	grep -qx "swanlog_lines_twin_total $nauth" "$tmp/S11_moon_journal_twins.out" \
+	TZ=UTC "$bin" replay --rules "$src/rules" --self-metrics "$tmp/S11_moon_journal_twins.journal" \
+		> "$tmp/S11_moon_journal_twins.self" 2>&1
+	grep -qx "swanlog_lines_twin_total $nauth" "$tmp/S11_moon_journal_twins.self" \
 		|| { echo "FAIL S11_moon_journal_twins: want $nauth twins (the auth lines)"; fail=1; }
 	# the same journal as `journalctl -o short` prints it: both copies as "NN[GRP] msg" lines
 	if command -v journalctl >/dev/null; then
@@ -92,7 +94,7 @@ fi
 
 # 4. A gateway whose only logger is the auth one: no twins, every entry counts.
 if make_journal auth_only syslog - "$tmp/auth.log" 2026; then
-	TZ=UTC "$bin" replay --rules "$src/rules" "$tmp/auth_only.journal" > "$tmp/auth_only.out"
+	TZ=UTC "$bin" replay --rules "$src/rules" --self-metrics "$tmp/auth_only.journal" > "$tmp/auth_only.out"
 	TZ=UTC "$bin" replay --rules "$src/rules" --year 2026 "$tmp/auth.log" > "$tmp/auth_text.out"
 	diff -u <(grep '^ipsec_' "$tmp/auth_text.out") <(grep '^ipsec_' "$tmp/auth_only.out") \
 		|| { echo "FAIL auth_only: the journal of the auth logger alone counts otherwise than its lines"; fail=1; }

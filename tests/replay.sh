@@ -100,7 +100,8 @@ printf '%s\n' 'Nov 29 17:51:52 moon charon: hello world' \
 	'Nov 29 17:51:53 sun charon[42]: bye' \
 	'Nov 29 17:52:30 moon charon: hello again' >a.log
 printf '%s\n' 'Nov 29 18:00:00 sun charon: bye now' >b.log
-R=(replay --rules rules.yaml --year 2026)
+# --self-metrics: the expected outputs below hold swanlog's own families too (and check them)
+R=(replay --rules rules.yaml --year 2026 --self-metrics)
 
 # ---- one file, plain, gzip, stdin ----
 prom 3 3 1795974750 1795974713 2 1 >want.a
@@ -113,6 +114,13 @@ run "$bin" "${R[@]}" - <a.log
 check "stdin" 0 want.a
 run "$bin" "${R[@]}" - <a.log.gz
 check "gzip on stdin" 0 want.a
+
+# ---- by default only the rules' metrics: swanlog's own families are left out ----
+grep -v '^swanlog_\|^# [A-Z]* swanlog_' want.a >want.a.rules
+run "$bin" replay --rules rules.yaml --year 2026 a.log
+check "without --self-metrics" 0 want.a.rules
+grep -q '^# TYPE t_lines_total counter$' want.a.rules && ! grep -q swanlog_ want.a.rules \
+	|| bad "without --self-metrics: the expected output is not the rules' families alone"
 
 # ---- a line longer than --max-line: cut, counted, still matched ----
 {
@@ -147,7 +155,7 @@ run "$bin" "${R[@]}" --timezone Europe/Zurich z.log
 check "timezone Europe/Zurich" 0 want.zurich
 # --year
 prom 1 1 1764438712 "" 1 "" >want.2025
-run "$bin" replay --rules rules.yaml --year 2025 z.log
+run "$bin" replay --rules rules.yaml --year 2025 --self-metrics z.log
 check "year 2025" 0 want.2025
 
 # ---- Dec -> Jan inside one file: the year moves on ----
@@ -162,7 +170,7 @@ run "$bin" "${R[@]}" old.log new.log
 check "Dec to Jan rollover across files, --year" 0 want.newyear
 # without --year: from the file's mtime (written on Jan 5th, so December was last year)
 touch -d '2027-01-05 12:00:00 UTC' newyear.log
-run "$bin" replay --rules rules.yaml newyear.log
+run "$bin" replay --rules rules.yaml --self-metrics newyear.log
 check "Dec to Jan rollover, year from mtime" 0 want.newyear
 
 # ---- OpenMetrics: timestamps, # EOF, --step ----
@@ -310,7 +318,7 @@ t_last_seconds{host="moon"} $t3 $t3.000000
 t_lines_total{host="moon",word="hello"} 3 $t3.000000
 # EOF
 EOF
-run "$bin" replay --rules rules.yaml --year "$year" --timezone UTC --format openmetrics recent.log
+run "$bin" replay --rules rules.yaml --year "$year" --timezone UTC --format openmetrics --self-metrics recent.log
 check "openmetrics of recent lines" 0 want.recent
 for step in "" "--step 600"; do
 	# shellcheck disable=SC2086

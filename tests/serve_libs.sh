@@ -49,7 +49,7 @@ expect_refused() {
 
 # expect_unaffected DIR: replay and check do not load the serving libraries
 expect_unaffected() {
-	LD_LIBRARY_PATH=$1 "$bin" replay --rules "$src/rules" --year 2026 "$log" > "$tmp/out" 2> "$tmp/err" \
+	LD_LIBRARY_PATH=$1 "$bin" replay --rules "$src/rules" --year 2026 --self-metrics "$log" > "$tmp/out" 2> "$tmp/err" \
 		|| bad "replay with $(basename "$1") failed: $(cat "$tmp/err")"
 	grep -q '^swanlog_lines_read_total 1$' "$tmp/out" || bad "replay with $(basename "$1"): no lines read"
 	LD_LIBRARY_PATH=$1 "$bin" check --quiet --rules "$src/rules" > "$tmp/out" 2>&1 \

@@ -206,7 +206,7 @@ e2e_acts() {
 e2e_dashboard() {
 	DASH_T=$(query "timestamp(swanlog_lines_read_total{instance=\"$(addr gw)\"})")
 	[ -n "$DASH_T" ] || fail "no scrape of gw"
-	TZ=UTC "$BIN" replay --rules "$RULES" --timezone UTC --year "$(date -u +%Y)" "$1" > "$T/gw.prom" \
+	TZ=UTC "$BIN" replay --rules "$RULES" --timezone UTC --year "$(date -u +%Y)" --self-metrics "$1" > "$T/gw.prom" \
 		|| fail "replay of gw's log"
 	$E2E dashboard "$API" "$DASHBOARD" "$T/gw.prom" "$(addr gw)" "$DASH_T" 30m || fail "dashboard"
 }
@@ -253,7 +253,7 @@ e2e_restart_prometheus() {
 # give what they gave live
 e2e_backfill() {
 	stop_prometheus
-	TZ=UTC "$BIN" replay --rules "$RULES" --timezone UTC --year "$(date -u +%Y)" --format openmetrics --step 1 \
+	TZ=UTC "$BIN" replay --rules "$RULES" --timezone UTC --year "$(date -u +%Y)" --format openmetrics --step 1 --self-metrics \
 		"$1" > "$T/gw.om" 2> "$T/replay.err" || fail "replay --format openmetrics: $(cat "$T/replay.err")"
 	promtool tsdb create-blocks-from openmetrics "$T/gw.om" "$T/backfill" > "$T/blocks.log" 2>&1 \
 		|| fail "promtool tsdb create-blocks-from openmetrics: $(tail -5 "$T/blocks.log")"

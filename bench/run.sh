@@ -66,7 +66,7 @@ fi
 declare -A CMD=(
 	[cat]="cat '$LOG' > /dev/null"
 	[pcre2grep]="pcre2grep -c '$PCRE' '$LOG' > '$W/out.pcre2grep'"
-	[swanlog]="'$SWANLOG' replay --rules '$W/rules' --year $YEAR --timezone UTC '$LOG' > '$W/out.swanlog.prom'"
+	[swanlog]="'$SWANLOG' replay --rules '$W/rules' --self-metrics --year $YEAR --timezone UTC '$LOG' > '$W/out.swanlog.prom'"
 	[mtail]="mtail --one_shot --one_shot_format=prometheus --progs '$MTAIL_PROGS' --logs '$LOG' --address 127.0.0.1 --port $MTAIL_PORT --logtostderr > '$W/out.mtail.prom' 2> '$W/out.mtail.err'"
 )
 TOOLS="cat pcre2grep swanlog"
@@ -102,7 +102,7 @@ if [ -x "$JR" ] && command -v journalctl > /dev/null; then
 	python3 "$SRC/bench/syslog_to_export.py" "$LOG" "$YEAR" | "$JR" -o "$W/journal/bench.journal" - 2> "$W/jr.err"
 	mapfile -t JFILES < <(ls "$W/journal"/bench@*.journal 2> /dev/null | sort; echo "$W/journal/bench.journal")
 	CMD[journalctl]="journalctl --file '$W/journal/*.journal' -o cat > /dev/null"
-	CMD[swanlog-journal]="'$SWANLOG' replay --rules '$W/rules' ${JFILES[*]} > '$W/out.journal.prom'"
+	CMD[swanlog-journal]="'$SWANLOG' replay --rules '$W/rules' --self-metrics ${JFILES[*]} > '$W/out.journal.prom'"
 	JTOOLS="journalctl swanlog-journal"
 	for r in $(seq "$RUNS"); do
 		for t in $JTOOLS; do
@@ -183,7 +183,7 @@ python3 "$SRC/bench/check_counts.py" "$LOG.expected.json" "$W/out.swanlog.prom" 
 # that every count is right once nothing lands in the overflow series.
 echo
 echo "counts (syslog replay with --max-series 100000, untimed; peak RSS $(
-	/usr/bin/time -f %M "$SWANLOG" replay --rules "$W/rules" --max-series 100000 --year $YEAR --timezone UTC "$LOG" \
+	/usr/bin/time -f %M "$SWANLOG" replay --rules "$W/rules" --self-metrics --max-series 100000 --year $YEAR --timezone UTC "$LOG" \
 		2>&1 > "$W/out.swanlog.nocap.prom" | awk '{printf "%.1f MiB", $1 / 1024}')):"
 python3 "$SRC/bench/check_counts.py" "$LOG.expected.json" "$W/out.swanlog.nocap.prom" | tail -1 || true
 if [ -n "$JTOOLS" ]; then

@@ -310,7 +310,7 @@ static void render_all(struct sink *o, const struct swl_registry *r, enum swl_fo
 		bool self = swl_family_self(fams[i]);
 		if (self && !eo->self)
 			continue;
-		render_family(o, fams[i], fmt, eo->flags, self || !eo->labels || !*eo->labels ? NULL : eo->labels);
+		render_family(o, fams[i], fmt, eo->flags, eo->labels && *eo->labels ? eo->labels : NULL);
 	}
 	free(fams);
 	if (fmt == SWL_FORMAT_OPENMETRICS)

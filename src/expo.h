@@ -27,8 +27,8 @@ int swl_expo_render(const struct swl_registry *r, enum swl_format fmt, unsigned 
 int swl_expo_write(const struct swl_registry *r, enum swl_format fmt, unsigned flags, FILE *out);
 
 /* What replay writes: the flags above; whether swanlog's own families (named swanlog_*) are
- * included; and labels put first on every series of the other families (borrowed, NULL or
- * name="value" pairs joined by commas, the values escaped as swl_expo_escape_label does). */
+ * included; and labels put first on every series written (borrowed, NULL or name="value"
+ * pairs joined by commas, the values escaped as swl_expo_escape_label does). */
 struct swl_expo_opts {
 	unsigned flags;
 	bool self;

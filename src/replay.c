@@ -41,7 +41,7 @@ const char *swl_replay_label(struct swl_replay_opts *o, const char *arg)
 }
 
 /* The --label labels as the exposition puts them: name="value",... (values escaped).
- * Returns 0, or 2 after saying which rule's metric has one of those names already: which
+ * Returns 0, or 2 after saying which printed metric has one of those names already: which
  * value would win is not a choice to make silently. */
 static int render_labels(const struct swl_replay_opts *o, const struct swl_registry *reg, struct swl_buf *b)
 {
@@ -50,11 +50,11 @@ static int render_labels(const struct swl_replay_opts *o, const struct swl_regis
 		size_t n = (size_t)(strchr(arg, '=') - arg);
 		for (size_t k = 0; k < reg->nfamilies; k++) {
 			const struct swl_family *f = reg->families[k];
-			if (f->retired || swl_family_self(f))
+			if (f->retired || (swl_family_self(f) && !o->self_metrics))
 				continue;
 			for (size_t j = 0; j < f->nlabels; j++)
 				if (strlen(f->labels[j]) == n && memcmp(f->labels[j], arg, n) == 0) {
-					fprintf(stderr, "swanlog: --label %.*s: the rules' metric %s has a label %.*s already\n",
+					fprintf(stderr, "swanlog: --label %.*s: the metric %s has a label %.*s already\n",
 						(int)n, arg, f->name, (int)n, arg);
 					return 2;
 				}

@@ -32,10 +32,10 @@ struct swl_replay_opts {
 const char *swl_replay_label(struct swl_replay_opts *o, const char *arg);
 
 /* Replay every path into p (wired: registry, rules, context; borrowed) and write the
- * exposition to out: the rules' metrics, each series with the --label labels first, and with
- * o->self_metrics swanlog's own. An input that cannot be read is reported on stderr and the
+ * exposition to out: the rules' metrics, with o->self_metrics swanlog's own too, each series
+ * with the --label labels first. An input that cannot be read is reported on stderr and the
  * next one read. Returns 0; 1 when an input could not be read or the output not written;
- * 2 when a --label names a label a rule's metric has already (nothing is read); or
+ * 2 when a --label names a label a printed metric has already (nothing is read); or
  * SWL_REPLAY_NOTHING_PARSED when an input had lines but none in a form swanlog reads (said on
  * stderr; the output is written all the same). Inputs with no line at all are noted on stderr. */
 int swl_replay_run(const struct swl_replay_opts *o, struct swl_pipeline *p, FILE *out);

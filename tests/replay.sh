@@ -375,15 +375,30 @@ run "$bin" replay --rules broken.yaml a.log
 check "replay with broken rules" 2 want.empty \
 	"swanlog: broken.yaml:5:14: bad pattern: missing closing parenthesis"
 
-# ---- --label: first on every series of the rules' metrics, escaped; checked ----
-prom 3 3 1795974750 1795974713 2 1 | sed -E 's/^(t_[a-z_]+)\{/\1{instance="gw1",job="a\\"b\\\\c",/' >want.label
+# ---- --label: first on every series printed, escaped; checked ----
+# (every sample line: NAME{L,...} V or NAME V -> NAME{L} V)
+L='instance="gw1",job="a\"b\\c"'
+prom 3 3 1795974750 1795974713 2 1 | L=$L awk '/^#/ { print; next } { l = ENVIRON["L"]; i = index($0, "{") }
+	i { print substr($0, 1, i) l "," substr($0, i + 1); next }
+	{ j = index($0, " "); print substr($0, 1, j - 1) "{" l "}" substr($0, j) }' >want.label
 run "$bin" "${R[@]}" --label instance=gw1 --label 'job=a"b\c' a.log
 check "--label" 0 want.label
 grep -q '^t_lines_total{instance="gw1",job="a\\"b\\\\c",host="moon",word="hello"} 2$' out \
 	|| bad "--label: not first and escaped: $(grep '^t_lines_total' out)"
+grep -v '^swanlog_\|^# [A-Z]* swanlog_' want.label >want.label.rules
+run "$bin" replay --rules rules.yaml --year 2026 --label instance=gw1 --label 'job=a"b\c' a.log
+check "--label without --self-metrics" 0 want.label.rules
+run "$bin" "${R[@]}" --label rule=x a.log
+check "--label a label of swanlog's own metrics" 2 want.empty \
+	"swanlog: --label rule: the metric swanlog_rule_matches_total has a label rule already"
+grep -v '^swanlog_\|^# [A-Z]* swanlog_' want.a >want.a.rules.x
+sed -E 's/^(t_[a-z_]+)\{/\1{rule="x",/' want.a.rules.x >want.rule.x
+run "$bin" replay --rules rules.yaml --year 2026 --label rule=x a.log
+check "--label rule= when swanlog's own metrics are not printed" 0 want.rule.x
+grep -q '^swanlog_lines_read_total{instance="gw1",job="a\\"b\\\\c"} 3$' want.label || bad "--label: want.label is wrong"
 run "$bin" "${R[@]}" --label host=gw1 a.log
 check "--label a rule's label" 2 want.empty \
-	"swanlog: --label host: the rules' metric t_last_seconds has a label host already"
+	"swanlog: --label host: the metric t_last_seconds has a label host already"
 for l in 1x=a __name__=a le=1 x= x x-y=1 x=a --label=x=b; do
 	run "$bin" "${R[@]}" --label "$l" --label x=a a.log
 	if [ "$rc" -eq 2 ] && [ ! -s out ] && head -n 1 err | grep -q '^swanlog: --label'; then

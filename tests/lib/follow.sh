@@ -21,13 +21,14 @@ free_port() {
 	"$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_swanlog ARGS...: start in the background on $PORT, wait until /healthz answers.
+# start_swanlog ARGS...: start in the background on $PORT, wait until /healthz answers (with
+# any status: 503 while the source cannot be read, e.g. a followed file not created yet).
 start_swanlog() {
 	[ -n "$PORT" ] || PORT=$(free_port)
 	"$BIN" follow --listen "127.0.0.1:$PORT" "$@" >> "$T/swanlog.out" 2>> "$T/swanlog.err" &
 	SWL_PID=$!
 	local deadline=$((SECONDS + 15))
-	until curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz" 2>/dev/null)" != 000 ]; do
 		kill -0 "$SWL_PID" 2>/dev/null || { wait "$SWL_PID"; local rc=$?; SWL_PID=; fail "swanlog exited ($rc) at start"; }
 		[ $SECONDS -lt $deadline ] || fail "swanlog did not answer /healthz within 15 s"
 		sleep 0.05

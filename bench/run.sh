@@ -2,7 +2,7 @@
 # swanlog's benchmark: replay throughput against mtail --one_shot, pcre2grep -c (one regex pass
 # over every line, the floor) and cat (the I/O floor) on the same syslog file; a journal file
 # against journalctl; rendering 100,000 series; and a check that swanlog's counts equal the
-# generator's. Prints markdown tables (paste the last ones into README.md, "Performance").
+# generator's. Prints markdown tables (paste the last ones into docs/performance.md).
 #
 #   bash bench/run.sh [RUNS=5] [LINES=1000000]
 #

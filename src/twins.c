@@ -93,7 +93,8 @@ static uint64_t text_hash(uint64_t seed, struct swl_str s)
 	for (; i + 8 <= s.n; i += 8)
 		h = swl_hash_mix(h, swl_load64(s.p + i));
 	uint64_t tail = 0;
-	memcpy(&tail, s.p + i, s.n - i);
+	if (i < s.n) /* an empty string may have no pointer */
+		memcpy(&tail, s.p + i, s.n - i);
 	return swl_hash_mix(h, tail);
 }
 

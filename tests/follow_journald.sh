@@ -105,11 +105,13 @@ stop_swanlog TERM
 # in the log with the group to add, swanlog_source_up 0, /healthz 503; in the group: read
 if getent group systemd-journal > /dev/null && command -v setpriv > /dev/null; then
 	chmod 755 "$T"; chmod 1777 "$T/state"
+	# nobody's own copies: the checkout may be out of its reach (a clone under /root)
+	install -m 0755 "$BIN" "$T/swanlog-nobody"; install -m 0644 "$SRC/tests/follow/rules.yaml" "$T/rules-nobody.yaml"
 	for groups in --clear-groups "--groups systemd-journal"; do
 		PORT=$(free_port)
 		# shellcheck disable=SC2086
-		setpriv --reuid nobody --regid nogroup $groups "$BIN" follow --from head --listen "127.0.0.1:$PORT" \
-			--rules "$SRC/tests/follow/rules.yaml" --state "$T/state/nobody$PORT" 2> "$T/nobody.err" &
+		setpriv --reuid nobody --regid nogroup $groups "$T/swanlog-nobody" follow --from head --listen "127.0.0.1:$PORT" \
+			--rules "$T/rules-nobody.yaml" --state "$T/state/nobody$PORT" 2> "$T/nobody.err" &
 		SWL_PID=$!
 		deadline=$((SECONDS + 15))
 		until code=$(curl -s -o "$T/health" -w '%{http_code}' "http://127.0.0.1:$PORT/healthz") && [ "$code" != 000 ]; do

@@ -21,7 +21,11 @@ getent group systemd-journal > /dev/null || { echo "skipped: no systemd-journal 
 chmod 755 "$T"
 mkdir -p "$T/log" "$T/state" "$T/j"
 chmod 1777 "$T/state"
-RULES="$SRC/tests/follow/rules.yaml"
+# their own copies of the binary and the rules: the checkout may be out of their reach (a
+# clone under /root, or one made with a strict umask)
+install -m 0755 "$BIN" "$T/swanlog"; BIN=$T/swanlog
+install -m 0644 "$SRC/tests/follow/rules.yaml" "$T/rules.yaml"
+RULES=$T/rules.yaml
 EST='test_ike_established_total{conn="site-a",peer="198.51.100.7"}'
 nots() { sed 's/^ts=[0-9T:.-]*Z //' "$@"; }     # logfmt lines without their time stamp
 n=0

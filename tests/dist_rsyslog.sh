@@ -81,9 +81,10 @@ if "$bin" omprog --help > /dev/null 2>&1 && command -v logger > /dev/null && com
 	got=
 	deadline=$((SECONDS + 15))
 	while [ $SECONDS -lt $deadline ]; do
-		got=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null \
-			| sed -n 's/^ipsec_ike_sa_established_total{conn="site-a",peer="198.51.100.7"} //p')
-		lines=$(curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" | sed -n 's/^swanlog_lines_read_total \([0-9]*\)$/\1/p')
+		# both numbers from one scrape: lines may arrive between two
+		curl -sf --max-time 2 "http://127.0.0.1:$port/metrics" > "$scratch/metrics" 2>/dev/null
+		got=$(sed -n 's/^ipsec_ike_sa_established_total{conn="site-a",peer="198.51.100.7"} //p' "$scratch/metrics")
+		lines=$(sed -n 's/^swanlog_lines_read_total \([0-9]*\)$/\1/p' "$scratch/metrics")
 		[ "$lines" = 6 ] && break
 		sleep 0.1
 	done

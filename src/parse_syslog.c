@@ -1307,8 +1307,12 @@ static void before_marker(const char *s, size_t i, size_t m, struct swl_event *e
 {
 	struct swl_event who;
 	size_t at;
+	/* the parts the tag parsers may leave unset when they turn a tag down */
+	who.time_us = 0;
 	who.nfields = 0;
 	who.host = SWL_STR_NULL;
+	who.program = SWL_STR_NULL;
+	who.msg = SWL_STR_NULL;
 	who.pid = -1;
 	if (logcat_tag(s, m, i, &who, &at) && at == m) {
 		ev->pid = who.pid;

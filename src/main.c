@@ -21,6 +21,7 @@
 #include "process.h"
 #include "registry.h"
 #include "replay.h"
+#include "report.h"
 #include "rules.h"
 #include "swl_build.h" /* generated at build time: SWL_REVISION, SWL_BUILD_DATE */
 #include "webconfig.h"
@@ -43,6 +44,8 @@ static const char usage_main[] =
 	"                      - for stdin) in order, print the final metrics to stdout and exit\n"
 	"  omprog              rsyslog's omprog target: messages on stdin, each confirmed once\n"
 	"                      counted and logged ahead; serves /metrics like follow\n"
+	"  report FILE...      read what replay reads and write a postmortem: a self-contained HTML\n"
+	"                      page (per tunnel: timeline, outages, failures by reason) or text\n"
 	"  check [RULES...]    load and compile rules, run every rule's examples\n"
 	"\n"
 	"Run 'swanlog COMMAND --help' for a command's options. 'swanlog --version' prints the version.\n";
@@ -76,6 +79,36 @@ static const char usage_replay[] =
 	"terminal. Exit status: 0 done, 1 an input could not be read, 2 bad usage or rules, 3 an\n"
 	"input held lines but none in a form swanlog reads, e.g. a CSV export (the metrics are\n"
 	"printed all the same).\n";
+
+static const char usage_report[] =
+	"usage: swanlog report [OPTIONS] FILE...\n"
+	"\n"
+	"Read archived logs as replay does (the same rules and state, the logs' own times) and write\n"
+	"what happened to each tunnel (conn, peer): when its IKE_SA and CHILD_SAs were up, markers for\n"
+	"establishments, rekeys, downs and failures with their reasons, retransmits and kernel errors;\n"
+	"a summary table, worst tunnel first (time up, downs and failures by reason, rekeys, longest\n"
+	"outage, mean time to recover, first and last error, bytes); daemon starts, events per hour,\n"
+	"top failure reasons and the peers that failed to authenticate most. The counts it shows are\n"
+	"replay's final values for the same input.\n"
+	"The HTML page is one file that needs no network: inline CSS and SVG, no script.\n"
+	"\n"
+	"options:\n"
+	"  -r, --rules PATH        rules file or directory (default " SWL_RULES_DIR ")\n"
+	"  -o, --output FILE       write to FILE (default: stdout)\n"
+	"  -f, --format FMT        html (default) or text\n"
+	"      --from TIME         start the window at TIME (YYYY-MM-DD[ HH:MM[:SS]], local time);\n"
+	"                          what came before still sets the state, it is not counted\n"
+	"      --to TIME           end the window at TIME (default: the last entry)\n"
+	"      --top N             tunnels shown one by one, worst first (default 100); the rest are\n"
+	"                          summed in one row\n"
+	"      --year YEAR         year of the first classic syslog line (default: from the file's mtime)\n"
+	"      --timezone TZ       zone of classic syslog times and of the report (default: local)\n"
+	"      --max-line BYTES    cut longer lines (default 65536)\n"
+	"      --max-series N      series per metric before the overflow series (default 10000)\n"
+	"  -h, --help              this help\n"
+	"\n"
+	"Exit status: as replay's (0 done, 1 an input could not be read or the output not written,\n"
+	"2 bad usage or rules, 3 an input held no line in a form swanlog reads).\n";
 
 /* The serving options and notes follow and omprog share. */
 #define SERVE_OPTIONS \
@@ -172,6 +205,7 @@ static const char usage_check[] =
 static const char *help_command(const char *usage)
 {
 	return usage == usage_replay ? "swanlog replay"
+	       : usage == usage_report ? "swanlog report"
 	       : usage == usage_check ? "swanlog check"
 	       : usage == usage_omprog ? "swanlog omprog"
 	       : usage == usage_main ? "swanlog"
@@ -317,6 +351,29 @@ static struct swl_context *context_for(const struct swl_ruleset *rs)
 
 /* ---- replay ---- */
 
+/* How replay and report read logs: --year, --timezone, --max-line, --max-series (getopt
+ * codes y, z, L, S). Returns 0, or EXIT_USAGE after saying why. */
+struct input_opts {
+	long year, max_line, max_series;
+};
+#define INPUT_OPTS_DEFAULT { .max_line = SWL_DEFAULT_MAX_LINE, .max_series = SWL_DEFAULT_MAX_SERIES }
+
+static int input_option(int c, const char *usage, struct input_opts *in)
+{
+	switch (c) {
+	case 'y':
+		if (!parse_long(optarg, 1970, 9999, &in->year))
+			return usage_error(usage, "--year wants a year from 1970 to 9999, not '%s'", optarg);
+		return 0;
+	case 'z':
+		return timezone_option(usage, optarg) ? EXIT_USAGE : 0;
+	case 'L':
+		return max_line_option(usage, optarg, &in->max_line) ? EXIT_USAGE : 0;
+	default:
+		return max_series_option(usage, optarg, &in->max_series) ? EXIT_USAGE : 0;
+	}
+}
+
 /* What replay leaves allocated when it returns, as the process ends. Handing every remembered
  * SA, live key and series back to malloc one by one (random addresses: a cache miss each)
  * would cost a tenth of a large replay; the kernel takes the heap back at once. Held here, it
@@ -337,7 +394,8 @@ static int cmd_replay(int argc, char **argv)
 	const char *why;
 	const char *rules_path = SWL_RULES_DIR;
 	enum swl_format fmt = SWL_FORMAT_PROMETHEUS;
-	long step = 0, year = 0, max_line = SWL_DEFAULT_MAX_LINE, max_series = SWL_DEFAULT_MAX_SERIES;
+	struct input_opts in = INPUT_OPTS_DEFAULT;
+	long step = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "+r:f:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -357,19 +415,10 @@ static int cmd_replay(int argc, char **argv)
 				return usage_error(usage_replay, "--step wants seconds from 1 to a year, not '%s'", optarg);
 			break;
 		case 'y':
-			if (!parse_long(optarg, 1970, 9999, &year))
-				return usage_error(usage_replay, "--year wants a year from 1970 to 9999, not '%s'", optarg);
-			break;
 		case 'z':
-			if (timezone_option(usage_replay, optarg))
-				return EXIT_USAGE;
-			break;
 		case 'L':
-			if (max_line_option(usage_replay, optarg, &max_line))
-				return EXIT_USAGE;
-			break;
 		case 'S':
-			if (max_series_option(usage_replay, optarg, &max_series))
+			if (input_option(c, usage_replay, &in))
 				return EXIT_USAGE;
 			break;
 		case 'l':
@@ -391,7 +440,7 @@ static int cmd_replay(int argc, char **argv)
 	if (step && fmt != SWL_FORMAT_OPENMETRICS)
 		return usage_error(usage_replay, "%s", "--step goes with --format openmetrics");
 
-	struct swl_registry *reg = swl_registry_create((size_t)max_series);
+	struct swl_registry *reg = swl_registry_create((size_t)in.max_series);
 	reg->record_history = step != 0;
 	struct swl_ruleset *rs;
 	struct swl_err err;
@@ -405,11 +454,120 @@ static int cmd_replay(int argc, char **argv)
 	swl_pipeline_init(&pipe, reg, rs, ctx);
 	ro.paths = (const char *const *)argv + optind;
 	ro.npaths = (size_t)(argc - optind);
-	ro.year = (int)year;
-	ro.max_line = (size_t)max_line;
+	ro.year = (int)in.year;
+	ro.max_line = (size_t)in.max_line;
 	ro.format = fmt;
 	ro.step_us = (int64_t)step * 1000000;
 	int status = swl_replay_run(&ro, &pipe, stdout);
+	swl_pipeline_fini(&pipe);
+	/* the process ends here: see replay_heap */
+	replay_heap[0] = ctx;
+	replay_heap[1] = rs;
+	replay_heap[2] = reg;
+	return status;
+}
+
+/* ---- report ---- */
+
+static int cmd_report(int argc, char **argv)
+{
+	enum { O_FROM = 256, O_TO, O_TOP };
+	static const struct option opts[] = {
+		{ "rules", required_argument, NULL, 'r' },   { "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },  { "from", required_argument, NULL, O_FROM },
+		{ "to", required_argument, NULL, O_TO },     { "top", required_argument, NULL, O_TOP },
+		{ "year", required_argument, NULL, 'y' },   { "timezone", required_argument, NULL, 'z' },
+		{ "max-line", required_argument, NULL, 'L' }, { "max-series", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	struct swl_replay_opts ro = { .progress = isatty(STDERR_FILENO) };
+	struct swl_report_opts rep = { .top = SWL_REPORT_DEFAULT_TOP };
+	const char *rules_path = SWL_RULES_DIR, *output = NULL, *from = NULL, *to = NULL;
+	bool text = false;
+	struct input_opts in = INPUT_OPTS_DEFAULT;
+	long top = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+r:o:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			rules_path = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "html") && strcmp(optarg, "text"))
+				return usage_error(usage_report, "unknown format '%s' (html or text)", optarg);
+			text = strcmp(optarg, "text") == 0;
+			break;
+		case O_FROM:
+			from = optarg;
+			break;
+		case O_TO:
+			to = optarg;
+			break;
+		case O_TOP:
+			if (!parse_long(optarg, 1, 100000, &top))
+				return usage_error(usage_report, "--top wants a number from 1 to 100000, not '%s'", optarg);
+			rep.top = (size_t)top;
+			break;
+		case 'y':
+		case 'z':
+		case 'L':
+		case 'S':
+			if (input_option(c, usage_report, &in))
+				return EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(usage_report, stdout);
+			return 0;
+		default:
+			return bad_option(usage_report, "r:o:f:h", argv);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(usage_report, "%s", "report needs at least one FILE (- for stdin)");
+	/* after the options: --timezone may come after --from */
+	if (from && swl_report_parse_time(from, &rep.from_us) < 0)
+		return usage_error(usage_report, "--from wants YYYY-MM-DD[ HH:MM[:SS]], not '%s'", from);
+	if (to && swl_report_parse_time(to, &rep.to_us) < 0)
+		return usage_error(usage_report, "--to wants YYYY-MM-DD[ HH:MM[:SS]], not '%s'", to);
+	if (rep.from_us && rep.to_us && rep.to_us <= rep.from_us)
+		return usage_error(usage_report, "%s", "--to must be after --from");
+
+	struct swl_registry *reg = swl_registry_create((size_t)in.max_series);
+	struct swl_ruleset *rs;
+	struct swl_err err;
+	if (swl_rules_load(rules_path, reg, &rs, &err) < 0) {
+		fprintf(stderr, "swanlog: %s\n", err.msg);
+		swl_registry_destroy(reg);
+		return EXIT_USAGE;
+	}
+	FILE *out = stdout;
+	if (output && !(out = fopen(output, "w"))) {
+		fprintf(stderr, "swanlog: %s: %s\n", output, strerror(errno));
+		swl_rules_destroy(rs);
+		swl_registry_destroy(reg);
+		return 1;
+	}
+	struct swl_context *ctx = context_for(rs);
+	struct swl_pipeline pipe;
+	swl_pipeline_init(&pipe, reg, rs, ctx);
+	ro.paths = rep.paths = (const char *const *)argv + optind;
+	ro.npaths = rep.npaths = (size_t)(argc - optind);
+	ro.year = (int)in.year;
+	ro.max_line = (size_t)in.max_line;
+	struct swl_report *report = swl_report_create(reg, &rep);
+	int status = swl_replay_read(&ro, &pipe);
+	swl_report_finish(report);
+	int w = text ? swl_report_write_text(report, out) : swl_report_write_html(report, out);
+	if (out != stdout && fclose(out) && !w)
+		w = -errno;
+	if (w < 0) {
+		fprintf(stderr, "swanlog: writing the report: %s\n", strerror(-w));
+		status = 1;
+	}
+	swl_report_destroy(report);
 	swl_pipeline_fini(&pipe);
 	/* the process ends here: see replay_heap */
 	replay_heap[0] = ctx;
@@ -679,6 +837,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "replay") == 0)
 		return cmd_replay(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "follow") == 0)

@@ -334,6 +334,13 @@ static void count_drop(struct swl_series *s, int64_t t_us)
 	touch(f->dropped, t_us);
 }
 
+static inline void notify(const struct swl_series *s, double old, int64_t t_us)
+{
+	const struct swl_registry *r = s->family->registry;
+	if (r->observer)
+		r->observer(r->observer_arg, s, old, t_us);
+}
+
 void swl_series_add(struct swl_series *s, double v, int64_t t_us)
 {
 	switch (s->family->type) {
@@ -346,9 +353,11 @@ void swl_series_add(struct swl_series *s, double v, int64_t t_us)
 	case SWL_HISTOGRAM:
 		return;
 	}
+	double old = s->value;
 	s->value += v;
 	touch(s, t_us);
 	count_drop(s, t_us);
+	notify(s, old, t_us);
 }
 
 void swl_series_set(struct swl_series *s, double v, int64_t t_us)
@@ -363,9 +372,11 @@ void swl_series_set(struct swl_series *s, double v, int64_t t_us)
 	case SWL_HISTOGRAM:
 		return;
 	}
+	double old = s->value;
 	s->value = v;
 	touch(s, t_us);
 	count_drop(s, t_us);
+	notify(s, old, t_us);
 }
 
 void swl_series_observe(struct swl_series *s, double v, int64_t t_us)

@@ -102,6 +102,10 @@ struct swl_registry {
 	 * has one, or already has SWL_MAX_LABELS labels), and its family's host_label is set.
 	 * Its values are given like any other's: the rules put the entry's host first. */
 	bool host_label;
+	/* Told of every accepted change of a counter or gauge (old: its value before), on the
+	 * thread that made it; NULL: no one listens. swanlog report builds its timelines here. */
+	void (*observer)(void *arg, const struct swl_series *s, double old, int64_t t_us);
+	void *observer_arg;
 };
 
 /* swanlog's own metrics (names swanlog_*, which rules cannot declare), not the logs'. */

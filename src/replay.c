@@ -184,14 +184,8 @@ static int replay_one(const struct swl_source_conf *c, struct swl_pipeline *p, s
 	return r;
 }
 
-int swl_replay_run(const struct swl_replay_opts *o, struct swl_pipeline *p, FILE *out)
+int swl_replay_read(const struct swl_replay_opts *o, struct swl_pipeline *p)
 {
-	struct swl_buf labels;
-	swl_buf_init(&labels, 0);
-	if (render_labels(o, p->reg, &labels)) {
-		swl_buf_fini(&labels);
-		return 2;
-	}
 	p->step_us = o->step_us;
 	/* --year pins the first log file's year; each file then starts with swl_parser_next_file */
 	swl_parser_init(&p->parser, o->year, 0);
@@ -226,6 +220,18 @@ int swl_replay_run(const struct swl_replay_opts *o, struct swl_pipeline *p, FILE
 	 * when it first appeared, up to the end (the alert rules in dist/prometheus do) */
 	if (p->next_step_us)
 		swl_registry_record(p->reg, p->next_step_us);
+	return status ? status : nothing_parsed ? SWL_REPLAY_NOTHING_PARSED : 0;
+}
+
+int swl_replay_run(const struct swl_replay_opts *o, struct swl_pipeline *p, FILE *out)
+{
+	struct swl_buf labels;
+	swl_buf_init(&labels, 0);
+	if (render_labels(o, p->reg, &labels)) {
+		swl_buf_fini(&labels);
+		return 2;
+	}
+	int status = swl_replay_read(o, p);
 	bool om = o->format == SWL_FORMAT_OPENMETRICS;
 	struct swl_expo_opts eo = {
 		.flags = om ? SWL_EXPO_TIMESTAMPS | (o->step_us ? SWL_EXPO_HISTORY : 0) : 0,
@@ -236,7 +242,7 @@ int swl_replay_run(const struct swl_replay_opts *o, struct swl_pipeline *p, FILE
 	swl_buf_fini(&labels);
 	if (w < 0) {
 		fprintf(stderr, "swanlog: writing the metrics: %s\n", strerror(-w));
-		status = 1;
+		return 1;
 	}
-	return status ? status : nothing_parsed ? SWL_REPLAY_NOTHING_PARSED : 0;
+	return status;
 }

@@ -38,6 +38,10 @@ const char *swl_replay_label(struct swl_replay_opts *o, const char *arg);
  * 2 when a --label names a label a printed metric has already (nothing is read); or
  * SWL_REPLAY_NOTHING_PARSED when an input had lines but none in a form swanlog reads (said on
  * stderr; the output is written all the same). Inputs with no line at all are noted on stderr. */
+/* Replay every path into p, in order, and return: 0; 1 when an input could not be read; or
+ * SWL_REPLAY_NOTHING_PARSED (both said on stderr). swl_replay_run and swanlog report use it;
+ * o->format, labels and self_metrics are not read here. */
+int swl_replay_read(const struct swl_replay_opts *o, struct swl_pipeline *p);
 int swl_replay_run(const struct swl_replay_opts *o, struct swl_pipeline *p, FILE *out);
 
 #endif

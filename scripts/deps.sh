@@ -2,7 +2,8 @@
 # Install what swanlog needs on Debian 12.
 #   scripts/deps.sh          to build and run swanlog (compiler, CMake, the libraries' headers)
 #   scripts/deps.sh --test   also what the test suite drives: criterion, a journal, rsyslog,
-#                            Prometheus, clang's sanitizers and fuzzer, valgrind, logrotate, ...
+#                            Prometheus, clang's sanitizers and fuzzer, valgrind, logrotate,
+#                            headless Chromium (it opens swanlog report's page), ...
 # Run as root, or as a user who may sudo: a fresh Debian 12 has no sudo, so root runs it.
 # Nothing is started: the tests run their own rsyslogd and Prometheus, and while the packages
 # install, a temporary policy-rc.d keeps apt from starting their system services. It is
@@ -23,7 +24,7 @@ build=(build-essential cmake pkg-config ca-certificates
 	libmicrohttpd-dev libgnutls28-dev libcrypt-dev)
 tests=(libcriterion-dev python3 procps curl bsdextrautils time file gzip
 	systemd systemd-journal-remote pcre2-utils prometheus rsyslog logrotate
-	clang libclang-rt-14-dev valgrind openssl groff-base man-db dpkg-dev binutils)
+	clang libclang-rt-14-dev valgrind openssl groff-base man-db dpkg-dev binutils chromium)
 pkgs=("${build[@]}")
 [ "$test" = 1 ] && pkgs+=("${tests[@]}")
 

@@ -4,7 +4,7 @@
 # Usage: scripts/test.sh [--quick | --label LABEL]
 #   --quick        the inner loop: unit and golden tests, normal build only (about a minute)
 #   --label LABEL  the tests of one ctest label, normal build only: unit, golden, follow,
-#                  serve, dist, alerts, hostile, slow (CMakeLists.txt says which test has which)
+#                  serve, dist, alerts, report, hostile, slow (CMakeLists.txt says which test has which)
 # A test that skips itself (exit 77) for a missing tool fails the run: install the test
 # dependencies first (scripts/deps.sh --test).
 set -euo pipefail

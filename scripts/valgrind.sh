@@ -1,6 +1,6 @@
 #!/bin/bash
-# Memcheck: every unit test binary, `swanlog check` on the rules, and `swanlog replay` of every
-# golden case and of hostile inputs, under valgrind with --leak-check=full. Uses a normal
+# Memcheck: every unit test binary, `swanlog check` on the rules, `swanlog replay` of every
+# golden case and of hostile inputs, and `swanlog report` of every report case and of hostile ids, under valgrind with --leak-check=full. Uses a normal
 # (unsanitized) build in BUILD_DIR (default build), building it first.
 #
 # criterion runs each test in a worker process that it re-executes from the test binary and
@@ -64,6 +64,11 @@ wait
 python3 "$src/tests/hostile/gen.py" ids 50 > "$logs/ids.txt"
 python3 "$src/tests/hostile/gen.py" capture 200 > "$logs/capture.txt"
 run "replay hostile ids" "$bin" replay --rules "$src/rules" --year 2026 "$logs/ids.txt"
+for dir in "$src"/tests/report/*/; do
+	# shellcheck disable=SC2046
+	(cd "$dir" && run "report $(basename "$dir")" "$bin" report --rules "$src/rules" -o /dev/null $(cat args))
+done
+run "report hostile ids" "$bin" report --rules "$src/rules" --year 2026 -o /dev/null "$logs/ids.txt"
 # lines with no syslog header: replay says so and exits 3, after the metrics
 run "replay hostile capture" --exit 3 "$bin" replay --rules "$src/tests/hostile/capture.yaml" --format openmetrics --step 60 \
 	"$logs/capture.txt"

@@ -350,7 +350,8 @@ static void spans_clip(struct rp_spans *s, int64_t start, int64_t end)
 			s->v[k++] = v;
 	}
 	s->n = k;
-	qsort(s->v, s->n, sizeof(*s->v), span_cmp);
+	if (s->n > 1) /* qsort wants an array, even of none */
+		qsort(s->v, s->n, sizeof(*s->v), span_cmp);
 	k = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		if (k && s->v[i].from_us <= s->v[k - 1].to_us) {
@@ -527,8 +528,10 @@ void swl_report_finish(struct swl_report *r)
 		} else if (!strcmp(name, "ipsec_daemon_starts_total"))
 			r->daemon_starts += c->total;
 	}
-	qsort(r->reasons, r->nreasons, sizeof(*r->reasons), most_first);
-	qsort(r->auth_peers, r->nauth_peers, sizeof(*r->auth_peers), most_first);
+	if (r->nreasons > 1)
+		qsort(r->reasons, r->nreasons, sizeof(*r->reasons), most_first);
+	if (r->nauth_peers > 1)
+		qsort(r->auth_peers, r->nauth_peers, sizeof(*r->auth_peers), most_first);
 
 	/* the finest of a minute, five, an hour, a day that gives at most 300 bars */
 	int64_t span = r->end_us - r->start_us;

@@ -23,7 +23,7 @@ static const char css[] =
 	"h1{font-size:1.5em;margin:0}h2{margin-top:1.6em;border-bottom:1px solid #ccc}"
 	"h3{font-size:1em;margin:1em 0 .2em}.peer{color:#666;font-weight:normal}"
 	"table{border-collapse:collapse}td,th{padding:.2em .6em;border-bottom:1px solid #eee;"
-	"text-align:left;vertical-align:top}th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}"
+	"text-align:left;vertical-align:top}th{background:#f4f4f4}td.n{text-align:right;white-space:nowrap}td.t{white-space:nowrap}"
 	"small{color:#666}.bad{color:#b00}.ok{color:#080}code{font-size:.9em;word-break:break-all}"
 	"svg{display:block;max-width:100%;height:auto}svg text{font:11px sans-serif;fill:#444}"
 	".grid{stroke:#ddd}.row{fill:#fafafa}.up{fill:#5cb85c}.child .up{fill:#8fd18f}"
@@ -176,9 +176,9 @@ static void tunnel_row(FILE *f, const struct swl_report *r, uint32_t idx)
 		esc_duration(f, t->recovered_us / (int64_t)t->recoveries);
 	else
 		fputs("-", f);
-	fputs("</td><td>", f);
+	fputs("</td><td class=\"t\">", f);
 	esc_time(f, t->first_error_us);
-	fputs("</td><td>", f);
+	fputs("</td><td class=\"t\">", f);
 	esc_time(f, t->last_error_us);
 	fputs("</td>", f);
 	bytes_cell(f, t->bytes_in, t->bytes_out);
@@ -587,8 +587,8 @@ int swl_report_write_html(const struct swl_report *r, FILE *f)
 	rp_value(lines, sizeof(lines), r->lines);
 	fprintf(f, "%s log lines read from ", lines);
 	for (size_t i = 0; i < r->o.npaths; i++) {
-		if (i == 8) {
-			fprintf(f, " and %zu more files", r->o.npaths - 8);
+		if (i == 3) {
+			fprintf(f, " and %zu more files", r->o.npaths - 3);
 			break;
 		}
 		if (i)

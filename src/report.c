@@ -146,13 +146,18 @@ static uint32_t child_get(struct rp_tunnel *t, const char *name)
 	return (uint32_t)t->nchildren++;
 }
 
-/* The tunnel a series belongs to: a non-empty conn (peer may be missing or empty). */
+/* The tunnel a series belongs to: a non-empty conn, and its peer. A metric with no peer label
+ * (kernel errors charon ties to a conn) goes to the tunnel of that conn that appeared last. */
 static uint32_t tunnel_of(struct swl_report *r, const struct swl_series *s)
 {
 	const char *conn = label(s, "conn");
 	if (!conn || !*conn)
 		return RP_NONE;
 	const char *peer = label(s, "peer");
+	if (!peer)
+		for (size_t i = r->ntunnels; i-- > 0;)
+			if (strcmp(r->tunnels[i].conn, conn) == 0)
+				return (uint32_t)i;
 	return tunnel_get(r, conn, peer ? peer : "");
 }
 
@@ -386,7 +391,6 @@ static void tunnel_times(const struct swl_report *r, struct rp_tunnel *t, int64_
 		t->up_us += t->up.v[i].to_us - t->up.v[i].from_us;
 		cursor = t->up.v[i].to_us;
 	}
-	t->up_at_end = t->up.n && t->up.v[t->up.n - 1].to_us >= r->end_us;
 	if (!t->up_at_end && r->end_us - cursor > t->longest_outage_us)
 		t->longest_outage_us = r->end_us - cursor;
 	t->down_us = r->end_us - life - t->up_us;
@@ -435,6 +439,10 @@ static void tunnel_sums(struct swl_report *r, struct rp_tunnel *t)
 		if (c->cls == RP_FAIL || c->cls == RP_DOWN || c->cls == RP_KERNEL)
 			t->problems += c->total;
 	}
+	/* up at the end: a span goes past it (one still open, say), not one that ends on it */
+	for (size_t i = 0; i < t->up.n; i++)
+		if (t->up.v[i].from_us <= r->end_us && t->up.v[i].to_us > r->end_us)
+			t->up_at_end = true;
 	spans_clip(&t->up, r->start_us, r->end_us);
 	for (size_t i = 0; i < t->nchildren; i++)
 		spans_clip(&t->children[i].up, r->start_us, r->end_us);

@@ -31,7 +31,7 @@ static const char css[] =
 	".mk.fail path{stroke:#c00;fill:none;stroke-width:2}.mk.rekey path{fill:#2a6fd6}"
 	".mk.retransmit path{stroke:#888}.mk.kernel path{fill:#8a2be2}.mk.other path{fill:#999}"
 	".bar{fill:#2a6fd6}.legend span{margin-right:1.2em}.legend i{display:inline-block;width:.8em;"
-	"height:.8em;margin-right:.3em}nav a{margin-right:1em}details{margin:.3em 0}";
+	"height:.8em;margin-right:.3em}nav a{margin-right:1em}.scroll{overflow-x:auto}details{margin:.3em 0}";
 
 /* ---- escaping ---- */
 
@@ -83,6 +83,17 @@ static void esc_time(FILE *f, int64_t t_us)
 	esc(f, b);
 }
 
+/* "Nov 29 17:55:27": the table's columns stay narrow (the page's header gives the year) */
+static void esc_time_short(FILE *f, int64_t t_us)
+{
+	char b[64];
+	time_t t = (time_t)(t_us / 1000000);
+	struct tm tm;
+	if (!t_us || !localtime_r(&t, &tm) || !strftime(b, sizeof(b), "%b %e %H:%M:%S", &tm))
+		swl_strf(b, sizeof(b), "-");
+	esc(f, b);
+}
+
 static void esc_value(FILE *f, double v)
 {
 	char b[64];
@@ -108,21 +119,18 @@ static double x_of(const struct swl_report *r, int64_t t)
 static void breakdown(FILE *f, const struct swl_report *r, const struct rp_tunnel *t, const char *fam1,
 		      const char *fam2)
 {
-	bool any = false;
 	for (size_t i = 0; i < t->ncounters; i++) {
 		const struct rp_counter *c = &r->counters[t->counters[i]];
 		const char *fn = c->series->family->name;
 		if (c->total <= 0 || (strcmp(fn, fam1) && (!fam2 || strcmp(fn, fam2))))
 			continue;
 		const char *why = strstr(c->text, ": ");
-		fputs(any ? ", " : "<br><small>", f);
+		fputs("<br><small>", f);
 		name(f, why ? why + 2 : "-");
 		fputc(' ', f);
 		esc_value(f, c->total);
-		any = true;
-	}
-	if (any)
 		fputs("</small>", f);
+	}
 }
 
 static void bytes_cell(FILE *f, double in, double out)
@@ -177,9 +185,9 @@ static void tunnel_row(FILE *f, const struct swl_report *r, uint32_t idx)
 	else
 		fputs("-", f);
 	fputs("</td><td class=\"t\">", f);
-	esc_time(f, t->first_error_us);
+	esc_time_short(f, t->first_error_us);
 	fputs("</td><td class=\"t\">", f);
-	esc_time(f, t->last_error_us);
+	esc_time_short(f, t->last_error_us);
 	fputs("</td>", f);
 	bytes_cell(f, t->bytes_in, t->bytes_out);
 	fputs("</tr>\n", f);
@@ -192,7 +200,7 @@ static void summary(FILE *f, const struct swl_report *r, size_t shown)
 		fputs("<p>No tunnel appears in these logs.</p></section>\n", f);
 		return;
 	}
-	fputs("<table class=\"summary\"><thead><tr><th>Tunnel (conn, peer)</th><th>Up</th><th>Downs</th>"
+	fputs("<div class=\"scroll\"><table class=\"summary\"><thead><tr><th>Tunnel (conn, peer)</th><th>Up</th><th>Downs</th>"
 	      "<th>Failures</th><th>Rekeys</th><th>Rekey failures</th><th>Longest outage</th>"
 	      "<th>Mean time to recover</th><th>First error</th><th>Last error</th>"
 	      "<th>Bytes in / out</th></tr></thead><tbody>\n",
@@ -223,7 +231,7 @@ static void summary(FILE *f, const struct swl_report *r, size_t shown)
 		bytes_cell(f, in, out);
 		fputs("</tr>\n", f);
 	}
-	fputs("</tbody></table></section>\n", f);
+	fputs("</tbody></table></div></section>\n", f);
 }
 
 /* ---- timelines ---- */

@@ -29,9 +29,17 @@ struct swl_wal {
 int swl_wal_open(const char *path, size_t max_line, struct swl_wal **out)
 {
 	*out = NULL;
-	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* never through a symlink someone left in the state directory, never a FIFO (the first
+	 * read would wait for a writer) */
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0)
 		return -errno;
+	struct stat st;
+	int e = fstat(fd, &st) < 0 ? errno : S_ISFIFO(st.st_mode) ? EINVAL : 0;
+	if (e) {
+		close(fd);
+		return -e;
+	}
 	struct swl_wal *w = swl_xcalloc(1, sizeof(*w));
 	w->path = swl_xstrdup(path);
 	w->fd = fd;

@@ -18,7 +18,8 @@
 
 struct swl_wal;
 
-/* Open (create, mode 0600) path; max_line bounds a record's line. Returns 0 or -errno. */
+/* Open (create, mode 0600) path; max_line bounds a record's line. Returns 0 or -errno: -ELOOP
+ * for a symlink, -EINVAL for a FIFO. */
 int swl_wal_open(const char *path, size_t max_line, struct swl_wal **out);
 void swl_wal_close(struct swl_wal *w);
 

@@ -162,3 +162,20 @@ Test(wal, position_string)
 	cr_assert_eq(swl_wal_pos_parse("wal:12x", &seq), -EINVAL);
 	cr_assert_eq(swl_wal_pos_parse("s=abc;i=1", &seq), -EINVAL);
 }
+
+/* A symlink or a FIFO where the log goes (a directory others may write to) is refused: the log
+ * is never written through a link, and a FIFO would block the start. */
+Test(wal, refuses_symlink_and_fifo)
+{
+	char target[160];
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	cr_assert_eq(symlink(target, path), 0);
+	struct swl_wal *w = NULL;
+	cr_assert_eq(swl_wal_open(path, 128, &w), -ELOOP);
+	cr_assert_null(w);
+	cr_assert_eq(access(target, F_OK), -1, "nothing created through the link");
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	cr_assert_eq(swl_wal_open(path, 128, &w), -EINVAL);
+	cr_assert_null(w);
+}

@@ -4,8 +4,9 @@
 #   - Golden: each tests/report/<case>/ holds `args` (report arguments, paths relative to the
 #     case) and the whole expected output (expected.html or expected.txt), compared whole.
 #     The page holds no time of its making, so nothing is normalised.
-#   - Counts: for every log form of the corpus, the counters the report lists (text and HTML)
-#     are exactly replay's non-zero counters for the same input.
+#   - Counts: for every log form of the corpus, and for a real journal file of Debian's default
+#     logging (twins), the counters the report lists (text; HTML for the log forms) are exactly
+#     replay's non-zero counters for the same input.
 #   - Hostile: conn names with markup, quotes, bidi controls and 10 KB of text come out as text
 #     (HTML: no element from them; text: no control or bidi character).
 #   - 10,000 tunnels: the page stays small (--top), the rest is one summed row.
@@ -89,6 +90,26 @@ for form in $forms; do
 	sort "$T/want" > "$T/want.sorted"
 	diff -u "$T/want.sorted" "$T/got" > "$T/diff" && ok || { bad "counts $form (html):"; head -20 "$T/diff"; }
 done
+
+# the journal Debian's default logging fills (daemon and auth facilities, each event twice),
+# made by systemd-journal-remote: the report reads journal files as replay does, twins included
+remote=/lib/systemd/systemd-journal-remote
+if [ -x "$remote" ]; then
+	cat "$corpus"/S*/moon.syslog.log > "$T/daemon.log"; cat "$corpus"/S*/moon.auth.log > "$T/auth.log"
+	if python3 "$src/tests/journal_export.py" syslog "$T/daemon.log" "$T/auth.log" 2026 > "$T/j.export" &&
+		"$remote" -o "$T/moon.journal" "$T/j.export" 2> "$T/err"; then
+		replay_counters "$T/moon.journal" > "$T/want"
+		"$bin" report --rules "$src/rules" -f text "$T/moon.journal" > "$T/text" 2> "$T/err" || bad "counts journal: $(cat "$T/err")"
+		sed '1,/^Counts (as swanlog replay prints them)$/d' "$T/text" > "$T/got"
+		if [ ! -s "$T/want" ]; then
+			bad "counts journal: replay counted nothing"
+		elif diff -u "$T/want" "$T/got" > "$T/diff"; then ok; else bad "counts journal:"; head -20 "$T/diff"; fi
+	else
+		bad "counts journal: could not make the journal file: $(cat "$T/err")"
+	fi
+else
+	bad "counts journal: $remote is missing (scripts/deps.sh --test installs it)"
+fi
 
 # ---- hostile names ----
 "$PYTHON" - "$T/hostile.log" <<'PY'

@@ -603,9 +603,9 @@ int swl_report_write_html(const struct swl_report *r, FILE *f)
 			fputs(", ", f);
 		name(f, r->o.paths[i]);
 	}
-	fprintf(f, "; %zu tunnels</p>\n<nav><a href=\"#tunnels\">Tunnels</a><a href=\"#timelines\">Timelines</a>"
+	fprintf(f, "; %zu tunnel%s</p>\n<nav><a href=\"#tunnels\">Tunnels</a><a href=\"#timelines\">Timelines</a>"
 		   "<a href=\"#gateway\">Gateway</a><a href=\"#counts\">Counts</a></nav>\n",
-		r->nlisted);
+		r->nlisted, r->nlisted == 1 ? "" : "s");
 	summary(f, r, shown);
 	fputs("<section id=\"timelines\"><h2>Timelines</h2>\n", f);
 	legend(f);

@@ -180,7 +180,7 @@ int swl_report_write_text(const struct swl_report *r, FILE *f)
 	duration(f, r->end_us - r->start_us);
 	fputs("), ", f);
 	value(f, r->lines);
-	fprintf(f, " log lines read, %zu tunnels, daemon starts ", r->nlisted);
+	fprintf(f, " log lines read, %zu tunnel%s, daemon starts ", r->nlisted, r->nlisted == 1 ? "" : "s");
 	value(f, r->daemon_starts);
 	fputs("\n\nTunnels, worst first\n", f);
 	for (size_t i = 0; i < shown; i++)

@@ -239,7 +239,7 @@ static void event_add(struct rp_event **v, size_t *n, size_t *cap, struct rp_eve
 {
 	/* increases of one counter at one time are one event */
 	if (*n && (*v)[*n - 1].counter == e.counter && (*v)[*n - 1].t_us == e.t_us) {
-		(*v)[*n - 1].n += e.n;
+		(*v)[*n - 1].n = (*v)[*n - 1].n > UINT32_MAX - e.n ? UINT32_MAX : (*v)[*n - 1].n + e.n;
 		return;
 	}
 	if (*n == *cap) {
@@ -272,6 +272,12 @@ static void gauge_changed(struct rp_spans *s, double old, double now, int64_t t)
 		span_open(s, t);
 	else if (old > 0 && !(now > 0))
 		span_close(s, t);
+}
+
+/* --from/--to are known from the start: a counter's total grows as the entries pass */
+static bool in_window(const struct swl_report *r, int64_t t)
+{
+	return (!r->o.from_us || t >= r->o.from_us) && (!r->o.to_us || t <= r->o.to_us);
 }
 
 static void observe(void *arg, const struct swl_series *s, double old, int64_t t_us)
@@ -308,8 +314,15 @@ static void observe(void *arg, const struct swl_series *s, double old, int64_t t
 	double d = s->value - old;
 	if (!(d > 0))
 		return;
-	struct rp_event e = { .t_us = t_us, .n = d, .counter = sl->idx };
-	uint32_t t = r->counters[sl->idx].tunnel;
+	struct rp_counter *c = &r->counters[sl->idx];
+	if (in_window(r, t_us))
+		c->total += d;
+	if (c->bytes_in || c->bytes_out)
+		return; /* bytes are summed, not drawn */
+	/* a marker's count: whole increases (a rule may add fractions; at least one) */
+	struct rp_event e = { .t_us = t_us, .n = d >= UINT32_MAX ? UINT32_MAX : d < 1 ? 1 : (uint32_t)d,
+			      .counter = sl->idx };
+	uint32_t t = c->tunnel;
 	if (t == RP_NONE)
 		event_add(&r->gw_events, &r->ngw_events, &r->capgw_events, e);
 	else
@@ -328,11 +341,6 @@ struct swl_report *swl_report_create(struct swl_registry *reg, const struct swl_
 	reg->observer = observe;
 	reg->observer_arg = r;
 	return r;
-}
-
-static bool in_window(const struct swl_report *r, int64_t t)
-{
-	return (!r->o.from_us || t >= r->o.from_us) && (!r->o.to_us || t <= r->o.to_us);
 }
 
 static int span_cmp(const void *a, const void *b)
@@ -403,8 +411,7 @@ static void tunnel_sums(struct swl_report *r, struct rp_tunnel *t)
 		const struct rp_event *e = &t->events[i];
 		if (!in_window(r, e->t_us))
 			continue;
-		struct rp_counter *c = &r->counters[e->counter];
-		c->total += e->n;
+		const struct rp_counter *c = &r->counters[e->counter];
 		if (e->t_us < first_event)
 			first_event = e->t_us;
 		if (c->cls == RP_FAIL || c->cls == RP_KERNEL) {
@@ -506,9 +513,6 @@ void swl_report_finish(struct swl_report *r)
 	r->end_us = r->o.to_us ? r->o.to_us : r->last_us;
 	if (r->end_us <= r->start_us)
 		r->end_us = r->start_us + 1000000; /* one moment: a window of one second */
-	for (size_t i = 0; i < r->ngw_events; i++)
-		if (in_window(r, r->gw_events[i].t_us))
-			r->counters[r->gw_events[i].counter].total += r->gw_events[i].n;
 	for (size_t i = 0; i < r->ntunnels; i++)
 		tunnel_sums(r, &r->tunnels[i]);
 

@@ -23,10 +23,10 @@ struct rp_counter {
 	char *text;               /* "IKE_SA down: timeout", for markers and lists */
 };
 
-struct rp_event {             /* one increase, at its log time */
+struct rp_event {             /* one increase (not of bytes), at its log time: 16 bytes */
 	int64_t t_us;
-	double n;
 	uint32_t counter;
+	uint32_t n;               /* how many, for the marker (the total is the counter's) */
 };
 
 struct rp_span {              /* up from .. to (INT64_MAX: still up) */

@@ -280,24 +280,6 @@ void swl_parser_next_file(struct swl_parser *ps, time_t ref_time)
 	}
 }
 
-/* The length decides first: most programs are neither 6 nor 14 bytes long, so no compare. */
-static inline bool is_charon_name(struct swl_str program)
-{
-	switch (program.n) {
-	case 6:
-		return memcmp(program.p, "charon", 6) == 0;
-	case 14:
-		return memcmp(program.p, "charon-systemd", 14) == 0;
-	default:
-		return false;
-	}
-}
-
-bool swl_is_charon(struct swl_str program)
-{
-	return is_charon_name(program);
-}
-
 /* "[GRP] " or, with charon's log_level option, "[GRP1] " at s[k] (s[k] == '[', at least six bytes
  * from k): the length, or 0. Three capitals, not one of charon's names: see is_charon_group. */
 static inline __attribute__((always_inline)) size_t bracket_group(const char *s, size_t n, size_t k)
@@ -1400,7 +1382,7 @@ int swl_parse_line(struct swl_parser *ps, const char *line, size_t len, struct s
 		ev->msg = (struct swl_str){ line, len };
 		return -EINVAL;
 	}
-	if (is_charon_name(ev->program))
+	if (swl_is_charon(ev->program))
 		swl_parse_charon_prefix(ev);
 	else if (may_be_marker(ev->msg.p, ev->msg.n))
 		take_marker(ev);

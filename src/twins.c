@@ -1,8 +1,6 @@
 /* twins.c - one charon message written by two of its loggers is one event (see twins.h). */
 #include "twins.h"
 
-#include "parse_syslog.h"
-
 /* Channels: a syslog facility (0..23), or one of these. Text channels compare only by form. */
 enum {
 	CHANNEL_JOURNAL = 100, /* charon-systemd's journal logger: fields, no facility */
@@ -15,14 +13,38 @@ void swl_twins_init(struct swl_twins *t)
 	*t = (struct swl_twins){ .seed = swl_hash_secret() };
 }
 
-static struct swl_str field(const struct swl_event *ev, const char *name)
+/* The fields the check reads, found in one pass over the event's (the first of each name, as
+ * swl_event_field finds it): every charon line is checked, so this is on the reader's path. */
+struct channel_fields {
+	struct swl_str facility, level, thread, group;
+};
+
+static void channel_fields(const struct swl_event *ev, struct channel_fields *cf)
 {
-	return swl_event_field(ev, swl_str_c(name));
+	*cf = (struct channel_fields){ SWL_STR_NULL, SWL_STR_NULL, SWL_STR_NULL, SWL_STR_NULL };
+	bool fac = false, lev = false, thr = false, grp = false;
+	size_t n = ev->nfields < SWL_EVENT_MAX_FIELDS ? ev->nfields : SWL_EVENT_MAX_FIELDS;
+	for (size_t i = 0; i < n; i++) {
+		struct swl_str name = ev->fields[i].name, v = ev->fields[i].value;
+		if (name.n == 15 && !fac && memcmp(name.p, "SYSLOG_FACILITY", 15) == 0) {
+			cf->facility = v;
+			fac = true;
+		} else if (name.n == 6 && !thr && memcmp(name.p, "THREAD", 6) == 0) {
+			cf->thread = v;
+			thr = true;
+		} else if (name.n == 5 && !lev && memcmp(name.p, "LEVEL", 5) == 0) {
+			cf->level = v;
+			lev = true;
+		} else if (name.n == 5 && !grp && memcmp(name.p, "GROUP", 5) == 0) {
+			cf->group = v;
+			grp = true;
+		}
+	}
 }
 
-static int channel_of(const struct swl_event *ev)
+static int channel_of(const struct channel_fields *cf)
 {
-	struct swl_str f = field(ev, "SYSLOG_FACILITY");
+	struct swl_str f = cf->facility;
 	if (f.n && f.n <= 2) {
 		int v = 0;
 		for (size_t i = 0; i < f.n; i++) {
@@ -33,9 +55,9 @@ static int channel_of(const struct swl_event *ev)
 		if (v <= 23)
 			return v;
 	}
-	if (field(ev, "LEVEL").p)
+	if (cf->level.p)
 		return CHANNEL_JOURNAL;
-	return field(ev, "THREAD").p || field(ev, "GROUP").p ? CHANNEL_TEXT_PREFIX : CHANNEL_TEXT;
+	return cf->thread.p || cf->group.p ? CHANNEL_TEXT_PREFIX : CHANNEL_TEXT;
 }
 
 static bool has_two_loggers(const struct swl_twins *t, uint64_t proc)
@@ -111,19 +133,30 @@ static bool same_text(const struct swl_twins_entry *e, uint64_t hash, struct swl
 	return e->hash == hash && e->len == msg.n && memcmp(e->text, msg.p, n) == 0;
 }
 
-bool swl_twins_check(struct swl_twins *t, const struct swl_event *ev)
+/* Whether the ring holds a message of this hash: every twin does, so most lines stop here. */
+static bool hash_seen(const struct swl_twins *t, uint64_t hash)
 {
-	if (!swl_is_charon(ev->program))
-		return false;
+	for (unsigned k = 0; k < t->used; k++)
+		if (t->ring[k].hash == hash)
+			return true;
+	return false;
+}
+
+bool swl_twins_check_charon(struct swl_twins *t, const struct swl_event *ev)
+{
 	/* 0 is "no process": a real hash that comes out 0 is taken as 1 */
 	uint64_t proc = swl_hash_mix(text_hash(t->seed, ev->host), (uint64_t)ev->pid) | 1;
-	struct swl_str thread = field(ev, "THREAD");
+	struct channel_fields cf;
+	channel_fields(ev, &cf);
+	struct swl_str thread = cf.thread;
 	uint64_t th = thread.n ? text_hash(t->seed, thread) | 1 : 0;
 	uint64_t hash = text_hash(t->seed, ev->msg);
-	int ch = channel_of(ev);
+	int ch = channel_of(&cf);
 
+	/* a twin has its message's hash: without an entry of that hash there is none to find */
+	unsigned look = hash_seen(t, hash) ? t->used : 0;
 	bool thread_seen = false; /* a newer line of this thread and channel came between */
-	for (unsigned k = 0; k < t->used; k++) {
+	for (unsigned k = 0; k < look; k++) {
 		struct swl_twins_entry *e = &t->ring[(t->next + SWL_TWINS_RING - 1 - k) % SWL_TWINS_RING];
 		if (e->proc != proc || !within_window(ev->time_us, e->time_us))
 			continue;
@@ -152,8 +185,14 @@ bool swl_twins_check(struct swl_twins *t, const struct swl_event *ev)
 	t->next = (t->next + 1) % SWL_TWINS_RING;
 	if (t->used < SWL_TWINS_RING)
 		t->used++;
-	*e = (struct swl_twins_entry){ .proc = proc, .thread = th, .hash = hash, .time_us = ev->time_us,
-				       .len = ev->msg.n, .channel = ch };
+	/* field by field: the text past the message's length is never read */
+	e->proc = proc;
+	e->thread = th;
+	e->hash = hash;
+	e->time_us = ev->time_us;
+	e->len = ev->msg.n;
+	e->channel = ch;
+	e->twinned = false;
 	memcpy(e->text, ev->msg.p, ev->msg.n < SWL_TWINS_TEXT_MAX ? ev->msg.n : SWL_TWINS_TEXT_MAX);
 	return false;
 }

@@ -27,7 +27,7 @@
 #ifndef SWL_TWINS_H
 #define SWL_TWINS_H
 
-#include "event.h"
+#include "parse_syslog.h" /* swl_is_charon; event.h */
 
 #define SWL_TWINS_RING 16
 #define SWL_TWINS_WINDOW_US 1000000
@@ -55,8 +55,15 @@ struct swl_twins {
 };
 
 void swl_twins_init(struct swl_twins *t);
+/* swl_twins_check for an event of charon's (swl_is_charon). */
+bool swl_twins_check_charon(struct swl_twins *t, const struct swl_event *ev);
+
 /* True when ev is the second copy of a charon event seen just before: the caller counts the
- * line as read and applies no rule to it. Events of other programs are never twins. */
-bool swl_twins_check(struct swl_twins *t, const struct swl_event *ev);
+ * line as read and applies no rule to it. Events of other programs are never twins: inline, so
+ * that they cost no call. */
+static inline bool swl_twins_check(struct swl_twins *t, const struct swl_event *ev)
+{
+	return swl_is_charon(ev->program) && swl_twins_check_charon(t, ev);
+}
 
 #endif

@@ -74,8 +74,10 @@ static inline __attribute__((always_inline)) bool swl_literal_search(const struc
 				i++;
 			ls->token = i;
 		}
+		/* such a literal starts with the space and has two bytes or more: its second one
+		 * turns most messages away without a call */
 		size_t i = ls->token;
-		return i > 0 && msg.n - i >= n && memcmp(msg.p + i, rule->lit, n) == 0;
+		return i > 0 && msg.n - i >= n && msg.p[i + 1] == rule->lit[1] && memcmp(msg.p + i, rule->lit, n) == 0;
 	}
 	const char *p = msg.p + k, *last = msg.p + (msg.n - n) + k; /* lit[k]'s possible places */
 	while (p <= last && (p = memchr(p, rule->lit[k], (size_t)(last - p) + 1)) != NULL) {

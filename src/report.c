@@ -509,6 +509,7 @@ static void bucket_add(struct swl_report *r, const struct rp_event *e)
 void swl_report_finish(struct swl_report *r)
 {
 	r->reg->observer = NULL;
+	r->timeless = !r->first_us && !r->o.from_us;
 	r->start_us = r->o.from_us ? r->o.from_us : r->first_us;
 	r->end_us = r->o.to_us ? r->o.to_us : r->last_us;
 	if (r->end_us <= r->start_us)

@@ -461,6 +461,8 @@ static void reason_table(FILE *f, const char *head, const char *col, const struc
 
 static void per_bucket(FILE *f, const struct swl_report *r)
 {
+	if (r->timeless)
+		return;
 	uint64_t max = 0;
 	for (size_t i = 0; i < r->nbuckets; i++)
 		if (r->per_bucket[i] > max)
@@ -583,14 +585,18 @@ int swl_report_write_html(const struct swl_report *r, FILE *f)
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>IPsec report</h1>\n", css);
 	fprintf(f, "<p class=\"window\" data-start=\"%lld\" data-end=\"%lld\">", (long long)(r->start_us / 1000000),
 		(long long)(r->end_us / 1000000));
-	esc_time(f, r->start_us);
-	fputs(" \xe2\x80\x93 ", f);
-	esc_time(f, r->end_us);
-	fputs(" (", f);
-	esc(f, zone);
-	fputs(", ", f);
-	esc_duration(f, r->end_us - r->start_us);
-	fputs(")<br>", f);
+	if (r->timeless) {
+		fputs("No entry with a time.<br>", f);
+	} else {
+		esc_time(f, r->start_us);
+		fputs(" \xe2\x80\x93 ", f);
+		esc_time(f, r->end_us);
+		fputs(" (", f);
+		esc(f, zone);
+		fputs(", ", f);
+		esc_duration(f, r->end_us - r->start_us);
+		fputs(")<br>", f);
+	}
 	char lines[64];
 	rp_value(lines, sizeof(lines), r->lines);
 	fprintf(f, "%s log lines read from ", lines);

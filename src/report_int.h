@@ -86,6 +86,7 @@ struct swl_report {
 	double lines;
 	/* finish(): */
 	int64_t start_us, end_us;     /* the window */
+	bool timeless;                /* no entry had a time, and no --from: there is no window */
 	uint32_t *order;              /* tunnels, worst first; those seen in the window first */
 	size_t nlisted;               /* tunnels seen in the window (an event, or up) */
 	struct rp_reason *reasons;    /* failures by reason, most first */

@@ -172,13 +172,17 @@ static void counts(FILE *f, const struct swl_report *r, size_t shown)
 int swl_report_write_text(const struct swl_report *r, FILE *f)
 {
 	size_t shown = r->nlisted < r->o.top ? r->nlisted : r->o.top;
-	fputs("IPsec report ", f);
-	when(f, r->start_us);
-	fputs(" - ", f);
-	when(f, r->end_us);
-	fputs(" (", f);
-	duration(f, r->end_us - r->start_us);
-	fputs("), ", f);
+	if (r->timeless) {
+		fputs("IPsec report: no entry with a time, ", f);
+	} else {
+		fputs("IPsec report ", f);
+		when(f, r->start_us);
+		fputs(" - ", f);
+		when(f, r->end_us);
+		fputs(" (", f);
+		duration(f, r->end_us - r->start_us);
+		fputs("), ", f);
+	}
 	value(f, r->lines);
 	fprintf(f, " log lines read, %zu tunnel%s, daemon starts ", r->nlisted, r->nlisted == 1 ? "" : "s");
 	value(f, r->daemon_starts);

@@ -15,6 +15,8 @@ of formats.tsv must be used by some scenario unless unused.txt lists it with the
 written for (review the diff!).
 Exit 0 when all agree, 1 otherwise.
 """
+import concurrent.futures
+import os
 import re
 import subprocess
 import sys
@@ -105,6 +107,7 @@ def main():
     except FileNotFoundError:
         pass
     tags = sorted({r[1] for r in formats} | {r[2] for r in formats})
+    pool = concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 2)
     used = set()
     fail = 0
     runs = 0
@@ -145,9 +148,11 @@ def main():
             fail = 1
             continue
         got = {}
-        for (form, text), vers in logs.items():
-            res = subprocess.run([binary, "replay", "--rules", rules, "--year", "2026", "-"],
-                                 input=text.encode(), capture_output=True, env={"TZ": "UTC"})
+        items = list(logs.items())
+        results = pool.map(lambda item: subprocess.run(
+            [binary, "replay", "--rules", rules, "--year", "2026", "-"],
+            input=item[0][1].encode(), capture_output=True, env={"TZ": "UTC"}), items)
+        for ((form, text), vers), res in zip(items, results):
             runs += 1
             if res.returncode != 0:
                 print("FAIL %s (%s, %s): replay failed: %s" % (sname, form, vers[0], res.stderr.decode()))

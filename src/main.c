@@ -380,6 +380,49 @@ static int input_option(int c, const char *usage, struct input_opts *in)
  * stays reachable, so leak checkers (LeakSanitizer, valgrind) see memory in use, not lost. */
 static void *volatile replay_heap[3];
 
+/* What replay and report read logs with: the registry, the rules, their context and a
+ * pipeline, kept to the end of the process (offline_end). */
+struct offline {
+	struct swl_registry *reg;
+	struct swl_ruleset *rs;
+	struct swl_context *ctx;
+	struct swl_pipeline pipe;
+};
+
+/* Returns 0, or EXIT_USAGE after saying why the rules do not load. */
+static int offline_start(struct offline *o, const char *rules_path, const struct input_opts *in, bool history)
+{
+	o->reg = swl_registry_create((size_t)in->max_series);
+	o->reg->record_history = history;
+	struct swl_err err;
+	if (swl_rules_load(rules_path, o->reg, &o->rs, &err) < 0) {
+		fprintf(stderr, "swanlog: %s\n", err.msg);
+		swl_registry_destroy(o->reg);
+		return EXIT_USAGE;
+	}
+	o->ctx = context_for(o->rs);
+	swl_pipeline_init(&o->pipe, o->reg, o->rs, o->ctx);
+	return 0;
+}
+
+/* The FILE arguments after the options, and how to read them. */
+static void offline_inputs(struct swl_replay_opts *ro, int argc, char **argv, const struct input_opts *in)
+{
+	ro->paths = (const char *const *)argv + optind;
+	ro->npaths = (size_t)(argc - optind);
+	ro->year = (int)in->year;
+	ro->max_line = (size_t)in->max_line;
+}
+
+/* The process ends next: see replay_heap. */
+static void offline_end(struct offline *o)
+{
+	swl_pipeline_fini(&o->pipe);
+	replay_heap[0] = o->ctx;
+	replay_heap[1] = o->rs;
+	replay_heap[2] = o->reg;
+}
+
 static int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -440,30 +483,14 @@ static int cmd_replay(int argc, char **argv)
 	if (step && fmt != SWL_FORMAT_OPENMETRICS)
 		return usage_error(usage_replay, "%s", "--step goes with --format openmetrics");
 
-	struct swl_registry *reg = swl_registry_create((size_t)in.max_series);
-	reg->record_history = step != 0;
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	if (swl_rules_load(rules_path, reg, &rs, &err) < 0) {
-		fprintf(stderr, "swanlog: %s\n", err.msg);
-		swl_registry_destroy(reg);
+	struct offline off;
+	if (offline_start(&off, rules_path, &in, step != 0))
 		return EXIT_USAGE;
-	}
-	struct swl_context *ctx = context_for(rs);
-	struct swl_pipeline pipe;
-	swl_pipeline_init(&pipe, reg, rs, ctx);
-	ro.paths = (const char *const *)argv + optind;
-	ro.npaths = (size_t)(argc - optind);
-	ro.year = (int)in.year;
-	ro.max_line = (size_t)in.max_line;
+	offline_inputs(&ro, argc, argv, &in);
 	ro.format = fmt;
 	ro.step_us = (int64_t)step * 1000000;
-	int status = swl_replay_run(&ro, &pipe, stdout);
-	swl_pipeline_fini(&pipe);
-	/* the process ends here: see replay_heap */
-	replay_heap[0] = ctx;
-	replay_heap[1] = rs;
-	replay_heap[2] = reg;
+	int status = swl_replay_run(&ro, &off.pipe, stdout);
+	offline_end(&off);
 	return status;
 }
 
@@ -535,30 +562,20 @@ static int cmd_report(int argc, char **argv)
 	if (rep.from_us && rep.to_us && rep.to_us <= rep.from_us)
 		return usage_error(usage_report, "%s", "--to must be after --from");
 
-	struct swl_registry *reg = swl_registry_create((size_t)in.max_series);
-	struct swl_ruleset *rs;
-	struct swl_err err;
-	if (swl_rules_load(rules_path, reg, &rs, &err) < 0) {
-		fprintf(stderr, "swanlog: %s\n", err.msg);
-		swl_registry_destroy(reg);
+	struct offline off;
+	if (offline_start(&off, rules_path, &in, false))
 		return EXIT_USAGE;
-	}
 	FILE *out = stdout;
 	if (output && !(out = fopen(output, "w"))) {
 		fprintf(stderr, "swanlog: %s: %s\n", output, strerror(errno));
-		swl_rules_destroy(rs);
-		swl_registry_destroy(reg);
+		offline_end(&off);
 		return 1;
 	}
-	struct swl_context *ctx = context_for(rs);
-	struct swl_pipeline pipe;
-	swl_pipeline_init(&pipe, reg, rs, ctx);
-	ro.paths = rep.paths = (const char *const *)argv + optind;
-	ro.npaths = rep.npaths = (size_t)(argc - optind);
-	ro.year = (int)in.year;
-	ro.max_line = (size_t)in.max_line;
-	struct swl_report *report = swl_report_create(reg, &rep);
-	int status = swl_replay_read(&ro, &pipe);
+	offline_inputs(&ro, argc, argv, &in);
+	rep.paths = ro.paths;
+	rep.npaths = ro.npaths;
+	struct swl_report *report = swl_report_create(off.reg, &rep);
+	int status = swl_replay_read(&ro, &off.pipe);
 	swl_report_finish(report);
 	int w = text ? swl_report_write_text(report, out) : swl_report_write_html(report, out);
 	if (out != stdout && fclose(out) && !w)
@@ -568,11 +585,7 @@ static int cmd_report(int argc, char **argv)
 		status = 1;
 	}
 	swl_report_destroy(report);
-	swl_pipeline_fini(&pipe);
-	/* the process ends here: see replay_heap */
-	replay_heap[0] = ctx;
-	replay_heap[1] = rs;
-	replay_heap[2] = reg;
+	offline_end(&off);
 	return status;
 }
 

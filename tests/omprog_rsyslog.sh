@@ -45,6 +45,7 @@ assert_metric 'test_ike_up{conn="site-a",peer="198.51.100.7"}' 20300
 msgs 20301 40300 > "$T/m3"
 send "$T/m3"
 wait_metric_ge "$EST" 20400 30
+rs_accepted 40300   # all of them in rsyslogd's hands (and swanlog's queue) before the stop
 at=$(metric "$EST")
 rs_stop   # closes swanlog's stdin: it saves and exits
 [ "$at" -lt 40300 ] || fail "rsyslogd stopped after the stream ($at): not mid-stream"

@@ -16,14 +16,18 @@ rs_cleanup() {
 trap rs_cleanup EXIT
 
 # rs_config STATE_PATH [EXTRA_SWANLOG_ARGS]: write $T/rsyslog.conf. The action's queue is the
-# one dist/rsyslog-swanlog.conf ships: its own, saved on shutdown, so a restart of rsyslogd
-# loses nothing it accepted.
+# one dist/rsyslog-swanlog.conf ships: its own, saved on shutdown; with the main queue saved
+# too (as that file advises), a restart of rsyslogd loses nothing it accepted.
 rs_config() {
 	[ -n "$PORT" ] || PORT=$(free_port)
 	[ -n "$RS_PORT" ] || RS_PORT=$(free_port)
 	mkdir -p "$T/rs/work"
 	cat > "$T/rsyslog.conf" <<EOF
 global(workDirectory="$T/rs/work" maxMessageSize="64k")
+# rsyslog's main queue is not kept across a restart by default: what it still held when the
+# shutdown timed out (on a loaded machine, thousands) would be dropped before reaching
+# swanlog's queue. Saved like the action's, a restart loses nothing rsyslogd accepted.
+main_queue(queue.type="LinkedList" queue.filename="main" queue.saveOnShutdown="on")
 module(load="imtcp")
 input(type="imtcp" address="127.0.0.1" port="$RS_PORT")
 module(load="omprog")
@@ -36,6 +40,8 @@ if (\$programname == "charon" or \$programname == "kernel") then {
            output="$T/omprog-stderr.txt" signalOnClose="off" closeTimeout="5000"
            killUnresponsive="on" forceSingleInstance="on" action.resumeInterval="1" action.resumeRetryCount="-1"
            queue.type="LinkedList" queue.size="100000" queue.filename="swanlog" queue.saveOnShutdown="on")
+    # after the action: a line here means rsyslogd has the message in swanlog's queue
+    action(type="omfile" file="$T/rs/charon.log")
     stop
 }
 action(type="omfile" file="$T/rs/other.log")
@@ -50,6 +56,16 @@ rs_start() {
 	until (exec 3<>"/dev/tcp/127.0.0.1/$RS_PORT") 2>/dev/null; do
 		kill -0 "$RS_PID" 2>/dev/null || fail "rsyslogd exited at start: $(cat "$T/rsyslogd.out")"
 		[ $SECONDS -lt $deadline ] || fail "rsyslogd does not listen within 15 s"
+		sleep 0.05
+	done
+}
+
+# rs_accepted N: wait until rsyslogd has put N charon messages in swanlog's queue (what logger
+# wrote may still sit in the TCP socket, unread, and would be lost by a stop).
+rs_accepted() {
+	local deadline=$((SECONDS + 60))
+	until [ "$(wc -l < "$T/rs/charon.log" 2>/dev/null || echo 0)" -ge "$1" ]; do
+		[ $SECONDS -lt $deadline ] || fail "rsyslogd did not take $1 charon messages within 60 s"
 		sleep 0.05
 	done
 }

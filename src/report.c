@@ -10,10 +10,6 @@
 
 const char *const rp_class_name[RP_NCLASSES] = { "up", "rekey", "down", "fail", "retransmit", "kernel", "other" };
 
-/* What the summary adds a counter to. */
-enum rp_sum { SUM_NONE, SUM_DOWNS, SUM_FAILURES, SUM_REKEYS, SUM_REKEY_FAILURES, SUM_RETRANSMITS, SUM_KERNEL,
-	      SUM_BYTES, SUM_DAEMON };
-
 /* The metric contract's counters (rules/README.md) as the page names them. A counter of
  * another name (a site's own rule) still counts and shows, as "other". */
 static const struct rp_family_info {
@@ -215,7 +211,8 @@ static void classify(struct swl_report *r, struct rp_slot *sl, const struct swl_
 		r->counters = swl_xrealloc(r->counters, r->capcounters * sizeof(*r->counters));
 	}
 	struct rp_counter *c = &r->counters[r->ncounters];
-	*c = (struct rp_counter){ .series = s, .cls = fi ? fi->cls : RP_OTHER, .child = RP_NONE };
+	*c = (struct rp_counter){ .series = s, .cls = fi ? fi->cls : RP_OTHER, .sum = fi ? fi->sum : SUM_NONE,
+				  .child = RP_NONE };
 	c->text = counter_text(s, fi ? fi->text : f->name);
 	c->tunnel = tunnel_of(r, s);
 	if (c->tunnel != RP_NONE) {
@@ -226,7 +223,7 @@ static void classify(struct swl_report *r, struct rp_slot *sl, const struct swl_
 		t->counters = swl_xrealloc(t->counters, (t->ncounters + 1) * sizeof(*t->counters));
 		t->counters[t->ncounters++] = (uint32_t)r->ncounters;
 	}
-	if (fi && fi->sum == SUM_BYTES) {
+	if (c->sum == SUM_BYTES) {
 		const char *dir = label(s, "direction");
 		c->bytes_in = dir && strcmp(dir, "in") == 0;
 		c->bytes_out = dir && strcmp(dir, "out") == 0;
@@ -423,12 +420,7 @@ static void tunnel_sums(struct swl_report *r, struct rp_tunnel *t)
 	}
 	for (size_t i = 0; i < t->ncounters; i++) {
 		const struct rp_counter *c = &r->counters[t->counters[i]];
-		const char *name = c->series->family->name;
-		const struct rp_family_info *fi = NULL;
-		for (size_t k = 0; k < sizeof(family_info) / sizeof(family_info[0]); k++)
-			if (strcmp(family_info[k].name, name) == 0)
-				fi = &family_info[k];
-		switch (fi ? fi->sum : SUM_NONE) {
+		switch (c->sum) {
 		case SUM_DOWNS: t->downs += c->total; break;
 		case SUM_FAILURES: t->failures += c->total; break;
 		case SUM_REKEYS: t->rekeys += c->total; break;
@@ -602,12 +594,17 @@ void swl_report_destroy(struct swl_report *r)
 
 /* ---- shared by the renderers ---- */
 
-void rp_time(char *out, size_t cap, int64_t t_us)
+void rp_time_as(char *out, size_t cap, int64_t t_us, const char *fmt)
 {
 	time_t t = (time_t)(t_us / 1000000);
 	struct tm tm;
-	if (!t_us || !localtime_r(&t, &tm) || !strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm))
+	if (!t_us || !localtime_r(&t, &tm) || !strftime(out, cap, fmt, &tm))
 		swl_strf(out, cap, "-");
+}
+
+void rp_time(char *out, size_t cap, int64_t t_us)
+{
+	rp_time_as(out, cap, t_us, "%Y-%m-%d %H:%M:%S");
 }
 
 void rp_duration(char *out, size_t cap, int64_t us)

@@ -87,10 +87,7 @@ static void esc_time(FILE *f, int64_t t_us)
 static void esc_time_short(FILE *f, int64_t t_us)
 {
 	char b[64];
-	time_t t = (time_t)(t_us / 1000000);
-	struct tm tm;
-	if (!t_us || !localtime_r(&t, &tm) || !strftime(b, sizeof(b), "%b %e %H:%M:%S", &tm))
-		swl_strf(b, sizeof(b), "-");
+	rp_time_as(b, sizeof(b), t_us, "%b %e %H:%M:%S");
 	esc(f, b);
 }
 

@@ -12,12 +12,17 @@ extern const char *const rp_class_name[RP_NCLASSES];
 
 #define RP_NONE UINT32_MAX
 
+/* What the summary adds a counter to. */
+enum rp_sum { SUM_NONE, SUM_DOWNS, SUM_FAILURES, SUM_REKEYS, SUM_REKEY_FAILURES, SUM_RETRANSMITS, SUM_KERNEL,
+	      SUM_BYTES, SUM_DAEMON };
+
 /* One counter series the report saw grow: its increases within the window. */
 struct rp_counter {
 	const struct swl_series *series;
 	uint32_t tunnel;          /* RP_NONE: the gateway's (no conn) */
 	uint32_t child;           /* RP_NONE: the IKE_SA's row */
 	enum rp_class cls;
+	enum rp_sum sum;
 	bool bytes_in, bytes_out; /* ipsec_child_sa_bytes_total by direction */
 	double total;
 	char *text;               /* "IKE_SA down: timeout", for markers and lists */
@@ -100,8 +105,9 @@ struct swl_report {
 };
 
 /* helpers the renderers share */
-/* "2026-11-29 17:55:43" in the local zone (TZ) */
+/* "2026-11-29 17:55:43" in the local zone (TZ); rp_time_as: in an strftime format. "-" for 0. */
 void rp_time(char *out, size_t cap, int64_t t_us);
+void rp_time_as(char *out, size_t cap, int64_t t_us, const char *fmt);
 /* "3 d 4 h", "12 min 5 s", "45 s" */
 void rp_duration(char *out, size_t cap, int64_t us);
 /* the share of the window a tunnel was up, 0..1 */

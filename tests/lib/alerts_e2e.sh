@@ -97,8 +97,10 @@ act() {
 		stamp=${1#@}
 		shift
 	else
+		# one act a second, never stamped ahead of the clock: a scrape after the act then has
+		# a time at or after its lines' log time, as the backfill's samples do
 		stamp=$(date +%s)
-		[ "$stamp" -gt "$STAMP" ] || stamp=$((STAMP + 1))
+		until [ "$stamp" -gt "$STAMP" ]; do sleep 0.05; stamp=$(date +%s); done
 		STAMP=$stamp
 	fi
 	$E2E lines "$CORPUS" "$stamp" "$@" > "$T/act.log" || fail "act $*"
